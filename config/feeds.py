@@ -1,0 +1,111 @@
+"""The watched feeds: a TOML file of ``[[feed]]`` tables, validated into ``FeedConfig``."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from config.errors import ConfigError, config_error_from_validation
+
+FeedKind = Literal["rss", "telegram"]
+FeedRole = Literal["blogger", "news"]
+
+_CHANNEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+_TME_RE = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?:s/)?([A-Za-z0-9_]+)/?$")
+
+
+def normalise_channel(value: str) -> str:
+    """Turn ``@name``, ``t.me/name`` or ``https://t.me/s/name`` into the bare channel name."""
+    text = value.strip()
+    match = _TME_RE.match(text)
+    name = match.group(1) if match else text.lstrip("@")
+    if not _CHANNEL_RE.match(name):
+        raise ValueError(f"{value!r} is not a public Telegram channel name")
+    return name
+
+
+def telegram_preview_url(channel: str) -> str:
+    return f"https://t.me/s/{channel}"
+
+
+class FeedConfig(BaseModel):
+    """One watched source as configured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    kind: FeedKind
+    role: FeedRole
+    url: str | None = None
+    channel: str | None = None
+    title: str | None = None
+    interval_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _check_source(self) -> FeedConfig:
+        if self.kind == "telegram":
+            if self.channel is None and self.url is None:
+                raise ValueError("a telegram feed needs `channel` (or a t.me `url`)")
+            if self.channel is not None:
+                self.channel = normalise_channel(self.channel)
+            elif self.url is not None and _TME_RE.match(self.url):
+                self.channel = normalise_channel(self.url)
+                self.url = None
+        if self.url is not None and not re.match(r"^https?://", self.url):
+            raise ValueError(f"url must start with http:// or https:// (got {self.url!r})")
+        if self.kind == "rss" and self.url is None:
+            raise ValueError("an rss feed needs `url`")
+        return self
+
+    @property
+    def fetch_url(self) -> str:
+        """Where the monitor fetches: the explicit url, else the channel's t.me/s preview."""
+        if self.url is not None:
+            return self.url
+        assert self.channel is not None
+        return telegram_preview_url(self.channel)
+
+
+def parse_feeds(data: dict[str, object], source: str) -> list[FeedConfig]:
+    """Validate the ``feed`` array of a parsed TOML document."""
+    raw = data.get("feed", [])
+    if not isinstance(raw, list):
+        raise ConfigError(source, "feed", "must be an array of tables", "write each as [[feed]]")
+    feeds: list[FeedConfig] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw):
+        try:
+            feed = FeedConfig.model_validate(entry)
+        except ValidationError as exc:
+            raise config_error_from_validation(
+                source, exc, key_prefix=f"feed[{index}].", fix_hint=_FEED_FIX
+            ) from None
+        if feed.name in seen:
+            raise ConfigError(source, f"feed[{index}].name", f"duplicate name {feed.name!r}",
+                              "give every feed a unique name")
+        seen.add(feed.name)
+        feeds.append(feed)
+    return feeds
+
+
+_FEED_FIX = (
+    "each [[feed]] needs name, kind = rss|telegram, role = blogger|news, "
+    "and url (rss) or channel (telegram)"
+)
+
+
+def load_feeds(path: Path) -> list[FeedConfig]:
+    """Read and validate a feeds TOML file; raise ConfigError naming file, key and fix."""
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(source, "-", "file not found", "create it or set RIFTWATCH_FEEDS_FILE") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "-", f"not valid TOML: {exc}", "fix the syntax at that line") from None
+    return parse_feeds(data, source)

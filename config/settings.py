@@ -1,0 +1,117 @@
+"""Process settings from ``RIFTWATCH_*`` environment variables (and an optional .env file).
+
+Every tunable number lives here, in one place, with its default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from config.errors import config_error_from_validation
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_FEEDS_FILE = PACKAGE_DIR / "feeds.toml"
+DEFAULT_THEMES_FILE = PACKAGE_DIR / "themes.toml"
+
+
+def _split_ids(value: object) -> object:
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.replace(";", ",").split(",")]
+        return [part for part in parts if part]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    """All settings; environment names are ``RIFTWATCH_`` plus the field name in capitals."""
+
+    model_config = SettingsConfigDict(env_prefix="RIFTWATCH_", env_file=".env", extra="ignore")
+
+    # Telegram bot
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    analyst_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    # Files
+    db_path: Path = Path("data/riftwatch.db")
+    feeds_file: Path = DEFAULT_FEEDS_FILE
+    themes_file: Path = DEFAULT_THEMES_FILE
+    cache_dir: Path = Path.home() / ".cache" / "riftwatch"
+
+    # HTTP fetching
+    http_connect_timeout: float = Field(default=10.0, gt=0)
+    http_read_timeout: float = Field(default=20.0, gt=0)
+    http_max_bytes: int = Field(default=5_000_000, gt=0)
+    http_max_redirects: int = Field(default=5, ge=0, le=20)
+    allow_private_urls: bool = False
+    backfill_pages: int = Field(default=3, ge=0, le=100)
+    retry_base_seconds: float = Field(default=60.0, gt=0)
+    retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+
+    # Classifier
+    model: Path | None = None
+    threads: int = Field(default=2, ge=1, le=256)
+    batch_size: int = Field(default=16, ge=1, le=512)
+    max_tokens: int = Field(default=256, ge=16, le=512)
+
+    # Baseline and digest
+    baseline_days: int = Field(default=14, ge=1, le=365)
+    spike_lift: float = Field(default=2.0, gt=1.0)
+    spike_z: float = Field(default=2.0, gt=0)
+    spike_min_count: int = Field(default=3, ge=1)
+    timezone: str = "UTC"
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", "analyst_ids", mode="before")
+    @classmethod
+    def _parse_id_list(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return upper
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.admin_ids
+
+    def is_analyst(self, user_id: int | None) -> bool:
+        return user_id is not None and (user_id in self.analyst_ids or self.is_admin(user_id))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise ConfigError naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first_key = str(exc.errors()[0]["loc"][0]) if exc.errors() else "?"
+        raise config_error_from_validation(
+            "environment",
+            exc,
+            fix_hint=f"set RIFTWATCH_{first_key.upper()} to a valid value or unset it",
+        ) from None

@@ -1,0 +1,139 @@
+"""The plain data of a digest; every renderer (text, JSON, Telegram HTML, chart) reads only this."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+STANCES = ("supportive", "critical", "alarmed", "neutral")
+
+
+@dataclass
+class PostRef:
+    """One post quoted as evidence."""
+
+    item_id: int
+    feed_name: str
+    feed_title: str | None
+    url: str | None
+    published_at: datetime | None
+    quote: str
+    stance: str | None = None
+    probability: float | None = None
+
+
+@dataclass
+class StanceMix:
+    """Blogger stance counts in the window against the channels' own baseline and the news."""
+
+    counts: dict[str, int]
+    shares: dict[str, float]
+    baseline_shares: dict[str, float]
+    news_shares: dict[str, float]
+    total: int
+    baseline_total: int
+    news_total: int
+
+
+@dataclass
+class ThemeRow:
+    """One theme: its share among blogger posts now, against baseline and news, with lift."""
+
+    theme: str
+    label: str
+    count: int
+    total: int
+    share: float
+    baseline_count: int
+    baseline_total: int
+    baseline_share: float
+    news_count: int
+    news_total: int
+    news_share: float
+    lift: float
+    z: float
+    p_value: float
+    news_lift: float
+    spike: bool
+
+
+@dataclass
+class Rift:
+    """A channel attacking a target, with how often and the best evidence."""
+
+    source: str
+    source_title: str | None
+    target: str
+    target_label: str
+    count: int
+    evidence: list[PostRef] = field(default_factory=list)
+
+
+@dataclass
+class ChannelRow:
+    """One watched feed's activity in the window."""
+
+    feed_name: str
+    title: str | None
+    role: str
+    posts: int
+    stance_counts: dict[str, int]
+    top_theme: str | None
+    last_post_at: datetime | None
+
+
+@dataclass
+class FeedHealth:
+    """A feed's fetch health, for the digest's footer and /feeds."""
+
+    name: str
+    role: str
+    kind: str
+    enabled: bool
+    last_success_at: str | None
+    last_error: str | None
+    error_count: int
+    next_retry_at: str | None
+    items_in_window: int
+
+
+@dataclass
+class Digest:
+    """Everything a digest says about one window; renderers format, never compute."""
+
+    since: datetime
+    until: datetime
+    generated_at: datetime
+    model_version: str | None
+    total_items: int
+    items_by_role: dict[str, int]
+    scored_items: int
+    baseline_days: int
+    stance: StanceMix | None
+    themes: list[ThemeRow]
+    rifts: list[Rift]
+    top_posts: dict[str, list[PostRef]]
+    channels: list[ChannelRow]
+    newest: list[PostRef]
+    health: list[FeedHealth]
+    channel_filter: str | None = None
+    theme_filter: str | None = None
+
+    @property
+    def spikes(self) -> list[ThemeRow]:
+        return [row for row in self.themes if row.spike]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (datetimes as ISO strings)."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _jsonable(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(inner) for inner in value]
+    return value

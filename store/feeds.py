@@ -1,0 +1,152 @@
+"""Feed rows: seed them from config, change them from the CLI or bot, record fetch health."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from config.feeds import FeedConfig
+from store.models import FeedState, to_iso, utc_now
+
+
+class FeedNotFound(LookupError):
+    """No feed with that name."""
+
+
+def sync_feeds(db: sqlite_utils.Database, configs: list[FeedConfig]) -> None:
+    """Insert new configured feeds and update the settings of known ones.
+
+    ``enabled`` is taken from config only when a feed is first inserted or when config
+    disables it, so a feed paused from the bot stays paused across restarts. Feeds removed
+    by a user are not brought back by the config file.
+    """
+    now = to_iso(utc_now())
+    with db.conn:
+        for config in configs:
+            row = _row_or_none(db, config.name)
+            fields = {
+                "kind": config.kind,
+                "role": config.role,
+                "url": config.fetch_url,
+                "channel": config.channel,
+                "title": config.title,
+                "interval_minutes": config.interval_minutes,
+            }
+            if row is None:
+                db["feeds"].insert({"name": config.name, "enabled": int(config.enabled),
+                                    "created_at": now, **fields})
+            elif not row["removed"]:
+                if not config.enabled:
+                    fields["enabled"] = 0
+                db["feeds"].update(row["id"], fields)
+
+
+def add_feed(db: sqlite_utils.Database, config: FeedConfig) -> FeedState:
+    """Add a feed (or bring back a removed one of the same name), enabled."""
+    fields = {
+        "kind": config.kind,
+        "role": config.role,
+        "url": config.fetch_url,
+        "channel": config.channel,
+        "title": config.title,
+        "interval_minutes": config.interval_minutes,
+        "enabled": 1,
+        "removed": 0,
+    }
+    with db.conn:
+        row = _row_or_none(db, config.name)
+        if row is None:
+            db["feeds"].insert({"name": config.name, "created_at": to_iso(utc_now()), **fields})
+        else:
+            db["feeds"].update(row["id"], fields)
+    return get_feed(db, config.name)
+
+
+def remove_feed(db: sqlite_utils.Database, name: str) -> None:
+    """Stop watching a feed; its items stay in the store."""
+    feed = get_feed(db, name)
+    db["feeds"].update(feed.id, {"removed": 1, "enabled": 0})
+
+
+def set_feed_enabled(db: sqlite_utils.Database, name: str, enabled: bool) -> FeedState:
+    feed = get_feed(db, name)
+    db["feeds"].update(feed.id, {"enabled": int(enabled)})
+    return get_feed(db, name)
+
+
+def _row_or_none(db: sqlite_utils.Database, name: str) -> dict | None:
+    rows = list(db["feeds"].rows_where("name = ?", [name]))
+    return rows[0] if rows else None
+
+
+def get_feed(db: sqlite_utils.Database, name: str) -> FeedState:
+    row = _row_or_none(db, name)
+    if row is None or row["removed"]:
+        raise FeedNotFound(f"no feed named {name!r}")
+    return FeedState.from_row(row)
+
+
+def list_feeds(db: sqlite_utils.Database, include_disabled: bool = True) -> list[FeedState]:
+    where = "removed = 0" + ("" if include_disabled else " AND enabled = 1")
+    return [FeedState.from_row(row) for row in db["feeds"].rows_where(where, order_by="name")]
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What one fetch of one feed did, as the monitor reports it."""
+
+    started_at: datetime
+    finished_at: datetime
+    status: str  # 'ok' | 'not_modified' | 'error'
+    http_status: int | None = None
+    items_seen: int = 0
+    items_new: int = 0
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after_seconds: float | None = None
+
+
+def backoff_seconds(error_count: int, base: float, cap: float) -> float:
+    """Exponential backoff: base, 2·base, 4·base … capped."""
+    return float(min(cap, base * (2 ** max(0, error_count - 1))))
+
+
+def record_fetch(
+    db: sqlite_utils.Database, feed_id: int, outcome: FetchOutcome,
+    retry_base: float = 60.0, retry_cap: float = 6 * 3600.0,
+) -> None:
+    """Log one fetch and update the feed's health: success resets errors, failure backs off."""
+    finished = to_iso(outcome.finished_at)
+    with db.conn:
+        db["fetch_log"].insert({
+            "feed_id": feed_id,
+            "started_at": to_iso(outcome.started_at),
+            "finished_at": finished,
+            "status": outcome.status,
+            "http_status": outcome.http_status,
+            "items_seen": outcome.items_seen,
+            "items_new": outcome.items_new,
+            "error": outcome.error,
+        })
+        if outcome.status == "error":
+            count = int(db["feeds"].get(feed_id)["error_count"]) + 1
+            delay = backoff_seconds(count, retry_base, retry_cap)
+            delay = max(delay, outcome.retry_after_seconds or 0.0)
+            db["feeds"].update(feed_id, {
+                "last_fetch_at": finished,
+                "last_error": outcome.error,
+                "last_error_at": finished,
+                "error_count": count,
+                "next_retry_at": to_iso(outcome.finished_at + timedelta(seconds=delay)),
+            })
+            return
+        changes = {"last_fetch_at": finished, "last_success_at": finished,
+                   "error_count": 0, "next_retry_at": None}
+        if outcome.etag is not None:
+            changes["etag"] = outcome.etag
+        if outcome.last_modified is not None:
+            changes["last_modified"] = outcome.last_modified
+        db["feeds"].update(feed_id, changes)

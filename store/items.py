@@ -1,0 +1,108 @@
+"""Save parsed items (insert new, update views and edits of known ones) and read them back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from store.models import Item, to_iso, utc_now
+
+_UPDATABLE = ("text", "title", "views", "edited", "link_preview", "media")
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    new: int
+    updated: int
+
+
+def _item_row(item: Item, feed_id: int, now: str) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "feed_id": feed_id,
+        "post_id": item.post_id,
+        "url": item.url,
+        "guid": item.guid,
+        "title": item.title,
+        "text": item.text,
+        "author": item.author,
+        "language": item.language,
+        "published_at": to_iso(item.published_at),
+        "views": item.views,
+        "forwarded_from": item.forwarded_from,
+        "link_preview": item.link_preview,
+        "media": json.dumps(item.media) if item.media else None,
+        "edited": int(item.edited),
+        "fetched_at": now,
+        "updated_at": now,
+    }
+
+
+def _existing_rows(db: sqlite_utils.Database, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        cursor = db.execute(
+            f"SELECT id, key, {', '.join(_UPDATABLE)} FROM items WHERE key IN ({marks})", chunk
+        )
+        columns = [description[0] for description in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(columns, values, strict=True))
+            found[row["key"]] = row
+    return found
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    changed = {name: new[name] for name in _UPDATABLE
+               if new[name] is not None and new[name] != old[name]}
+    if "text" in changed:
+        changed["edited"] = 1
+    return changed
+
+
+def save_items(
+    db: sqlite_utils.Database, feed_id: int, items: Iterable[Item], now: datetime | None = None
+) -> SaveResult:
+    """Insert unseen items and update changed ones, in one transaction; never duplicates."""
+    stamp = to_iso(now or utc_now()) or ""
+    rows: dict[str, dict[str, Any]] = {}
+    for item in items:
+        rows[item.key] = _item_row(item, feed_id, stamp)
+    if not rows:
+        return SaveResult(0, 0)
+    with db.conn:
+        existing = _existing_rows(db, list(rows))
+        fresh = [row for key, row in rows.items() if key not in existing]
+        if fresh:
+            db["items"].insert_all(fresh, ignore=True, batch_size=500)
+        updated = 0
+        for key, old in existing.items():
+            changes = _changes(old, rows[key])
+            if changes:
+                changes["updated_at"] = stamp
+                db["items"].update(old["id"], changes)
+                updated += 1
+    return SaveResult(new=len(fresh), updated=updated)
+
+
+def items_since(
+    db: sqlite_utils.Database, since: datetime, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Items published in [since, until), newest first, joined with their feed's name and role."""
+    sql = (
+        "SELECT items.*, feeds.name AS feed_name, feeds.role AS role, feeds.title AS feed_title, "
+        "feeds.kind AS feed_kind FROM items JOIN feeds ON feeds.id = items.feed_id "
+        "WHERE items.published_at >= ?"
+    )
+    params: list[Any] = [to_iso(since)]
+    if until is not None:
+        sql += " AND items.published_at < ?"
+        params.append(to_iso(until))
+    sql += " ORDER BY items.published_at DESC, items.id DESC"
+    return list(db.query(sql, params))

@@ -1,0 +1,150 @@
+"""The one owner of the database schema: numbered migrations applied in order at open.
+
+Add a migration by appending a function to ``MIGRATIONS``; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _v1_core(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS feeds (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('rss', 'telegram')),
+            role TEXT NOT NULL CHECK (role IN ('blogger', 'news')),
+            url TEXT NOT NULL,
+            channel TEXT,
+            title TEXT,
+            interval_minutes INTEGER NOT NULL DEFAULT 30,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            etag TEXT,
+            last_modified TEXT,
+            last_fetch_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            error_count INTEGER NOT NULL DEFAULT 0,
+            next_retry_at TEXT,
+            removed INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS items (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            post_id INTEGER,
+            url TEXT,
+            guid TEXT,
+            title TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            author TEXT,
+            language TEXT,
+            published_at TEXT,
+            views INTEGER,
+            forwarded_from TEXT,
+            link_preview TEXT,
+            media TEXT,
+            edited INTEGER NOT NULL DEFAULT 0,
+            fetched_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS items_published ON items(published_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS items_feed_published ON items(feed_id, published_at)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS fetch_log (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'not_modified', 'error')),
+            http_status INTEGER,
+            items_seen INTEGER NOT NULL DEFAULT 0,
+            items_new INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS fetch_log_feed ON fetch_log(feed_id, started_at)")
+
+
+def _v2_scores_and_bot(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS scores (
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            model_version TEXT NOT NULL,
+            stance TEXT NOT NULL,
+            p_supportive REAL NOT NULL,
+            p_critical REAL NOT NULL,
+            p_alarmed REAL NOT NULL,
+            p_neutral REAL NOT NULL,
+            themes TEXT NOT NULL,
+            targets TEXT NOT NULL,
+            evidence TEXT,
+            language TEXT,
+            scored_at TEXT NOT NULL,
+            PRIMARY KEY (item_id, model_version)
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS scores_model ON scores(model_version, item_id)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS subscribers (
+            chat_id INTEGER PRIMARY KEY,
+            chat_type TEXT,
+            mode TEXT NOT NULL CHECK (mode IN ('daily', 'hourly', 'spikes')),
+            daily_time TEXT,
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS digests_sent (
+            chat_id INTEGER NOT NULL,
+            window_key TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, window_key)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS labels (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            user_id INTEGER NOT NULL,
+            chat_id INTEGER,
+            label TEXT NOT NULL,
+            model_version TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply the migrations this database has not seen; return the schema version."""
+    current = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for version, migration in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        with db.conn:
+            migration(db)
+            db.execute(f"PRAGMA user_version = {version}")
+    return len(MIGRATIONS)
