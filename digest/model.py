@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 STANCES = ("supportive", "critical", "alarmed", "neutral")
@@ -99,6 +99,19 @@ class FeedHealth:
 
 
 @dataclass
+class DailyShare:
+    """One day of a theme's trend: share of blogger posts vs news items carrying it."""
+
+    day: date
+    blogger_count: int
+    blogger_total: int
+    blogger_share: float
+    news_count: int
+    news_total: int
+    news_share: float
+
+
+@dataclass
 class Digest:
     """Everything a digest says about one window; renderers format, never compute."""
 
@@ -130,7 +143,7 @@ class Digest:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
         return {key: _jsonable(inner) for key, inner in value.items()}

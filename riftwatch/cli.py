@@ -1,0 +1,316 @@
+"""The `riftwatch` command line: parse arguments, call one library function, print.
+
+No business logic here; every command is a thin shell over config, store, monitors,
+classifiers, digest or bot functions. Errors become one line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from config import ConfigError, FeedConfig, Settings, load_feeds, load_settings, load_themes
+from config.themes import Taxonomy
+
+log = logging.getLogger("riftwatch")
+
+DEMO_DB = Path("riftwatch-demo.db")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit status 1."""
+
+
+def _runtime(args: argparse.Namespace) -> tuple[Settings, Taxonomy]:
+    overrides = {"db_path": args.db} if getattr(args, "db", None) else {}
+    settings = load_settings(**overrides)
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return settings, load_themes(settings.themes_file)
+
+
+def _open_synced_db(settings: Settings):  # type: ignore[no-untyped-def]
+    from store.db import open_db
+    from store.feeds import sync_feeds
+
+    db = open_db(settings.db_path)
+    sync_feeds(db, load_feeds(settings.feeds_file))
+    return db
+
+
+# ---- feeds ---------------------------------------------------------------------------------
+
+def cmd_feeds_list(args: argparse.Namespace) -> None:
+    from store.feeds import list_feeds
+
+    settings, _ = _runtime(args)
+    db = _open_synced_db(settings)
+    print(f"{'name':<24} {'kind':<8} {'role':<7} {'on':<3} {'last success':<20} last error")
+    for feed in list_feeds(db):
+        error = f"{feed.last_error} (x{feed.error_count})" if feed.error_count else ""
+        enabled = "yes" if feed.enabled else "no"
+        print(f"{feed.name[:24]:<24} {feed.kind:<8} {feed.role:<7} {enabled:<3} "
+              f"{feed.last_success_at or '-':<20} {error}")
+
+
+def cmd_feeds_add(args: argparse.Namespace) -> None:
+    from pydantic import ValidationError
+
+    from store.feeds import add_feed
+
+    settings, _ = _runtime(args)
+    kind = "telegram" if args.source.startswith(("@", "t.me/", "https://t.me/")) else "rss"
+    source = {"channel": args.source} if kind == "telegram" else {"url": args.source}
+    try:
+        config = FeedConfig(name=args.name or _default_name(args.source), kind=kind, role=args.role,
+                            title=args.title, interval_minutes=args.interval, **source)
+    except ValidationError as exc:
+        raise CommandError(f"cannot add feed: {exc.errors()[0]['msg']}") from None
+    feed = add_feed(_open_synced_db(settings), config)
+    print(f"added {feed.name} ({feed.kind}, {feed.role}): {feed.url}")
+
+
+def _default_name(source: str) -> str:
+    from config.feeds import normalise_channel
+
+    try:
+        return normalise_channel(source)
+    except ValueError:
+        from urllib.parse import urlsplit
+
+        return (urlsplit(source).hostname or "feed").replace("www.", "")
+
+
+def cmd_feeds_remove(args: argparse.Namespace) -> None:
+    from store.feeds import FeedNotFound, remove_feed
+
+    settings, _ = _runtime(args)
+    try:
+        remove_feed(_open_synced_db(settings), args.name)
+    except FeedNotFound as exc:
+        raise CommandError(str(exc)) from None
+    print(f"removed {args.name} (its items stay in the store)")
+
+
+def cmd_feeds_import_opml(args: argparse.Namespace) -> None:
+    from riftwatch.opml import OpmlError, read_opml
+    from store.feeds import add_feed
+
+    settings, _ = _runtime(args)
+    try:
+        feeds = read_opml(args.file, role=args.role)
+    except OpmlError as exc:
+        raise CommandError(str(exc)) from None
+    db = _open_synced_db(settings)
+    for config in feeds:
+        add_feed(db, config)
+    print(f"imported {len(feeds)} feeds from {args.file}")
+
+
+def cmd_feeds_export_opml(args: argparse.Namespace) -> None:
+    from riftwatch.opml import write_opml
+    from store.feeds import list_feeds
+
+    settings, _ = _runtime(args)
+    feeds = [FeedConfig(name=feed.name, kind=feed.kind, role=feed.role, url=feed.url,
+                        title=feed.title) for feed in list_feeds(_open_synced_db(settings))]
+    data = write_opml(feeds)
+    if args.out:
+        args.out.write_bytes(data)
+        print(f"wrote {len(feeds)} feeds to {args.out}")
+    else:
+        sys.stdout.write(data.decode("utf-8") + "\n")
+
+
+# ---- pipeline ------------------------------------------------------------------------------
+
+def _progress_bar(total: int) -> Callable[..., None] | None:
+    if total <= 1:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="feed", file=sys.stderr, disable=None)
+
+    def advance(name: str, outcome: object) -> None:
+        bar.set_postfix_str(name[:20])
+        bar.update(1)
+
+    return advance
+
+
+def _print_cycle(report) -> None:  # type: ignore[no-untyped-def]
+    print(f"fetched {len(report.outcomes)} feeds in {report.fetch_seconds:.1f}s: "
+          f"{report.new_items} new items, {len(report.failed)} failed; "
+          f"scored {report.scored} in {report.score_seconds:.1f}s")
+    for feed, outcome in report.failed:
+        print(f"  ✗ {feed.name}: {outcome.error}")
+
+
+def cmd_fetch(args: argparse.Namespace) -> None:
+    from riftwatch.pipeline import run_cycle
+    from store.feeds import list_feeds
+
+    settings, taxonomy = _runtime(args)
+    db = _open_synced_db(settings)
+    names = args.feed or None
+    total = len(names) if names else len(list_feeds(db, include_disabled=False))
+    report = run_cycle(settings, taxonomy, feeds=names, backfill_pages=args.backfill,
+                       progress=_progress_bar(total), score=not args.no_score)
+    _print_cycle(report)
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    from riftwatch.pipeline import score_new_items
+
+    settings, taxonomy = _runtime(args)
+    _open_synced_db(settings)
+    print(f"scored {score_new_items(settings.db_path, settings, taxonomy)} items")
+
+
+def cmd_digest(args: argparse.Namespace) -> None:
+    from digest.compose import compose_digest, parse_window
+    from digest.render_text import render_json, render_text
+    from store.models import utc_now
+
+    settings, taxonomy = _runtime(args)
+    try:
+        window = parse_window(args.since)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    until = utc_now()
+    try:
+        digest = compose_digest(_open_synced_db(settings), settings, taxonomy, until - window,
+                                until, channel=args.channel, theme=args.theme)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    print(render_json(digest) if args.format == "json" else render_text(digest))
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from classifiers.evaluate import evaluate_shared, format_shared_report
+
+    settings, taxonomy = _runtime(args)
+    if not args.shared.is_dir():
+        raise CommandError(f"{args.shared} not found; pass --shared PATH to the shared data folder")
+    print(format_shared_report(evaluate_shared(settings, args.shared, taxonomy)))
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from riftwatch.service import run_service
+
+    settings, taxonomy = _runtime(args)
+    _open_synced_db(settings)
+    run_service(settings, taxonomy)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from digest.render_text import render_json, render_text
+    from riftwatch.demo import run_demo
+
+    db_path = args.db or DEMO_DB
+    if db_path == DEMO_DB:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    args.db = db_path
+    settings, taxonomy = _runtime(args)
+    result = run_demo(settings, taxonomy, progress=_progress_bar(5), score=not args.no_score)
+    _print_cycle(result.cycle)
+    print(f"store: {settings.db_path}\n")
+    print(render_json(result.digest) if args.format == "json" else render_text(result.digest))
+
+
+# ---- parser --------------------------------------------------------------------------------
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, help="SQLite store (default: RIFTWATCH_DB_PATH)")
+
+
+def _feeds_parser(commands: argparse._SubParsersAction) -> None:
+    feeds = commands.add_parser("feeds", help="list and change the watched feeds")
+    sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    listing = sub.add_parser("list", help="watched feeds with their health")
+    listing.set_defaults(func=cmd_feeds_list)
+    add = sub.add_parser("add", help="watch a channel (@name, t.me/name) or an RSS/Atom URL")
+    add.add_argument("source")
+    add.add_argument("--name")
+    add.add_argument("--role", choices=["blogger", "news"], default="blogger")
+    add.add_argument("--title")
+    add.add_argument("--interval", type=int, default=30, help="minutes between fetches")
+    add.set_defaults(func=cmd_feeds_add)
+    remove = sub.add_parser("remove", help="stop watching a feed (its items stay)")
+    remove.add_argument("name")
+    remove.set_defaults(func=cmd_feeds_remove)
+    imp = sub.add_parser("import-opml", help="add every feed of an OPML file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--role", choices=["blogger", "news"], default="news")
+    imp.set_defaults(func=cmd_feeds_import_opml)
+    exp = sub.add_parser("export-opml", help="write the watched feeds as OPML")
+    exp.add_argument("--out", type=Path)
+    exp.set_defaults(func=cmd_feeds_export_opml)
+    for parser in (listing, add, remove, imp, exp):
+        _add_db(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="riftwatch",
+        description="Watch pro-war military bloggers: stance, infighting themes, rifts, lift "
+                    "over the news baseline. Settings come from RIFTWATCH_* variables.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    _feeds_parser(commands)
+
+    fetch = commands.add_parser("fetch", help="fetch due feeds (or --feed NAME) now, then score")
+    fetch.add_argument("--feed", action="append", help="only this feed (repeatable)")
+    fetch.add_argument("--backfill", type=int, default=0, metavar="N",
+                       help="also read N older pages of each Telegram channel")
+    fetch.add_argument("--no-score", action="store_true", help="store items without scoring")
+    fetch.set_defaults(func=cmd_fetch)
+
+    score = commands.add_parser("score-pending", help="score stored items not yet scored")
+    score.set_defaults(func=cmd_score)
+
+    digest = commands.add_parser("digest", help="print the digest for a recent window")
+    digest.add_argument("--since", default="24h", help="window: 90m, 6h, 24h, 7d (default 24h)")
+    digest.add_argument("--channel", help="only this feed")
+    digest.add_argument("--theme", help="only this theme")
+    digest.add_argument("--format", choices=["text", "json"], default="text")
+    digest.set_defaults(func=cmd_digest)
+
+    evaluate = commands.add_parser("eval", help="measure the classifier on labelled data")
+    evaluate.add_argument("--shared", type=Path, default=Path("../shared/data"),
+                          help="folder with milblog-criticism/, ruw-stance/, rusentne/")
+    evaluate.set_defaults(func=cmd_eval)
+
+    run = commands.add_parser("run", help="scheduler + pipeline (+ bot when a token is set)")
+    run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser("demo", help="one real cycle over the bundled sample corpus")
+    demo.add_argument("--format", choices=["text", "json"], default="text")
+    demo.add_argument("--no-score", action="store_true", help="skip the classifier")
+    demo.set_defaults(func=cmd_demo)
+
+    for sub in (fetch, score, digest, evaluate, run, demo):
+        _add_db(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ConfigError, CommandError) as exc:
+        print(f"riftwatch: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Serve the bundled demo corpus on 127.0.0.1 as t.me/s pages and an RSS feed.
+
+The corpus (``demo_corpus/corpus.toml``) is sample text written by this project. Pages use
+the real t.me/s markup, so the demo exercises the real monitors end to end.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from store.models import utc_now
+
+CORPUS_DIR = Path(__file__).resolve().parent / "demo_corpus"
+CORPUS_FILE = CORPUS_DIR / "corpus.toml"
+PAGE_SIZE = 20
+BACKGROUND_DAYS = 14
+POSTS_PER_DAY = 2
+FIRST_POST_ID = 1000
+
+
+@dataclass(frozen=True)
+class DemoPost:
+    channel: str
+    post_id: int
+    published_at: datetime
+    text: str
+    views: int
+
+
+@dataclass(frozen=True)
+class DemoArticle:
+    guid: str
+    title: str
+    published_at: datetime
+
+
+@dataclass
+class DemoCorpus:
+    """The corpus laid out in time relative to ``now``."""
+
+    titles: dict[str, str]
+    posts: dict[str, list[DemoPost]]
+    news_name: str
+    news_title: str
+    articles: list[DemoArticle]
+
+
+def _channel_posts(channel: str, index: int, data: dict, now: datetime) -> list[DemoPost]:
+    background, today = data["posts"]["background"], data["posts"]["today"]
+    timed: list[tuple[datetime, str]] = []
+    for day in range(1, BACKGROUND_DAYS + 1):
+        for slot in range(POSTS_PER_DAY):
+            text = background[(index * 5 + day * 3 + slot) % len(background)]
+            timed.append((now - timedelta(days=day, hours=3 + 7 * slot + index), text))
+    channels = len(data["channel"])
+    for position, text in enumerate(today):
+        if position % channels == index:
+            timed.append((now - timedelta(minutes=20 + 35 * position), text))
+    timed.sort()
+    return [DemoPost(channel, FIRST_POST_ID + offset, moment, text, 900 + 137 * offset)
+            for offset, (moment, text) in enumerate(timed)]
+
+
+def _articles(data: dict, now: datetime) -> list[DemoArticle]:
+    news = data["news"]
+    articles = []
+    for day in range(1, BACKGROUND_DAYS + 1):
+        title = news["background"][day % len(news["background"])]
+        moment = now - timedelta(days=day, hours=5)
+        articles.append(DemoArticle(f"demo-news-bg-{day}", title, moment))
+    for position, title in enumerate(news["today"]):
+        articles.append(DemoArticle(f"demo-news-today-{position}", title,
+                                    now - timedelta(minutes=30 + 50 * position)))
+    return sorted(articles, key=lambda article: article.published_at, reverse=True)
+
+
+def load_corpus(now: datetime | None = None, path: Path = CORPUS_FILE) -> DemoCorpus:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    moment = now or utc_now()
+    channels = data["channel"]
+    return DemoCorpus(
+        titles={channel["name"]: channel["title"] for channel in channels},
+        posts={channel["name"]: _channel_posts(channel["name"], index, data, moment)
+               for index, channel in enumerate(channels)},
+        news_name=data["news"]["name"],
+        news_title=data["news"]["title"],
+        articles=_articles(data, moment),
+    )
+
+
+_MESSAGE = (CORPUS_DIR / "message.html").read_text(encoding="utf-8")
+_PAGE = (CORPUS_DIR / "page.html").read_text(encoding="utf-8")
+_MORE = ('<div class="tgme_widget_message_centered js-messages_more_wrap">'
+         '<a href="/s/{channel}?before={before}" class="tme_messages_more js-messages_more" '
+         'data-before="{before}"></a></div>\n')
+
+
+def _views(count: int) -> str:
+    return f"{count / 1000:.1f}K" if count >= 1000 else str(count)
+
+
+def render_channel_page(corpus: DemoCorpus, channel: str, before: int | None) -> str:
+    """The t.me/s page of the newest PAGE_SIZE posts older than ``before``."""
+    posts = [post for post in corpus.posts[channel] if before is None or post.post_id < before]
+    page = posts[-PAGE_SIZE:]
+    title = html.escape(corpus.titles[channel])
+    messages = "".join(
+        _MESSAGE.format(channel=channel, post_id=post.post_id, title=title,
+                        text=html.escape(post.text), views=_views(post.views),
+                        datetime=post.published_at.isoformat(timespec="seconds"),
+                        clock=post.published_at.strftime("%H:%M"))
+        for post in page
+    )
+    more = _MORE.format(channel=channel, before=page[0].post_id) if len(posts) > len(page) else ""
+    return _PAGE.format(title=title, channel=channel, more=more, messages=messages)
+
+
+def render_news_feed(corpus: DemoCorpus, base_url: str) -> str:
+    entries = "".join(
+        f"<item><title>{html.escape(article.title)}</title>"
+        f"<link>{base_url}/news/{article.guid}</link>"
+        f"<guid isPermaLink=\"false\">{article.guid}</guid>"
+        f"<pubDate>{format_datetime(article.published_at)}</pubDate>"
+        f"<description>{html.escape(article.title)}</description></item>\n"
+        for article in corpus.articles
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+        f"<title>{html.escape(corpus.news_title)}</title><link>{base_url}/</link>"
+        "<description>Sample news written for the riftwatch demo</description>"
+        f"<language>en</language>\n{entries}</channel></rss>\n"
+    )
+
+
+class DemoServer:
+    """A ThreadingHTTPServer on 127.0.0.1 (ephemeral port) serving one corpus."""
+
+    def __init__(self, corpus: DemoCorpus) -> None:
+        self.corpus = corpus
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def channel_url(self, channel: str) -> str:
+        return f"{self.base_url}/s/{channel}"
+
+    @property
+    def news_url(self) -> str:
+        return f"{self.base_url}/news.xml"
+
+    def __enter__(self) -> DemoServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler_for(server: DemoServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            parts = urlsplit(self.path)
+            if parts.path == "/news.xml":
+                self._reply("application/rss+xml", render_news_feed(server.corpus, server.base_url))
+                return
+            channel = parts.path.removeprefix("/s/")
+            if not parts.path.startswith("/s/") or channel not in server.corpus.posts:
+                self.send_error(404)
+                return
+            before = parse_qs(parts.query).get("before", [None])[0]
+            page = render_channel_page(server.corpus, channel, int(before) if before else None)
+            self._reply("text/html; charset=utf-8", page)
+
+        def _reply(self, content_type: str, body: str) -> None:
+            data = body.encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+    return Handler

@@ -1,0 +1,73 @@
+"""One pipeline cycle: fetch due feeds into the store, then score what is new.
+
+Wires monitors and classifiers together (they never call each other); no rendering here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitors.fetch import fetch_all
+
+from config import Settings
+from config.themes import Taxonomy
+from store.db import open_db
+from store.feeds import FetchOutcome
+from store.models import FeedState
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, FetchOutcome], None]
+
+
+@dataclass
+class CycleReport:
+    """What a cycle did, for the CLI and the logs."""
+
+    outcomes: list[tuple[FeedState, FetchOutcome]] = field(default_factory=list)
+    scored: int = 0
+    fetch_seconds: float = 0.0
+    score_seconds: float = 0.0
+
+    @property
+    def new_items(self) -> int:
+        return sum(outcome.items_new for _, outcome in self.outcomes)
+
+    @property
+    def failed(self) -> list[tuple[FeedState, FetchOutcome]]:
+        return [(feed, outcome) for feed, outcome in self.outcomes if outcome.status == "error"]
+
+
+def score_new_items(db_path: Path, settings: Settings, taxonomy: Taxonomy) -> int:
+    """Score every stored item the current model has not scored yet; return how many."""
+    from classifiers.scoring import load_classifier, score_pending
+
+    classifier = load_classifier(settings, taxonomy)
+    db = open_db(db_path)
+    try:
+        return score_pending(db, classifier, batch_size=settings.batch_size)
+    finally:
+        db.conn.close()
+
+
+def run_cycle(
+    settings: Settings, taxonomy: Taxonomy, feeds: list[str] | None = None,
+    backfill_pages: int = 0, progress: Progress | None = None, score: bool = True,
+) -> CycleReport:
+    """Fetch (all due feeds, or the named ones), then score new items."""
+    report = CycleReport()
+    started = time.perf_counter()
+    report.outcomes = fetch_all(settings.db_path, settings, feeds=feeds,
+                                backfill_pages=backfill_pages, progress=progress)
+    report.fetch_seconds = time.perf_counter() - started
+    if score:
+        started = time.perf_counter()
+        report.scored = score_new_items(settings.db_path, settings, taxonomy)
+        report.score_seconds = time.perf_counter() - started
+    log.info("cycle: %d feeds, %d new items, %d scored, %d failed", len(report.outcomes),
+             report.new_items, report.scored, len(report.failed))
+    return report
