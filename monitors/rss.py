@@ -1,0 +1,148 @@
+"""Parse RSS/Atom bytes into ``Item``s with feedparser: title, link, guid, UTC time, plain text.
+
+A parser only: it is handed bytes and never lets feedparser fetch anything.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import defusedxml.ElementTree
+import feedparser
+from defusedxml import DefusedXmlException
+
+from monitors.errors import InvalidFeed, NotAFeed
+from monitors.html_text import html_to_text
+from store.models import Item
+
+log = logging.getLogger(__name__)
+
+_HTML_HINT = re.compile(rb"<\s*(?:!doctype\s+html|html[\s>]|body[\s>]|head[\s>])", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!\s*doctype", re.IGNORECASE)
+
+
+def _utf16_head(body: bytes) -> bytes:
+    """The first KiB, re-encoded to ASCII-ish bytes when the document is UTF-16/32."""
+    head = body[:4096]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00<" in head[:8] or b"<\x00" in head[:8]:
+        for codec in ("utf-16", "utf-16-le", "utf-16-be"):
+            try:
+                return head.decode(codec, errors="ignore").encode("utf-8", errors="ignore")
+            except UnicodeError:
+                continue
+    return head
+
+
+def refuse_entity_declarations(body: bytes, url: str | None = None) -> None:
+    """Raise ``InvalidFeed`` if the document's DTD declares entities (billion laughs, XXE).
+
+    Only documents with a DOCTYPE are checked (cheaply skipped otherwise); the check parses with
+    defusedxml, which stops at the first entity declaration without expanding anything.
+    """
+    head = _utf16_head(body)
+    if not _DOCTYPE.search(head) and not _DOCTYPE.search(body[:65536]):
+        return
+    try:
+        defusedxml.ElementTree.fromstring(body, forbid_dtd=False, forbid_entities=True,
+                                          forbid_external=True)
+    except DefusedXmlException as exc:
+        raise InvalidFeed(f"refused: the feed declares XML entities ({type(exc).__name__})",
+                          url=url) from None
+    except Exception:  # noqa: BLE001 - malformed XML is feedparser's to judge, not this check's
+        return
+
+
+def _utc(parsed: time.struct_time | None) -> datetime | None:
+    if parsed is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _language(entry: dict[str, Any], feed_language: str | None) -> str | None:
+    for key in ("title_detail", "summary_detail"):
+        detail = entry.get(key) or {}
+        if detail.get("language"):
+            return _primary_language(detail["language"])
+    for content in entry.get("content") or []:
+        if content.get("language"):
+            return _primary_language(content["language"])
+    return _primary_language(feed_language) if feed_language else None
+
+
+def _primary_language(tag: str) -> str | None:
+    primary = tag.strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
+
+
+def _entry_html(entry: dict[str, Any]) -> str:
+    """The fullest body: the longest content block, else the summary."""
+    contents = [c.get("value") or "" for c in entry.get("content") or []]
+    best = max(contents, key=len, default="")
+    summary = entry.get("summary") or ""
+    return best if len(best) >= len(summary) else summary
+
+
+def _web_link(value: str | None) -> str | None:
+    """An http(s) link, or None (feedparser may offer an Atom ``tag:`` id as the link)."""
+    link = (value or "").strip()
+    return link if link.lower().startswith(("http://", "https://")) else None
+
+
+def _clean(value: str | None) -> str | None:
+    text = html_to_text(value) if value else ""
+    return text or None
+
+
+def entry_to_item(entry: dict[str, Any], feed_language: str | None = None) -> Item:
+    """One feedparser entry as an ``Item`` (times in UTC, text stripped of HTML)."""
+    published = _utc(entry.get("published_parsed")) or _utc(entry.get("updated_parsed"))
+    link = _web_link(entry.get("link"))
+    return Item(
+        text=html_to_text(_entry_html(entry)),
+        url=link,
+        title=_clean(entry.get("title")),
+        guid=(entry.get("id") or "").strip() or None,
+        author=_clean(entry.get("author")),
+        published_at=published,
+        language=_language(entry, feed_language),
+    )
+
+
+def _raise_unparseable(parsed: Any, body: bytes, url: str | None) -> None:
+    if not parsed.get("version") and _HTML_HINT.search(body[:65536]):
+        raise NotAFeed("expected an RSS/Atom feed, got an HTML page", url=url)
+    if parsed.get("bozo"):
+        reason = str(parsed.get("bozo_exception") or "unknown error").splitlines()[0][:200]
+        raise InvalidFeed(f"not a valid RSS/Atom feed: {reason}", url=url)
+    if not parsed.get("version"):
+        what = "an empty response" if not body.strip() else "something that is not RSS or Atom"
+        raise NotAFeed(f"expected an RSS/Atom feed, got {what}", url=url)
+
+
+def parse_feed(body: bytes, content_type: str | None = None, url: str | None = None) -> list[Item]:
+    """Parse RSS/Atom ``body`` into items; raise ``NotAFeed`` / ``InvalidFeed`` if it is neither.
+
+    A well-formed feed with no entries gives an empty list, not an error.
+    """
+    refuse_entity_declarations(body, url)
+    headers = {"content-type": content_type} if content_type else {}
+    if url:
+        headers["content-location"] = url
+    # A stream, not bytes: feedparser would open() bytes that look like a file path.
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
+    if not parsed.entries:
+        _raise_unparseable(parsed, body, url)
+        return []
+    if parsed.get("bozo"):
+        log.debug("feed %s parsed leniently: %s", url, parsed.get("bozo_exception"))
+    feed_language = parsed.feed.get("language")
+    return [entry_to_item(entry, feed_language) for entry in parsed.entries]
