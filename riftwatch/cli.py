@@ -200,6 +200,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
     print(format_shared_report(evaluate_shared(settings, args.shared, taxonomy)))
 
 
+def cmd_prepare_model(args: argparse.Namespace) -> None:
+    from classifiers.convert import ensure_default_model
+
+    settings, _ = _runtime(args)
+    if settings.model is not None:
+        print(f"RIFTWATCH_MODEL is set; using {settings.model} as it is")
+        return
+    print(f"default model ready in {ensure_default_model(settings.cache_dir)}")
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     from riftwatch.service import run_service
 
@@ -286,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--shared", type=Path, default=Path("../shared/data"),
                           help="folder with milblog-criticism/, ruw-stance/, rusentne/")
     evaluate.set_defaults(func=cmd_eval)
+
+    prepare = commands.add_parser("prepare-model",
+                                  help="convert the packaged model into the cache now")
+    prepare.set_defaults(func=cmd_prepare_model)
 
     run = commands.add_parser("run", help="scheduler + pipeline (+ bot when a token is set)")
     run.set_defaults(func=cmd_run)
