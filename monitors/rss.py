@@ -24,6 +24,8 @@ from store.models import Item
 log = logging.getLogger(__name__)
 
 _HTML_HINT = re.compile(rb"<\s*(?:!doctype\s+html|html[\s>]|body[\s>]|head[\s>])", re.IGNORECASE)
+# feedparser flags these but parses fine: a wrong Content-Type, a charset it overrode.
+_BENIGN_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 _DOCTYPE = re.compile(rb"<!\s*doctype", re.IGNORECASE)
 
 
@@ -120,8 +122,9 @@ def entry_to_item(entry: dict[str, Any], feed_language: str | None = None) -> It
 def _raise_unparseable(parsed: Any, body: bytes, url: str | None) -> None:
     if not parsed.get("version") and _HTML_HINT.search(body[:65536]):
         raise NotAFeed("expected an RSS/Atom feed, got an HTML page", url=url)
-    if parsed.get("bozo"):
-        reason = str(parsed.get("bozo_exception") or "unknown error").splitlines()[0][:200]
+    problem = parsed.get("bozo_exception")
+    if parsed.get("bozo") and not isinstance(problem, _BENIGN_BOZO):
+        reason = str(problem or "unknown error").splitlines()[0][:200]
         raise InvalidFeed(f"not a valid RSS/Atom feed: {reason}", url=url)
     if not parsed.get("version"):
         what = "an empty response" if not body.strip() else "something that is not RSS or Atom"
@@ -131,7 +134,8 @@ def _raise_unparseable(parsed: Any, body: bytes, url: str | None) -> None:
 def parse_feed(body: bytes, content_type: str | None = None, url: str | None = None) -> list[Item]:
     """Parse RSS/Atom ``body`` into items; raise ``NotAFeed`` / ``InvalidFeed`` if it is neither.
 
-    A well-formed feed with no entries gives an empty list, not an error.
+    A well-formed feed with no entries gives an empty list, not an error; entries with no
+    title, link, id or text are dropped (they would all share one content-hash key).
     """
     refuse_entity_declarations(body, url)
     headers = {"content-type": content_type} if content_type else {}
@@ -139,10 +143,12 @@ def parse_feed(body: bytes, content_type: str | None = None, url: str | None = N
         headers["content-location"] = url
     # A stream, not bytes: feedparser would open() bytes that look like a file path.
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
-    if not parsed.entries:
+    feed_language = parsed.feed.get("language")
+    items = [item for item in (entry_to_item(entry, feed_language) for entry in parsed.entries)
+             if item.title or item.url or item.guid or item.text]
+    if not items:
         _raise_unparseable(parsed, body, url)
         return []
     if parsed.get("bozo"):
         log.debug("feed %s parsed leniently: %s", url, parsed.get("bozo_exception"))
-    feed_language = parsed.feed.get("language")
-    return [entry_to_item(entry, feed_language) for entry in parsed.entries]
+    return items
