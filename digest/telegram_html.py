@@ -1,0 +1,392 @@
+"""Render a ``Digest`` as Telegram HTML messages: escaped, trimmed, split at Telegram's limits.
+
+Formats plain digest data only; never reads the store or computes numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from digest.model import STANCES, DailyShare, Digest, FeedHealth, PostRef, ThemeRow
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+QUOTE_CHARS = 220
+
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
+_TOKEN_RE = re.compile(r"(<[^>]*>|&#?\w+;|\s+)")
+_SPACE_RE = re.compile(r"\s+")
+
+
+# ---------------------------------------------------------------- escaping and trimming
+
+
+def escape(text: object) -> str:
+    """Escape untrusted text for Telegram HTML text (``<``, ``>``, ``&``)."""
+    return html.escape(str(text), quote=False)
+
+
+def trim_quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """Collapse whitespace and cut at a word boundary with an ellipsis (plain text in and out)."""
+    flat = _SPACE_RE.sub(" ", text or "").strip()
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def link(url: str | None, text: str) -> str:
+    """An ``<a>`` around escaped ``text`` when ``url`` is http(s); else the escaped text."""
+    if url and len(url) <= 2000 and re.match(r"^https?://", url, re.IGNORECASE):
+        return f'<a href="{html.escape(url, quote=True)}">{escape(text)}</a>'
+    return escape(text)
+
+
+# ---------------------------------------------------------------- splitting
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units); counting raw HTML errs on the safe side."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _apply_tags(stack: list[tuple[str, str]], fragment: str) -> list[tuple[str, str]]:
+    """The open-tag stack after ``fragment``: push opening tags, pop to the matching closer."""
+    result = list(stack)
+    for match in _TAG_RE.finditer(fragment):
+        closing, name = match.group(1), match.group(2).lower()
+        if not closing:
+            result.append((name, match.group(0)))
+            continue
+        for index in range(len(result) - 1, -1, -1):
+            if result[index][0] == name:
+                del result[index:]
+                break
+    return result
+
+
+def _closers(stack: Sequence[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(stack))
+
+
+@dataclass
+class _Packer:
+    """Greedy packing of unbreakable fragments into chunks that close and reopen open tags."""
+
+    limit: int
+    chunks: list[str] = field(default_factory=list)
+    body: str = ""
+    units: int = 0
+    stack: list[tuple[str, str]] = field(default_factory=list)
+    has_content: bool = False
+
+    def add(self, fragment: str) -> bool:
+        after = _apply_tags(self.stack, fragment)
+        size = telegram_length(fragment)
+        if self.units + size + telegram_length(_closers(after)) > self.limit:
+            return False
+        self.body += fragment
+        self.units += size
+        self.stack = after
+        self.has_content = self.has_content or bool(fragment.strip())
+        return True
+
+    def flush(self) -> None:
+        if self.has_content:
+            self.chunks.append(self.body + _closers(self.stack))
+        self.body = "".join(tag for _, tag in self.stack)
+        self.units = telegram_length(self.body)
+        self.has_content = False
+
+    def add_or_break(self, fragment: str) -> None:
+        """Add a fragment, starting a new chunk if needed; hard-split a word longer than a chunk."""
+        if self.add(fragment):
+            return
+        self.flush()
+        if fragment.isspace() or self.add(fragment):
+            return
+        if fragment.startswith("<"):
+            raise ValueError(f"a tag longer than the limit {self.limit}: {fragment[:40]}…")
+        for char in fragment:
+            if not self.add(char):
+                self.flush()
+                if not self.add(char):
+                    raise ValueError(f"limit {self.limit} is too small for the open tags")
+
+
+def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split Telegram HTML into messages of at most ``limit`` units.
+
+    Breaks on line boundaries; a line longer than a message is broken between words (or inside
+    a word as a last resort), never inside a tag or an entity. Tags open at a break are closed
+    at the end of one message and reopened at the start of the next.
+    """
+    packer = _Packer(limit)
+    for number, line in enumerate(text.split("\n")):
+        joined = ("\n" if number and packer.has_content else "") + line
+        if packer.add(joined):
+            continue
+        packer.flush()
+        if packer.add(line):
+            continue
+        for token in _TOKEN_RE.split(line):
+            if token:
+                packer.add_or_break(token)
+    packer.flush()
+    return packer.chunks or [""]
+
+
+def fit_caption(text: str, limit: int = CAPTION_LIMIT) -> str:
+    """The first ``limit`` units of ``text``, cut on a line or word boundary, tags balanced."""
+    chunks = split_html(text, limit - 1)
+    return chunks[0] + ("…" if len(chunks) > 1 else "")
+
+
+# ---------------------------------------------------------------- numbers and times
+
+
+def _percent(share: float) -> str:
+    if share is None or math.isnan(share):
+        return "–"
+    value = share * 100
+    return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
+
+
+def _lift(row: ThemeRow, baseline_days: int) -> str:
+    if math.isinf(row.lift) or (row.baseline_share == 0 and row.share > 0):
+        return f"new (absent from the {baseline_days}-day normal)"
+    if math.isnan(row.lift):
+        return "no baseline yet"
+    return f"{row.lift:.1f}× its {baseline_days}-day normal (z={row.z:.1f})"
+
+
+def _when(moment: datetime | None, with_date: bool = True) -> str:
+    if moment is None:
+        return "?"
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.strftime("%d %b %H:%M" if with_date else "%H:%M")
+
+
+def _source_name(title: str | None, name: str) -> str:
+    return title or name
+
+
+# ---------------------------------------------------------------- digest sections
+
+
+def _header(digest: Digest) -> list[str]:
+    scope = []
+    if digest.channel_filter:
+        scope.append(f"channel <b>{escape(digest.channel_filter)}</b>")
+    if digest.theme_filter:
+        scope.append(f"theme <b>{escape(_theme_label(digest, digest.theme_filter))}</b>")
+    title = "<b>riftwatch digest</b>" + (" · " + ", ".join(scope) if scope else "")
+    roles = ", ".join(f"{count} {escape(role)}"
+                      for role, count in sorted(digest.items_by_role.items()))
+    model = f" (model {escape(digest.model_version)})" if digest.model_version else ""
+    return [
+        title,
+        f"{_when(digest.since)} – {_when(digest.until)} UTC",
+        f"<b>{digest.total_items}</b> posts" + (f": {roles}" if roles else "")
+        + f" · {digest.scored_items} scored{model}",
+    ]
+
+
+def _theme_label(digest: Digest, theme: str) -> str:
+    for row in digest.themes:
+        if row.theme == theme:
+            return row.label
+    return theme
+
+
+def _spike_lines(digest: Digest) -> list[str]:
+    if not digest.spikes:
+        return []
+    lines = ["", f"<b>Spikes</b> (against the {digest.baseline_days}-day normal)"]
+    for row in digest.spikes:
+        lines.append(
+            f"🔺 <b>{escape(row.label)}</b>: {_lift(row, digest.baseline_days)} · "
+            f"{row.count} of {row.total} blogger posts ({_percent(row.share)}) · "
+            f"news {_percent(row.news_share)}"
+        )
+    return lines
+
+
+def _stance_lines(digest: Digest) -> list[str]:
+    if digest.stance is None or digest.stance.total == 0:
+        return ["", "<b>Stance</b>: not scored yet — the classifier has not scored this window."]
+    mix = digest.stance
+    lines = ["", f"<b>Stance among bloggers</b> ({mix.total} posts · now / "
+                 f"{digest.baseline_days}-day normal / news)"]
+    for stance in STANCES:
+        lines.append(
+            f"{stance} {_percent(mix.shares.get(stance, 0.0))} / "
+            f"{_percent(mix.baseline_shares.get(stance, 0.0))} / "
+            f"{_percent(mix.news_shares.get(stance, 0.0))}"
+        )
+    return lines
+
+
+def _theme_lines(digest: Digest, limit: int) -> list[str]:
+    rows = [row for row in digest.themes if row.count > 0][:limit]
+    if not rows:
+        return []
+    lines = ["", "<b>Themes</b> (share of blogger posts · lift · news)"]
+    for row in rows:
+        mark = " 🔺" if row.spike else ""
+        lift = "new" if math.isinf(row.lift) else f"{row.lift:.1f}×"
+        lines.append(f"• {escape(row.label)} {_percent(row.share)} · {lift} · "
+                     f"news {_percent(row.news_share)}{mark}")
+    return lines
+
+
+def _post_line(post: PostRef, quote_chars: int) -> str:
+    who = link(post.url, _source_name(post.feed_title, post.feed_name))
+    stance = ""
+    if post.stance:
+        stance = f" ({escape(post.stance)}" + (
+            f" {post.probability:.2f})" if post.probability is not None else ")")
+    quote = trim_quote(post.quote, quote_chars)
+    return f"• {who} {_when(post.published_at)}{stance}: <i>«{escape(quote)}»</i>"
+
+
+def _rift_lines(digest: Digest, quote_chars: int) -> list[str]:
+    if not digest.rifts:
+        return []
+    lines = ["", "<b>Rifts</b> (who attacks whom)"]
+    for rift in digest.rifts:
+        lines.append(f"• <b>{escape(_source_name(rift.source_title, rift.source))}</b> → "
+                     f"{escape(rift.target_label)}: {rift.count} posts")
+        lines.extend("  " + _post_line(post, quote_chars) for post in rift.evidence[:1])
+    return lines
+
+
+def _top_post_lines(digest: Digest, quote_chars: int, per_theme: int) -> list[str]:
+    groups = [(theme, posts) for theme, posts in digest.top_posts.items() if posts]
+    if not groups:
+        return []
+    lines = ["", "<b>Top posts</b>"]
+    for theme, posts in groups:
+        lines.append(f"<i>{escape(_theme_label(digest, theme))}</i>")
+        lines.extend(_post_line(post, quote_chars) for post in posts[:per_theme])
+    return lines
+
+
+def _channel_lines(digest: Digest, limit: int) -> list[str]:
+    if not digest.channels:
+        return []
+    lines = ["", "<b>Channels</b>"]
+    for row in digest.channels[:limit]:
+        mix = ", ".join(f"{stance} {row.stance_counts[stance]}" for stance in STANCES
+                        if row.stance_counts.get(stance))
+        top = f" · top: {escape(_theme_label(digest, row.top_theme))}" if row.top_theme else ""
+        lines.append(f"• {escape(_source_name(row.title, row.feed_name))} ({escape(row.role)}) "
+                     f"{row.posts} posts" + (f": {mix}" if mix else "") + top)
+    if len(digest.channels) > limit:
+        lines.append(f"… and {len(digest.channels) - limit} more")
+    return lines
+
+
+def _newest_lines(digest: Digest, quote_chars: int) -> list[str]:
+    if not digest.newest or digest.top_posts:
+        return []
+    return ["", "<b>Newest posts</b>", *(_post_line(post, quote_chars) for post in digest.newest)]
+
+
+def _health_lines(health: Iterable[FeedHealth]) -> list[str]:
+    feeds = [feed for feed in health if feed.enabled]
+    failing = [feed for feed in feeds if feed.last_error and feed.error_count]
+    if not feeds:
+        return []
+    summary = f"<i>Feeds: {len(feeds) - len(failing)} ok"
+    if failing:
+        names = ", ".join(escape(feed.name) for feed in failing[:5])
+        summary += f", {len(failing)} failing ({names}{', …' if len(failing) > 5 else ''})"
+    return ["", summary + "</i>"]
+
+
+def render_digest(
+    digest: Digest, *, quote_chars: int = QUOTE_CHARS, max_themes: int = 8,
+    posts_per_theme: int = 3, max_channels: int = 15,
+) -> str:
+    """The whole digest as one Telegram HTML text, each line with balanced tags."""
+    lines = _header(digest)
+    if digest.total_items == 0:
+        lines += ["", "No posts in this window."]
+    lines += _spike_lines(digest)
+    lines += _stance_lines(digest) if digest.total_items else []
+    lines += _theme_lines(digest, max_themes)
+    lines += _rift_lines(digest, quote_chars)
+    lines += _top_post_lines(digest, quote_chars, posts_per_theme)
+    lines += _newest_lines(digest, quote_chars)
+    lines += _channel_lines(digest, max_channels)
+    lines += _health_lines(digest.health)
+    return "\n".join(lines)
+
+
+def render_digest_messages(digest: Digest, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The digest split into Telegram messages."""
+    return split_html(render_digest(digest), limit)
+
+
+def render_spike_alert(digest: Digest, row: ThemeRow, quote_chars: int = QUOTE_CHARS) -> str:
+    """A short alert for one spiking theme with its best evidence."""
+    lines = [
+        f"🔺 <b>Spike: {escape(row.label)}</b>",
+        f"{_when(digest.since)} – {_when(digest.until, with_date=False)} UTC: "
+        f"{_lift(row, digest.baseline_days)}",
+        f"{row.count} of {row.total} blogger posts ({_percent(row.share)}); "
+        f"news {_percent(row.news_share)}",
+    ]
+    lines += [_post_line(post, quote_chars) for post in digest.top_posts.get(row.theme, [])[:3]]
+    return "\n".join(lines)
+
+
+def render_themes(digest: Digest) -> str:
+    """Every theme with its share now against the baseline and the news."""
+    lines = [f"<b>Themes</b> · {_when(digest.since)} – {_when(digest.until)} UTC",
+             f"share of blogger posts · lift against the {digest.baseline_days}-day normal · news"]
+    for row in digest.themes:
+        mark = " 🔺" if row.spike else ""
+        lines.append(f"• <b>{escape(row.label)}</b> (<code>{escape(row.theme)}</code>) "
+                     f"{_percent(row.share)} · {_lift(row, digest.baseline_days)} · "
+                     f"news {_percent(row.news_share)}{mark}")
+    if not digest.themes:
+        lines.append("No theme scores yet.")
+    return "\n".join(lines)
+
+
+def render_feeds(health: Sequence[FeedHealth]) -> str:
+    """Watched feeds with their health: last success, last error, items in the window."""
+    if not health:
+        return "No feeds are watched. An admin can add one with /addfeed."
+    lines = ["<b>Watched feeds</b> (items today · last success · last error)"]
+    for feed in health:
+        state = "" if feed.enabled else " <i>paused</i>"
+        error = f" · ⚠️ {escape(trim_quote(feed.last_error, 80))}" if feed.last_error else ""
+        lines.append(f"• <b>{escape(feed.name)}</b> {escape(feed.kind)}/{escape(feed.role)}"
+                     f"{state}: {feed.items_in_window} · "
+                     f"{escape(feed.last_success_at or 'never')}{error}")
+    return "\n".join(lines)
+
+
+def trend_caption(label: str, shares: Sequence[DailyShare]) -> str:
+    """A caption (≤ 1024) for the trend chart: the theme and its latest and peak shares."""
+    lines = [f"<b>{escape(label)}</b>: daily share of posts, bloggers vs news"]
+    if shares:
+        last = shares[-1]
+        peak = max(shares, key=lambda share: share.blogger_share)
+        lines.append(f"{last.day.isoformat()}: bloggers {_percent(last.blogger_share)} "
+                     f"({last.blogger_count}/{last.blogger_total}), news "
+                     f"{_percent(last.news_share)} ({last.news_count}/{last.news_total})")
+        lines.append(f"Peak among bloggers: {_percent(peak.blogger_share)} on "
+                     f"{peak.day.isoformat()}")
+    return fit_caption("\n".join(lines))
