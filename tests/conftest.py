@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -41,3 +46,110 @@ def settings(tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     return load_settings(db_path=db_path, cache_dir=tmp_path / "cache", allow_private_urls=True)
+
+
+# --- a real HTTP server on 127.0.0.1 for monitor, CLI and demo tests ------------------------
+
+@dataclass
+class Reply:
+    """What the test server answers on one route."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (read-timeout tests)
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    path: str
+    headers: dict[str, str]
+
+
+RouteHandler = Callable[[SeenRequest], Reply]
+
+
+class FeedServer:
+    """Serves registered routes on 127.0.0.1 and records every request it gets."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, RouteHandler] = {}
+        self.requests: list[SeenRequest] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def add(self, path: str, body: bytes | str = b"", status: int = 200,
+            content_type: str | None = "application/xml", headers: dict[str, str] | None = None,
+            delay: float = 0.0) -> str:
+        """Serve a fixed reply at ``path`` (with a query string: only that query); its URL."""
+        data = body.encode() if isinstance(body, str) else body
+        all_headers = {"Content-Type": content_type} if content_type else {}
+        all_headers.update(headers or {})
+        reply = Reply(data, status, all_headers, delay)
+        self.routes[path] = lambda request: reply
+        return self.url(path)
+
+    def add_handler(self, path: str, handler: RouteHandler) -> str:
+        self.routes[path] = handler
+        return self.url(path)
+
+    def hits(self, path: str) -> list[SeenRequest]:
+        return [seen for seen in self.requests if seen.path == path]
+
+    def _reply_for(self, seen: SeenRequest) -> Reply:
+        handler = self.routes.get(seen.path) or self.routes.get(seen.path.split("?")[0])
+        if handler is None:
+            return Reply(b"not found", 404, {"Content-Type": "text/plain"})
+        return handler(seen)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                seen = SeenRequest(self.path, {k.lower(): v for k, v in self.headers.items()})
+                server.requests.append(seen)
+                reply = server._reply_for(seen)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return
+
+        return Handler
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A live HTTP server on 127.0.0.1; register routes with ``add`` / ``add_handler``."""
+    server = FeedServer()
+    server.start()
+    yield server
+    server.stop()
