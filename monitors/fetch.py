@@ -68,9 +68,11 @@ def _backfill(db: sqlite_utils.Database, feed: FeedState, before_url: str | None
 
     Each page is stored as soon as it is parsed, so a failure keeps what came before it.
     """
+    visited: set[str] = set()
     for number in range(1, pages + 1):
-        if before_url is None:
+        if before_url is None or before_url in visited:  # no older page, or a paging loop
             return None
+        visited.add(before_url)
         try:
             page = fetch_url(before_url, settings, client=client)
             items, before_url = _parse(feed, page)

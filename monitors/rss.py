@@ -12,6 +12,7 @@ import re
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import defusedxml.ElementTree
 import feedparser
@@ -104,10 +105,16 @@ def _clean(value: str | None) -> str | None:
     return text or None
 
 
-def entry_to_item(entry: dict[str, Any], feed_language: str | None = None) -> Item:
-    """One feedparser entry as an ``Item`` (times in UTC, text stripped of HTML)."""
+def entry_to_item(entry: dict[str, Any], feed_language: str | None = None,
+                  base_url: str | None = None) -> Item:
+    """One feedparser entry as an ``Item`` (times in UTC, text stripped of HTML).
+
+    A relative link is resolved against ``base_url``; the guid is kept as written, so an item's
+    key does not change when the feed moves to another URL.
+    """
     published = _utc(entry.get("published_parsed")) or _utc(entry.get("updated_parsed"))
-    link = _web_link(entry.get("link"))
+    link = (entry.get("link") or "").strip()
+    link = _web_link(urljoin(base_url, link) if base_url and link else link)
     return Item(
         text=html_to_text(_entry_html(entry)),
         url=link,
@@ -139,12 +146,10 @@ def parse_feed(body: bytes, content_type: str | None = None, url: str | None = N
     """
     refuse_entity_declarations(body, url)
     headers = {"content-type": content_type} if content_type else {}
-    if url:
-        headers["content-location"] = url
     # A stream, not bytes: feedparser would open() bytes that look like a file path.
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
     feed_language = parsed.feed.get("language")
-    items = [item for item in (entry_to_item(entry, feed_language) for entry in parsed.entries)
+    items = [item for item in (entry_to_item(entry, feed_language, url) for entry in parsed.entries)
              if item.title or item.url or item.guid or item.text]
     if not items:
         _raise_unparseable(parsed, body, url)

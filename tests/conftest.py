@@ -72,12 +72,15 @@ RouteHandler = Callable[[SeenRequest], Reply]
 class FeedServer:
     """Serves registered routes on 127.0.0.1 and records every request it gets."""
 
+    Reply = Reply  # handlers given to ``add_handler`` return ``feed_server.Reply(...)``
+
     def __init__(self) -> None:
         self.routes: dict[str, RouteHandler] = {}
         self.requests: list[SeenRequest] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
 
     @property
     def base_url(self) -> str:
