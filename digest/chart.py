@@ -9,7 +9,7 @@ import io
 from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, DateFormatter
+from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
 
 from digest.model import DailyShare
@@ -27,7 +27,7 @@ def render_trend_png(shares: Sequence[DailyShare], title: str, dpi: int = 110) -
     figure = Figure(figsize=(8, 4), dpi=dpi)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    days = [share.day for share in shares]
+    days = date2num([share.day for share in shares])
     axes.plot(days, [share.blogger_share * 100 for share in shares], marker="o",
               color=BLOGGER_COLOUR, label="bloggers")
     axes.plot(days, [share.news_share * 100 for share in shares], marker="s",

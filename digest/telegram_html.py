@@ -160,7 +160,13 @@ def _percent(share: float) -> str:
     return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
 
 
+def _posts(count: int) -> str:
+    return "post" if count == 1 else "posts"
+
+
 def _lift(row: ThemeRow, baseline_days: int) -> str:
+    if row.count == 0:
+        return "none now"
     if math.isinf(row.lift) or (row.baseline_share == 0 and row.share > 0):
         return f"new (absent from the {baseline_days}-day normal)"
     if math.isnan(row.lift):
@@ -192,11 +198,11 @@ def _header(digest: Digest) -> list[str]:
     roles = ", ".join(f"{count} {escape(role)}"
                       for role, count in sorted(digest.items_by_role.items()))
     model = f" (model {escape(digest.model_version)})" if digest.model_version else ""
+    counts = f"<b>{digest.total_items}</b> {_posts(digest.total_items)}"
     return [
         title,
         f"{_when(digest.since)} – {_when(digest.until)} UTC",
-        f"<b>{digest.total_items}</b> posts" + (f": {roles}" if roles else "")
-        + f" · {digest.scored_items} scored{model}",
+        counts + (f": {roles}" if roles else "") + f" · {digest.scored_items} scored{model}",
     ]
 
 
@@ -242,7 +248,7 @@ def _theme_lines(digest: Digest, limit: int) -> list[str]:
     lines = ["", "<b>Themes</b> (share of blogger posts · lift · news)"]
     for row in rows:
         mark = " 🔺" if row.spike else ""
-        lift = "new" if math.isinf(row.lift) else f"{row.lift:.1f}×"
+        lift = "new" if math.isinf(row.lift) or row.baseline_share == 0 else f"{row.lift:.1f}×"
         lines.append(f"• {escape(row.label)} {_percent(row.share)} · {lift} · "
                      f"news {_percent(row.news_share)}{mark}")
     return lines
@@ -264,7 +270,7 @@ def _rift_lines(digest: Digest, quote_chars: int) -> list[str]:
     lines = ["", "<b>Rifts</b> (who attacks whom)"]
     for rift in digest.rifts:
         lines.append(f"• <b>{escape(_source_name(rift.source_title, rift.source))}</b> → "
-                     f"{escape(rift.target_label)}: {rift.count} posts")
+                     f"{escape(rift.target_label)}: {rift.count} {_posts(rift.count)}")
         lines.extend("  " + _post_line(post, quote_chars) for post in rift.evidence[:1])
     return lines
 
@@ -289,7 +295,7 @@ def _channel_lines(digest: Digest, limit: int) -> list[str]:
                         if row.stance_counts.get(stance))
         top = f" · top: {escape(_theme_label(digest, row.top_theme))}" if row.top_theme else ""
         lines.append(f"• {escape(_source_name(row.title, row.feed_name))} ({escape(row.role)}) "
-                     f"{row.posts} posts" + (f": {mix}" if mix else "") + top)
+                     f"{row.posts} {_posts(row.posts)}" + (f": {mix}" if mix else "") + top)
     if len(digest.channels) > limit:
         lines.append(f"… and {len(digest.channels) - limit} more")
     return lines

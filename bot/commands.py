@@ -1,0 +1,358 @@
+"""What each bot command does: parse its arguments, read or change the store, return the reply.
+
+Runs in a worker thread with plain data in and out; never talks to Telegram itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlite_utils
+from pydantic import ValidationError
+
+from bot.env import BotEnv
+from bot.status import render_status
+from config.feeds import FeedConfig, FeedRole, normalise_channel
+from digest.chart import render_trend_png
+from digest.compose import compose_digest, parse_window, theme_daily_shares
+from digest.telegram_html import (
+    escape,
+    render_digest_messages,
+    render_feeds,
+    render_themes,
+    split_html,
+    trend_caption,
+)
+from monitors.errors import MonitorError
+from monitors.http import check_url_allowed
+from store.feeds import add_feed, list_feeds, remove_feed, set_feed_enabled
+from store.subscribers import deactivate, get_subscriber, subscribe
+
+MAX_WINDOW = timedelta(days=90)
+ROLES: dict[str, FeedRole] = {"blogger": "blogger", "news": "news"}
+DEFAULT_DAILY_TIME = "08:00"
+_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class UsageError(Exception):
+    """Bad arguments; ``str()`` is the line to show the user."""
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    """One command as the user sent it."""
+
+    command: str
+    args: list[str]
+    chat_id: int
+    chat_type: str | None
+    user_id: int | None
+
+
+@dataclass
+class Reply:
+    """Telegram HTML messages to send, and optionally a PNG photo with a caption."""
+
+    messages: list[str] = field(default_factory=list)
+    photo: bytes | None = None
+    caption: str | None = None
+
+    @classmethod
+    def text(cls, html: str) -> Reply:
+        return cls(messages=split_html(html))
+
+
+@dataclass(frozen=True)
+class Command:
+    """A bot command: its menu entry, its usage line and the function that answers it."""
+
+    name: str
+    usage: str
+    description: str
+    run: Callable[[BotEnv, CommandRequest], Reply]
+    admin: bool = False
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _window(text: str) -> timedelta:
+    try:
+        window = parse_window(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if window > MAX_WINDOW:
+        raise UsageError(f"{text} is too long; the longest window is {MAX_WINDOW.days}d")
+    return window
+
+
+def resolve_feed(db: sqlite_utils.Database, text: str) -> str:
+    """A feed's stored name from its name, @channel or t.me link (case-insensitive)."""
+    wanted = {text.strip().lower()}
+    try:
+        wanted.add(normalise_channel(text).lower())
+    except ValueError:
+        pass
+    for feed in list_feeds(db):
+        if feed.name.lower() in wanted or (feed.channel or "").lower() in wanted:
+            return feed.name
+    raise UsageError(f"No feed named {text!r}. /feeds lists them.")
+
+
+def _theme(env: BotEnv, text: str) -> str | None:
+    names = env.taxonomy.theme_names()
+    return text if text in names else None
+
+
+def _theme_or_usage(env: BotEnv, text: str) -> str:
+    theme = _theme(env, text.lower())
+    if theme is None:
+        raise UsageError(f"Unknown theme {text!r}. Themes: {', '.join(env.taxonomy.theme_names())}")
+    return theme
+
+
+def _now(env: BotEnv) -> datetime:
+    return env.clock().astimezone(UTC)
+
+
+# ---------------------------------------------------------------- general commands
+
+
+def help_text(env: BotEnv, request: CommandRequest) -> Reply:
+    is_admin = env.settings.is_admin(request.user_id)
+    lines = [
+        "<b>riftwatch</b> watches Russian pro-war military bloggers on Telegram and news feeds, "
+        "scores each post's stance and infighting themes, and tells you what departs from "
+        "the baseline.",
+        "",
+    ]
+    for command in COMMANDS:
+        if command.admin and not is_admin:
+            continue
+        lines.append(f"{escape(command.usage)} — {escape(command.description)}")
+    if not is_admin:
+        lines += ["", "Feed changes (/addfeed, /removefeed, /pausefeed, /resumefeed) and /status "
+                      "are for admins."]
+    return Reply.text("\n".join(lines))
+
+
+def _parse_subscription(env: BotEnv, args: list[str]) -> tuple[str, str | None, str]:
+    """(mode, daily time, timezone) from ``[daily HH:MM [TZ] | hourly | spikes]``."""
+    mode = (args[0].lower() if args else "daily")
+    timezone = env.settings.timezone
+    if mode in ("hourly", "spikes") and len(args) == 1:
+        return mode, None, timezone
+    if mode != "daily" or len(args) > 3:
+        raise UsageError(USAGE["subscribe"])
+    daily_time = args[1] if len(args) > 1 else DEFAULT_DAILY_TIME
+    match = _TIME_RE.match(daily_time)
+    if not match:
+        raise UsageError(f"{daily_time!r} is not a time; use HH:MM, e.g. /subscribe daily 08:00")
+    if len(args) == 3:
+        timezone = args[2]
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UsageError(
+                f"Unknown time zone {timezone!r}; use a name like Europe/Berlin") from None
+    return mode, f"{int(match.group(1)):02d}:{match.group(2)}", timezone
+
+
+def _describe(mode: str, daily_time: str | None, timezone: str) -> str:
+    if mode == "daily":
+        return f"a daily digest at {daily_time} ({timezone}) covering the previous 24 hours"
+    if mode == "hourly":
+        return "an hourly digest at the top of each hour (hours with no posts are skipped)"
+    return "an alert when a theme spikes against its baseline (checked hourly)"
+
+
+def subscribe_chat(env: BotEnv, request: CommandRequest) -> Reply:
+    mode, daily_time, timezone = _parse_subscription(env, request.args)
+    subscribe(env.db(), request.chat_id, mode, chat_type=request.chat_type,
+              daily_time=daily_time, timezone=timezone, now=_now(env))
+    return Reply.text(f"Subscribed: this chat gets {escape(_describe(mode, daily_time, timezone))}."
+                      "\n/settings shows it, /unsubscribe stops it.")
+
+
+def unsubscribe_chat(env: BotEnv, request: CommandRequest) -> Reply:
+    if deactivate(env.db(), request.chat_id, "unsubscribed", now=_now(env)):
+        return Reply.text("Unsubscribed. /subscribe to start again.")
+    return Reply.text("This chat has no subscription. /subscribe starts one.")
+
+
+def show_settings(env: BotEnv, request: CommandRequest) -> Reply:
+    subscriber = get_subscriber(env.db(), request.chat_id)
+    if subscriber is None or not subscriber.active:
+        line = "This chat has no subscription. /subscribe starts one."
+    else:
+        line = "This chat gets " + escape(
+            _describe(subscriber.mode, subscriber.daily_time, subscriber.timezone)) + "."
+    settings = env.settings
+    return Reply.text(
+        f"{line}\nSpikes: a theme at ≥ {settings.spike_lift:g}× its {settings.baseline_days}-day "
+        f"normal with z ≥ {settings.spike_z:g} and at least {settings.spike_min_count} posts."
+    )
+
+
+# ---------------------------------------------------------------- digests on demand
+
+
+def _summary_slice(env: BotEnv, db: sqlite_utils.Database, args: list[str]
+                   ) -> tuple[timedelta, str | None, str | None]:
+    window, channel, theme = timedelta(hours=24), None, None
+    for arg in args:
+        if re.match(r"^\d+\s*[a-zA-Z]$", arg):
+            window = _window(arg)
+        elif _theme(env, arg.lower()):
+            theme = arg.lower()
+        else:
+            channel = resolve_feed(db, arg)
+    return window, channel, theme
+
+
+def summary(env: BotEnv, request: CommandRequest) -> Reply:
+    db = env.db()
+    window, channel, theme = _summary_slice(env, db, request.args)
+    until = _now(env)
+    digest = compose_digest(db, env.settings, env.taxonomy, until - window, until,
+                            channel=channel, theme=theme)
+    return Reply(messages=render_digest_messages(digest))
+
+
+def channel_report(env: BotEnv, request: CommandRequest) -> Reply:
+    if not request.args or len(request.args) > 2:
+        raise UsageError(USAGE["channel"])
+    db = env.db()
+    name = resolve_feed(db, request.args[0])
+    window = _window(request.args[1]) if len(request.args) > 1 else timedelta(days=7)
+    until = _now(env)
+    digest = compose_digest(db, env.settings, env.taxonomy, until - window, until, channel=name)
+    return Reply(messages=render_digest_messages(digest))
+
+
+def themes(env: BotEnv, request: CommandRequest) -> Reply:
+    until = _now(env)
+    digest = compose_digest(env.db(), env.settings, env.taxonomy,
+                            until - timedelta(hours=24), until)
+    return Reply.text(render_themes(digest))
+
+
+def trend(env: BotEnv, request: CommandRequest) -> Reply:
+    if not request.args or len(request.args) > 2:
+        raise UsageError(USAGE["trend"])
+    theme = _theme_or_usage(env, request.args[0])
+    days = 7
+    if len(request.args) == 2:
+        days = max(1, round(_window(request.args[1]) / timedelta(days=1)))
+    shares = theme_daily_shares(env.db(), theme, days, until=_now(env))
+    label = next(item.label for item in env.taxonomy.themes if item.name == theme)
+    png = render_trend_png(shares, f"{label}: last {days} days")
+    return Reply(photo=png, caption=trend_caption(label, shares))
+
+
+def feeds(env: BotEnv, request: CommandRequest) -> Reply:
+    until = _now(env)
+    today = until.replace(hour=0, minute=0, second=0, microsecond=0)
+    digest = compose_digest(env.db(), env.settings, env.taxonomy,
+                            today, until + timedelta(seconds=1))
+    return Reply.text(render_feeds(digest.health))
+
+
+# ---------------------------------------------------------------- admin: feeds and status
+
+
+def feed_config_from_source(source: str, role_name: str | None, env: BotEnv) -> FeedConfig:
+    """A FeedConfig from ``t.me/NAME``, ``@NAME`` or an http(s) URL, refusing private hosts."""
+    if role_name is not None and role_name not in ROLES:
+        raise UsageError(USAGE["addfeed"])
+    role = ROLES.get(role_name or "")
+    if source.startswith("@") or re.match(r"^(https?://)?(www\.)?(t|telegram)\.me/", source):
+        try:
+            channel = normalise_channel(source)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        return FeedConfig(name=channel.lower(), kind="telegram", role=role or "blogger",
+                          channel=channel)
+    try:
+        check_url_allowed(source, env.settings)
+    except MonitorError as exc:
+        raise UsageError(f"Cannot add {source}: {exc.message}") from None
+    host = (urlsplit(source).hostname or "feed").removeprefix("www.")
+    try:
+        return FeedConfig(name=host[:64], kind="rss", role=role or "news", url=source)
+    except ValidationError as exc:
+        raise UsageError(f"Cannot add {source}: {exc.errors()[0]['msg']}") from None
+
+
+def add_feed_command(env: BotEnv, request: CommandRequest) -> Reply:
+    if not request.args or len(request.args) > 2:
+        raise UsageError(USAGE["addfeed"])
+    role = request.args[1].lower() if len(request.args) > 1 else None
+    config = feed_config_from_source(request.args[0], role, env)
+    feed = add_feed(env.db(), config)
+    return Reply.text(f"Added <b>{escape(feed.name)}</b> ({escape(feed.kind)}, "
+                      f"{escape(feed.role)}): {escape(feed.url)}\n"
+                      "The monitors fetch it on their next cycle.")
+
+
+def _feed_name_arg(env: BotEnv, request: CommandRequest) -> str:
+    if len(request.args) != 1:
+        raise UsageError(USAGE[request.command])
+    return resolve_feed(env.db(), request.args[0])
+
+
+def remove_feed_command(env: BotEnv, request: CommandRequest) -> Reply:
+    name = _feed_name_arg(env, request)
+    remove_feed(env.db(), name)
+    return Reply.text(f"Removed <b>{escape(name)}</b>; its stored posts stay.")
+
+
+def _set_enabled(env: BotEnv, request: CommandRequest, enabled: bool) -> Reply:
+    feed = set_feed_enabled(env.db(), _feed_name_arg(env, request), enabled)
+    return Reply.text(f"<b>{escape(feed.name)}</b> {'resumed' if enabled else 'paused'}.")
+
+
+def pause_feed_command(env: BotEnv, request: CommandRequest) -> Reply:
+    return _set_enabled(env, request, enabled=False)
+
+
+def resume_feed_command(env: BotEnv, request: CommandRequest) -> Reply:
+    return _set_enabled(env, request, enabled=True)
+
+
+def status_command(env: BotEnv, request: CommandRequest) -> Reply:
+    return Reply.text(render_status(env.db(), env.db_path, env.settings, env.describe_jobs()))
+
+
+COMMANDS: list[Command] = [
+    Command("start", "/start", "what riftwatch is and what to type", help_text),
+    Command("help", "/help", "the commands", help_text),
+    Command("subscribe", "/subscribe [daily HH:MM [Area/City] | hourly | spikes]",
+            "get digests in this chat (daily 08:00 by default)", subscribe_chat),
+    Command("unsubscribe", "/unsubscribe", "stop digests in this chat", unsubscribe_chat),
+    Command("settings", "/settings", "this chat's subscription", show_settings),
+    Command("summary", "/summary [6h|24h|7d] [channel] [theme]", "a digest now for that slice",
+            summary),
+    Command("channel", "/channel NAME [7d]", "one channel's stance mix, themes, top posts",
+            channel_report),
+    Command("themes", "/themes", "themes in the last 24 h against their baseline", themes),
+    Command("trend", "/trend THEME [7d]", "chart of a theme's daily share, bloggers vs news",
+            trend),
+    Command("feeds", "/feeds", "watched feeds and their health", feeds),
+    Command("addfeed", "/addfeed t.me/NAME|@NAME|URL [blogger|news]", "watch a feed (admin)",
+            add_feed_command, admin=True),
+    Command("removefeed", "/removefeed NAME", "stop watching a feed (admin)",
+            remove_feed_command, admin=True),
+    Command("pausefeed", "/pausefeed NAME", "pause a feed (admin)", pause_feed_command,
+            admin=True),
+    Command("resumefeed", "/resumefeed NAME", "resume a paused feed (admin)",
+            resume_feed_command, admin=True),
+    Command("status", "/status", "jobs, queue, database size, model (admin)", status_command,
+            admin=True),
+]
+USAGE = {command.name: f"Usage: {command.usage}" for command in COMMANDS}

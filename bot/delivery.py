@@ -1,0 +1,216 @@
+"""Scheduled digests: work out which subscribers are due, compose each window once, send, record.
+
+Delivery is **at most once** per (chat, window): the row in ``digests_sent`` is claimed
+*before* the message goes out (``claim_delivery`` is an atomic ``INSERT OR IGNORE``). A
+process killed between claim and send therefore loses that one digest for that one chat,
+but a restart, a second process or a crash mid-broadcast can never send a digest twice;
+the rest of an interrupted broadcast is picked up on the next tick because unclaimed chats
+are still due. The alternative, send-then-record, would resend to every chat whose record
+had not landed, and a duplicated digest in an analyst's group is the worse failure. A claim
+is released again only when Telegram certainly did not take the message (RetryAfter after
+the rate limiter's retries, a connection that never opened), so those are retried.
+
+Never fetches, classifies or composes numbers itself: ``digest.compose`` does that.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.env import BotEnv
+from digest.compose import compose_digest
+from digest.model import Digest
+from digest.telegram_html import render_digest_messages, render_spike_alert
+from store.subscribers import (
+    Subscriber,
+    active_subscribers,
+    claim_delivery,
+    deactivate,
+    delivered_chats,
+    release_delivery,
+)
+
+log = logging.getLogger(__name__)
+
+DAILY_GRACE = timedelta(hours=12)
+HOURLY_GRACE = timedelta(minutes=50)
+_GONE = ("chat not found", "bot was kicked", "user is deactivated", "group chat was deactivated")
+
+
+@dataclass(frozen=True)
+class Window:
+    """One digest window that subscribers share: ``key`` names it in ``digests_sent``."""
+
+    mode: str
+    since: datetime
+    until: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.mode}:{self.until.strftime('%Y-%m-%dT%H:%MZ')}"
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery tick did."""
+
+    sent: list[tuple[int, str]] = field(default_factory=list)
+    deactivated: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    windows_composed: int = 0
+
+
+def _top_of_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _last_daily_time(daily_time: str, timezone: str, now: datetime) -> datetime:
+    """The latest ``HH:MM`` in ``timezone`` that is not after ``now`` (as UTC)."""
+    hour, minute = (int(part) for part in daily_time.split(":"))
+    zone = ZoneInfo(timezone)
+    local_day = now.astimezone(zone).date()
+    for days_back in (0, 1, 2):
+        day = local_day - timedelta(days=days_back)
+        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).astimezone(UTC)
+        if moment <= now:
+            return moment
+    raise AssertionError("unreachable: a daily time within the last two days always exists")
+
+
+def due_window(subscriber: Subscriber, now: datetime) -> Window | None:
+    """The window this subscriber should have by ``now``, or None.
+
+    A window counts only if it ended after the subscription was made (no backlog for a new
+    subscriber) and recently enough (a bot down for days sends the latest digest, not all).
+    """
+    now = now.astimezone(UTC)
+    if subscriber.mode == "daily":
+        until = _last_daily_time(subscriber.daily_time or "08:00", subscriber.timezone, now)
+        window, grace = Window("daily", until - timedelta(days=1), until), DAILY_GRACE
+    else:
+        until = _top_of_hour(now)
+        window, grace = Window(subscriber.mode, until - timedelta(hours=1), until), HOURLY_GRACE
+    if until < subscriber.updated_at or now - until > grace:
+        return None
+    return window
+
+
+def plan_windows(env: BotEnv, now: datetime) -> dict[Window, list[int]]:
+    """Due windows and, for each, the chats that have not had it yet."""
+    db = env.db()
+    plan: dict[Window, list[int]] = {}
+    for subscriber in active_subscribers(db):
+        window = due_window(subscriber, now)
+        if window is not None:
+            plan.setdefault(window, []).append(subscriber.chat_id)
+    for window, chats in list(plan.items()):
+        if window.mode == "spikes":
+            continue  # spike alerts are keyed per theme; claims filter them
+        done = delivered_chats(db, window.key)
+        pending = [chat for chat in chats if chat not in done]
+        if pending:
+            plan[window] = pending
+        else:
+            del plan[window]
+    return plan
+
+
+Outgoing = list[tuple[str, list[str]]]  # (delivery key, Telegram HTML parts)
+
+
+def outgoing_for(window: Window, digest: Digest) -> Outgoing:
+    """The messages one window sends to each of its chats, keyed for ``digests_sent``."""
+    if window.mode == "spikes":
+        return [(f"spike:{row.theme}:{window.key.split(':', 1)[1]}",
+                 [render_spike_alert(digest, row)]) for row in digest.spikes]
+    if window.mode == "hourly" and digest.total_items == 0:
+        return []
+    return [(window.key, render_digest_messages(digest))]
+
+
+def _compose_outgoing(env: BotEnv, window: Window) -> Outgoing:
+    digest = compose_digest(env.db(), env.settings, env.taxonomy, window.since, window.until)
+    return outgoing_for(window, digest)
+
+
+async def _outgoing(env: BotEnv, window: Window, report: DeliveryReport) -> Outgoing:
+    """Compose and render a window once per process; later ticks reuse the rendering."""
+    if window.key not in env.rendered:
+        env.remember(window.key, await env.call(_compose_outgoing, env, window))
+        report.windows_composed += 1
+    outgoing: Outgoing = env.rendered[window.key]
+    return outgoing
+
+
+async def send_parts(bot: Bot, chat_id: int, parts: list[str]) -> int:
+    """Send HTML parts in order; return how many went out before any error (re-raised)."""
+    for number, part in enumerate(parts):
+        try:
+            await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                   link_preview_options=LinkPreviewOptions(is_disabled=True))
+        except TelegramError as exc:
+            exc.parts_sent = number  # type: ignore[attr-defined]
+            raise
+    return len(parts)
+
+
+def _certainly_not_sent(exc: TelegramError) -> bool:
+    return isinstance(exc, RetryAfter) or (
+        isinstance(exc, NetworkError) and not isinstance(exc, TimedOut))
+
+
+async def deliver(env: BotEnv, bot: Bot, chat_id: int, key: str, parts: list[str],
+                  report: DeliveryReport) -> None:
+    """Claim (chat, key), send, and handle a blocked or vanished chat; never raises."""
+    now = env.clock()
+    if not await env.with_db(claim_delivery, chat_id, key, now):
+        return
+    try:
+        await send_parts(bot, chat_id, parts)
+    except Forbidden as exc:
+        log.info("chat %s blocked the bot (%s); marking it inactive", chat_id, exc.message)
+        await env.with_db(deactivate, chat_id, f"forbidden: {exc.message}", now)
+        report.deactivated.append(chat_id)
+        return
+    except BadRequest as exc:
+        if any(phrase in exc.message.lower() for phrase in _GONE):
+            await env.with_db(deactivate, chat_id, f"gone: {exc.message}", now)
+            report.deactivated.append(chat_id)
+            return
+        log.error("digest %s to chat %s rejected: %s", key, chat_id, exc.message)
+        report.failed.append((chat_id, key))
+        return
+    except TelegramError as exc:
+        log.warning("digest %s to chat %s failed: %s", key, chat_id, exc)
+        if getattr(exc, "parts_sent", 0) == 0 and _certainly_not_sent(exc):
+            await env.with_db(release_delivery, chat_id, key)
+        report.failed.append((chat_id, key))
+        return
+    report.sent.append((chat_id, key))
+
+
+async def deliver_due(env: BotEnv, bot: Bot, now: datetime | None = None) -> DeliveryReport:
+    """One delivery tick: every due window composed once and sent to each chat still owed it."""
+    moment = (now or env.clock()).astimezone(UTC)
+    report = DeliveryReport()
+    plan = await env.call(plan_windows, env, moment)
+    for window, chats in sorted(plan.items(), key=lambda entry: entry[0].until):
+        try:
+            outgoing = await _outgoing(env, window, report)
+        except Exception:
+            log.exception("composing %s failed; will retry on the next tick", window.key)
+            continue
+        for chat_id in chats:
+            for key, parts in outgoing:
+                await deliver(env, bot, chat_id, key, parts, report)
+    if report.sent or report.failed or report.deactivated:
+        log.info("delivery: %d sent, %d failed, %d chats deactivated",
+                 len(report.sent), len(report.failed), len(report.deactivated))
+    return report
