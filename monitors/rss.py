@@ -147,7 +147,9 @@ def parse_feed(body: bytes, content_type: str | None = None, url: str | None = N
     refuse_entity_declarations(body, url)
     headers = {"content-type": content_type} if content_type else {}
     # A stream, not bytes: feedparser would open() bytes that look like a file path.
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
+    # No sanitising or URI rewriting inside content: the HTML is reduced to plain text anyway.
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers,
+                              sanitize_html=False, resolve_relative_uris=False)
     feed_language = parsed.feed.get("language")
     items = [item for item in (entry_to_item(entry, feed_language, url) for entry in parsed.entries)
              if item.title or item.url or item.guid or item.text]
