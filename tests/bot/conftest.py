@@ -225,6 +225,11 @@ class BotApiStandIn:
     async def _api_deleteWebhook(self, params: dict, files: dict) -> web.Response:
         return self._ok(True)
 
+    async def _api_setWebhook(self, params: dict, files: dict) -> web.Response:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", params.get("secret_token", "x")):
+            return self._error(400, "Bad Request: secret token contains unallowed characters")
+        return self._ok(True)
+
     async def _api_setMyCommands(self, params: dict, files: dict) -> web.Response:
         commands = json.loads(params["commands"])
         for command in commands:
