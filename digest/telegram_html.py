@@ -264,14 +264,16 @@ def _post_line(post: PostRef, quote_chars: int) -> str:
     return f"• {who} {_when(post.published_at)}{stance}: <i>«{escape(quote)}»</i>"
 
 
-def _rift_lines(digest: Digest, quote_chars: int) -> list[str]:
+def _rift_lines(digest: Digest, quote_chars: int, limit: int) -> list[str]:
     if not digest.rifts:
         return []
     lines = ["", "<b>Rifts</b> (who attacks whom)"]
-    for rift in digest.rifts:
+    for rift in digest.rifts[:limit]:
         lines.append(f"• <b>{escape(_source_name(rift.source_title, rift.source))}</b> → "
                      f"{escape(rift.target_label)}: {rift.count} {_posts(rift.count)}")
         lines.extend("  " + _post_line(post, quote_chars) for post in rift.evidence[:1])
+    if len(digest.rifts) > limit:
+        lines.append(f"… and {len(digest.rifts) - limit} more")
     return lines
 
 
@@ -321,7 +323,7 @@ def _health_lines(health: Iterable[FeedHealth]) -> list[str]:
 
 def render_digest(
     digest: Digest, *, quote_chars: int = QUOTE_CHARS, max_themes: int = 8,
-    posts_per_theme: int = 3, max_channels: int = 15,
+    posts_per_theme: int = 3, max_channels: int = 15, max_rifts: int = 8,
 ) -> str:
     """The whole digest as one Telegram HTML text, each line with balanced tags."""
     lines = _header(digest)
@@ -330,7 +332,7 @@ def render_digest(
     lines += _spike_lines(digest)
     lines += _stance_lines(digest) if digest.total_items else []
     lines += _theme_lines(digest, max_themes)
-    lines += _rift_lines(digest, quote_chars)
+    lines += _rift_lines(digest, quote_chars, max_rifts)
     lines += _top_post_lines(digest, quote_chars, posts_per_theme)
     lines += _newest_lines(digest, quote_chars)
     lines += _channel_lines(digest, max_channels)

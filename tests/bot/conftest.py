@@ -242,7 +242,7 @@ class BotApiStandIn:
         offset = int(params.get("offset") or 0)
         self.updates = [update for update in self.updates if update["update_id"] >= offset]
         if not self.updates:
-            wait = min(float(params.get("timeout") or 0), 0.5)
+            wait = min(float(params.get("timeout") or 0), 0.2)
             async with self._changed:
                 try:
                     await asyncio.wait_for(self._changed.wait_for(lambda: bool(self.updates)), wait)
