@@ -311,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for sub in (fetch, score, digest, evaluate, run, demo):
         _add_db(sub)
+    from riftwatch.cli_data import register_data_commands  # score/import/export/browse, eval --data
+    register_data_commands(commands)
     return parser
 
 

@@ -58,6 +58,11 @@ def _existing_rows(db: sqlite_utils.Database, keys: Sequence[str]) -> dict[str, 
     return found
 
 
+def known_keys(db: sqlite_utils.Database, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` the store already holds (for importers that must not overwrite)."""
+    return set(_existing_rows(db, list(keys)))
+
+
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     changed = {name: new[name] for name in _UPDATABLE
                if new[name] is not None and new[name] != old[name]}

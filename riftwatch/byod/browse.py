@@ -1,0 +1,188 @@
+"""Open the store in Datasette on 127.0.0.1: titles, column descriptions and canned queries.
+
+Datasette reads the SQLite file read-only; nothing here writes to the store or scores.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from config.themes import Taxonomy
+from digest.compose import THEME_PRESENT
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+_LATEST_MODEL = "(SELECT model_version FROM scores ORDER BY scored_at DESC LIMIT 1)"
+_HOURS = "coalesce(nullif(:hours, ''), 24)"
+_DAYS = "coalesce(nullif(:days, ''), 14)"
+_SINCE_HOURS = f"strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || {_HOURS} || ' hours')"
+
+_THEME_SPIKES = f"""
+WITH bounds AS (
+  SELECT {_SINCE_HOURS} AS window_start,
+         strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || {_HOURS} || ' hours',
+                  '-' || {_DAYS} || ' days') AS baseline_start
+), posts AS (
+  SELECT CASE WHEN i.published_at >= b.window_start THEN 1 ELSE 0 END AS in_window, s.themes
+  FROM items i JOIN feeds f ON f.id = i.feed_id
+  JOIN scores s ON s.item_id = i.id AND s.model_version = {_LATEST_MODEL}, bounds b
+  WHERE f.role = 'blogger' AND i.published_at >= b.baseline_start
+), totals AS (
+  SELECT SUM(in_window) AS window_total, SUM(1 - in_window) AS baseline_total FROM posts
+), counts AS (
+  SELECT t.key AS theme,
+         SUM(p.in_window AND t.value >= {THEME_PRESENT}) AS posts_now,
+         SUM(NOT p.in_window AND t.value >= {THEME_PRESENT}) AS posts_baseline
+  FROM posts p, json_each(p.themes) t GROUP BY t.key
+)
+SELECT c.theme, c.posts_now, totals.window_total AS posts_in_window,
+       c.posts_baseline, totals.baseline_total AS posts_in_baseline,
+       round(1.0 * c.posts_now / max(totals.window_total, 1), 3) AS share_now,
+       round(1.0 * c.posts_baseline / max(totals.baseline_total, 1), 3) AS share_baseline,
+       round((1.0 * c.posts_now / max(totals.window_total, 1))
+             / max(1.0 * c.posts_baseline, 0.5) * max(totals.baseline_total, 1), 2) AS lift
+FROM counts c, totals
+ORDER BY lift DESC, c.posts_now DESC
+"""
+
+_POSTS_PER_CHANNEL_PER_DAY = f"""
+SELECT substr(i.published_at, 1, 10) AS day, f.name AS channel, f.role,
+       COUNT(*) AS posts, COUNT(s.item_id) AS scored,
+       SUM(s.stance = 'critical') AS critical, SUM(s.stance = 'alarmed') AS alarmed
+FROM items i JOIN feeds f ON f.id = i.feed_id
+LEFT JOIN scores s ON s.item_id = i.id AND s.model_version = {_LATEST_MODEL}
+WHERE i.published_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || {_DAYS} || ' days')
+GROUP BY day, f.name ORDER BY day DESC, posts DESC
+"""
+
+
+def _top_rifts_sql(rift_themes: list[str]) -> str:
+    names = ", ".join(f"'{name}'" for name in rift_themes) or "''"
+    return f"""
+SELECT i.published_at, f.name AS channel, t.key AS theme, round(t.value, 3) AS probability,
+       s.stance, s.targets, s.evidence, i.url, i.id AS item_id
+FROM items i JOIN feeds f ON f.id = i.feed_id
+JOIN scores s ON s.item_id = i.id AND s.model_version = {_LATEST_MODEL}, json_each(s.themes) t
+WHERE t.key IN ({names}) AND t.value >= {THEME_PRESENT} AND i.published_at >= {_SINCE_HOURS}
+ORDER BY t.value DESC, i.published_at DESC LIMIT 100
+"""
+
+
+def canned_queries(taxonomy: Taxonomy) -> dict[str, dict[str, Any]]:
+    """theme_spikes, top_rifts and posts_per_channel_per_day, for the latest model's scores."""
+    rifts = [theme.name for theme in taxonomy.themes if theme.is_rift]
+    return {
+        "theme_spikes": {
+            "title": "Theme spikes",
+            "description": "Bloggers' share of posts carrying each theme in the last :hours "
+                           "hours against the :days days before (lift > 1: above normal). "
+                           "Defaults 24 h and 14 days.",
+            "sql": _THEME_SPIKES.strip(),
+        },
+        "top_rifts": {
+            "title": "Top rifts",
+            "description": "Posts of the last :hours hours (default 24) most likely to carry "
+                           f"a rift theme ({', '.join(rifts)}), with their evidence sentence.",
+            "sql": _top_rifts_sql(rifts).strip(),
+        },
+        "posts_per_channel_per_day": {
+            "title": "Posts per channel per day",
+            "description": "Posts, scored posts and critical/alarmed posts per feed and UTC "
+                           "day over the last :days days (default 14).",
+            "sql": _POSTS_PER_CHANNEL_PER_DAY.strip(),
+        },
+    }
+
+
+_TABLES: dict[str, dict[str, Any]] = {
+    "feeds": {
+        "title": "Watched feeds",
+        "description": "One row per source: kind rss or telegram, role blogger or news, "
+                       "and its fetch health.",
+        "columns": {
+            "name": "Short unique name of the feed",
+            "kind": "rss or telegram",
+            "role": "blogger (watched voices) or news (the baseline)",
+            "url": "Where the monitor fetches (t.me/s/NAME for channels)",
+            "channel": "Telegram channel username, for telegram feeds",
+            "enabled": "1 when the scheduler fetches it",
+            "error_count": "Consecutive failed fetches (backoff grows with it)",
+            "last_error": "The last fetch error, if any",
+        },
+    },
+    "items": {
+        "title": "Posts and articles",
+        "description": "One row per post, deduplicated by key (channel+post id, guid, link).",
+        "columns": {
+            "key": "Stable dedup key: tg:channel/post, guid:…, url:… or sha1:…",
+            "feed_id": "The feed it came from",
+            "post_id": "Telegram post number within its channel",
+            "url": "Permalink",
+            "text": "Plain text of the post",
+            "published_at": "Publication time, UTC ISO-8601",
+            "views": "Views when last fetched (Telegram)",
+            "forwarded_from": "Original channel of a forwarded post",
+            "edited": "1 when the post was edited after first seen",
+        },
+    },
+    "scores": {
+        "title": "Classifier scores",
+        "description": "One row per item and model version.",
+        "columns": {
+            "model_version": "Which model scored it",
+            "stance": "supportive, critical, alarmed or neutral",
+            "p_supportive": "Probability of the supportive stance",
+            "p_critical": "Probability of the critical stance (pro-war, against the command)",
+            "p_alarmed": "Probability of the alarmed stance (losses, retreat, collapse)",
+            "p_neutral": "Probability of the neutral stance (reportage)",
+            "themes": "JSON object: theme name → probability",
+            "targets": "JSON list of parties the post attacks",
+            "evidence": "The sentence that best supports the scores",
+            "language": "Detected language",
+        },
+    },
+    "labels": {
+        "title": "Analysts' labels",
+        "description": "Feedback given with /label: a stance, theme:NAME or wrong.",
+        "columns": {
+            "label": "supportive, critical, alarmed, neutral, theme:NAME or wrong",
+            "user_id": "Telegram user id of the analyst",
+            "model_version": "The model whose score the analyst saw",
+        },
+    },
+    "fetch_log": {"title": "Fetch log", "description": "One row per fetch of a feed."},
+    "subscribers": {"hidden": True},
+    "digests_sent": {"hidden": True},
+}
+
+
+def datasette_metadata(taxonomy: Taxonomy, database: str) -> dict[str, Any]:
+    """Datasette metadata for the store file whose Datasette name is ``database``."""
+    return {
+        "title": "riftwatch store",
+        "description": "Posts of watched military bloggers and news feeds, with classifier "
+                       "scores. Start with the canned queries below each table list.",
+        "databases": {database: {"tables": _TABLES, "queries": canned_queries(taxonomy)}},
+    }
+
+
+def make_datasette(db_path: Path, taxonomy: Taxonomy):  # type: ignore[no-untyped-def]
+    """A ``datasette.app.Datasette`` over the store (read-only) with metadata and queries."""
+    from datasette.app import Datasette
+
+    db_path = Path(db_path)
+    return Datasette(files=[str(db_path)],
+                     metadata=datasette_metadata(taxonomy, db_path.stem),
+                     settings={"sql_time_limit_ms": 5000})
+
+
+def serve(db_path: Path, taxonomy: Taxonomy, port: int = 8001) -> None:
+    """Serve Datasette on 127.0.0.1:``port`` until interrupted."""
+    import uvicorn
+
+    app = make_datasette(db_path, taxonomy).app()
+    log.info("Datasette on http://%s:%d/%s", HOST, port, Path(db_path).stem)
+    uvicorn.run(app, host=HOST, port=port, log_level="warning")

@@ -1,0 +1,62 @@
+"""The stable column names of every file riftwatch writes (score output, export).
+
+Names only, and the one mapping from a stored score to those names; no I/O here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from digest.model import STANCES
+
+ITEM_COLUMNS = [
+    "id", "key", "feed", "feed_title", "role", "channel", "post_id", "url", "published_at",
+    "title", "text", "author", "language", "views", "forwarded_from", "edited",
+]
+PROBABILITY_DIGITS = 4
+
+
+def theme_column(theme: str) -> str:
+    return f"theme_{theme}"
+
+
+def score_columns(theme_names: list[str]) -> list[str]:
+    """stance, the four stance probabilities, one column per theme, targets, language,
+    evidence, model_version: in this order, in every file."""
+    return [
+        "stance", *(f"p_{stance}" for stance in STANCES),
+        *(theme_column(name) for name in theme_names),
+        "targets", "language", "evidence", "model_version",
+    ]
+
+
+def score_fields(
+    stance: str, probabilities: dict[str, float], themes: dict[str, float], targets: list[str],
+    language: str | None, evidence: str | None, model_version: str, theme_names: list[str],
+) -> dict[str, Any]:
+    """One score as a row fragment under ``score_columns`` (probabilities rounded)."""
+    fields: dict[str, Any] = {"stance": stance}
+    for name in STANCES:
+        fields[f"p_{name}"] = round(float(probabilities.get(name, 0.0)), PROBABILITY_DIGITS)
+    for name in theme_names:
+        fields[theme_column(name)] = round(float(themes.get(name, 0.0)), PROBABILITY_DIGITS)
+    fields.update(targets=list(targets), language=language, evidence=evidence,
+                  model_version=model_version)
+    return fields
+
+
+def stored_score_fields(row: dict[str, Any], theme_names: list[str]) -> dict[str, Any]:
+    """A ``scores`` table row (themes and targets as JSON text) under ``score_columns``."""
+    if row.get("stance") is None:
+        return {}
+    return score_fields(
+        stance=row["stance"],
+        probabilities={name: row[f"p_{name}"] for name in STANCES},
+        themes=json.loads(row["themes"] or "{}"),
+        targets=json.loads(row["targets"] or "[]"),
+        language=row.get("score_language") or row.get("language"),
+        evidence=row.get("evidence"),
+        model_version=row["model_version"],
+        theme_names=theme_names,
+    )

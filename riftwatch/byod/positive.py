@@ -1,0 +1,62 @@
+"""What counts as a positive prediction when a file's labels are yes/no: ``--positive EXPR``.
+
+EXPR is a stance (``critical``), a theme (``theme:mod_criticism``) or a union of them joined
+with ``|``. Parsing and matching only; the model and the metrics live elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from digest.compose import THEME_PRESENT
+from digest.model import STANCES
+
+THEME_PREFIX = "theme:"
+# Documented in classifiers/MODELS.md ("Evaluating on your own labels"): is_criticism means
+# criticism of the authorities, the leadership or state institutions, which is the critical
+# stance or a post against the Defence Ministry or the Kremlin.
+DEFAULT_POSITIVE = {"is_criticism": "critical|theme:mod_criticism|theme:kremlin_criticism"}
+FALLBACK_POSITIVE = "critical"
+
+
+class PositiveError(ValueError):
+    """An expression naming an unknown stance or theme."""
+
+
+@dataclass(frozen=True)
+class PositiveRule:
+    """A union of stances and themes; a prediction is positive when any of them holds."""
+
+    expression: str
+    stances: frozenset[str]
+    themes: frozenset[str]
+    theme_threshold: float = THEME_PRESENT
+
+    def matches(self, stance: str, themes: Mapping[str, float]) -> bool:
+        if stance in self.stances:
+            return True
+        return any(themes.get(theme, 0.0) >= self.theme_threshold for theme in self.themes)
+
+
+def default_positive(label_column: str) -> str:
+    """The expression used when ``--positive`` is not given, by label column name."""
+    return DEFAULT_POSITIVE.get(label_column.strip().lower(), FALLBACK_POSITIVE)
+
+
+def parse_positive(expression: str, theme_names: Collection[str]) -> PositiveRule:
+    """``critical|theme:wagner_vs_army`` → a rule; PositiveError names the bad part."""
+    stances: set[str] = set()
+    themes: set[str] = set()
+    parts = [part.strip().lower() for part in expression.split("|")]
+    for part in parts:
+        if part in STANCES:
+            stances.add(part)
+        elif part.startswith(THEME_PREFIX) and part.removeprefix(THEME_PREFIX) in theme_names:
+            themes.add(part.removeprefix(THEME_PREFIX))
+        else:
+            raise PositiveError(
+                f"{part or '(empty)'!r} in --positive is neither a stance "
+                f"({', '.join(STANCES)}) nor theme:NAME with NAME one of "
+                f"{', '.join(sorted(theme_names))}")
+    return PositiveRule("|".join(parts), frozenset(stances), frozenset(themes))

@@ -1,0 +1,252 @@
+"""Stream rows out of an analyst's CSV or JSON Lines file, one record at a time, with line numbers.
+
+Reads only: a bad row (broken quoting, wrong encoding, empty text) is reported and skipped,
+never fatal; nothing here scores, stores or keeps the whole file in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+FileFormat = Literal["csv", "jsonl"]
+TEXT_COLUMN_GUESSES = ("message", "text", "content", "post", "body")
+MAX_RECORD_CHARS = 1_000_000  # a record longer than this is an unclosed quote, not a post
+_JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+class ReadError(Exception):
+    """The file cannot be read at all (missing, empty, no text column): one line says why."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One good row: where it starts in the file, all its fields, and its text."""
+
+    line: int
+    fields: dict[str, Any]
+    text: str
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A skipped row: the line it starts on and what was wrong with it."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+BadRowHandler = Callable[[BadRow], None]
+
+
+def detect_format(path: Path) -> FileFormat:
+    """``jsonl`` for .jsonl/.ndjson/.json, ``csv`` for .csv/.tsv, else sniff the first byte."""
+    suffix = path.suffix.lower()
+    if suffix in _JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix in {".csv", ".tsv", ".txt"}:
+        return "csv"
+    with path.open("rb") as handle:
+        head = handle.read(64).lstrip(codecs.BOM_UTF8).lstrip()
+    return "jsonl" if head.startswith(b"{") else "csv"
+
+
+def resolve_text_column(columns: list[str], wanted: str | None) -> str:
+    """The column holding the post text: ``wanted`` if given, else the first usual name."""
+    if wanted is not None:
+        if wanted not in columns:
+            raise ReadError(f"no column {wanted!r}; the file has: {', '.join(columns) or 'none'}")
+        return wanted
+    for guess in TEXT_COLUMN_GUESSES:
+        if guess in columns:
+            return guess
+    raise ReadError(f"no text column ({', '.join(TEXT_COLUMN_GUESSES)}); the file has: "
+                    f"{', '.join(columns) or 'none'}; pass --text-column NAME")
+
+
+def read_records(
+    path: Path, text_column: str | None = None, on_bad: BadRowHandler | None = None,
+    file_format: FileFormat | None = None,
+) -> Iterator[Record]:
+    """Yield every good row of a CSV or JSONL file in order; report bad ones to ``on_bad``.
+
+    Raises ``ReadError`` (at the first step) when the file cannot be read at all.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ReadError(f"{path}: no such file")
+    report = on_bad or (lambda bad: None)
+    if (file_format or detect_format(path)) == "jsonl":
+        return _jsonl_records(path, text_column, report)
+    return _csv_records(path, text_column, report)
+
+
+def _has_bad_bytes(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _text_problem(text: object) -> str | None:
+    if not isinstance(text, str):
+        return "text is missing" if text is None else f"text is a {type(text).__name__}"
+    if not text.strip():
+        return "empty text"
+    return None
+
+
+# ---- CSV -------------------------------------------------------------------------------------
+
+class _RecordTooLong(Exception):
+    pass
+
+
+class _LineSource:
+    """Physical lines for ``csv.reader``, remembering those of the current record.
+
+    After a quoting error the lines the broken record swallowed are pushed back and read
+    again, so one stray quote costs one row, not the rest of the file.
+    """
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._pending: deque[str] = deque()
+        self.taken: list[str] = []
+        self.line = 0
+        self._chars = 0
+
+    def __iter__(self) -> _LineSource:
+        return self
+
+    def __next__(self) -> str:
+        text = self._pending.popleft() if self._pending else next(self._lines)
+        self.line += 1
+        self.taken.append(text)
+        self._chars += len(text)
+        if self._chars > MAX_RECORD_CHARS:
+            raise _RecordTooLong
+        return text
+
+    def start_record(self) -> int:
+        self.taken, self._chars = [], 0
+        return self.line + 1
+
+    def push_back_after_first(self) -> None:
+        rest = self.taken[1:]
+        self._pending.extendleft(reversed(rest))
+        self.line -= len(rest)
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = {delimiter: header_line.count(delimiter) for delimiter in _DELIMITERS}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _open_text(path: Path):  # type: ignore[no-untyped-def]
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    encoding = "utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
+    return path.open(encoding=encoding, errors="surrogateescape", newline="")
+
+
+def _csv_records(path: Path, text_column: str | None, report: BadRowHandler) -> Iterator[Record]:
+    handle = _open_text(path)
+    try:
+        first = handle.readline()
+        if not first.strip():
+            raise ReadError(f"{path}: empty file, or no header row")
+        handle.seek(0)
+        source = _LineSource(iter(handle))
+        reader = csv.reader(source, delimiter=_sniff_delimiter(first), strict=True)
+        header = [name.strip() for name in next(reader)]
+        if any(_has_bad_bytes(name) for name in header):
+            raise ReadError(f"{path}: the header row is not UTF-8; save the file as UTF-8")
+        column = resolve_text_column(header, text_column)
+        yield from _csv_rows(reader, source, header, column, report)
+    finally:
+        handle.close()
+
+
+def _csv_rows(
+    reader: Any, source: _LineSource, header: list[str], column: str, report: BadRowHandler
+) -> Iterator[Record]:
+    while True:
+        line = source.start_record()
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, _RecordTooLong) as exc:
+            reason = "record too long (an unclosed quote?)" if isinstance(exc, _RecordTooLong) \
+                else f"broken quoting ({exc})"
+            report(BadRow(line, reason))
+            source.push_back_after_first()
+            continue
+        if not values:
+            continue
+        problem = _row_problem(values, header, column)
+        if problem:
+            report(BadRow(line, problem))
+            continue
+        fields = dict(zip(header, values, strict=True))
+        yield Record(line, fields, fields[column])
+
+
+def _row_problem(values: list[str], header: list[str], column: str) -> str | None:
+    if len(values) != len(header):
+        return f"{len(values)} fields where the header has {len(header)}"
+    if any(_has_bad_bytes(value) for value in values):
+        return "not valid UTF-8"
+    return _text_problem(values[header.index(column)])
+
+
+# ---- JSON Lines ------------------------------------------------------------------------------
+
+def _jsonl_records(path: Path, text_column: str | None, report: BadRowHandler) -> Iterator[Record]:
+    column = text_column
+    seen_any = False
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            if not raw.strip():
+                continue
+            seen_any = True
+            fields, problem = _parse_json_line(raw)
+            if fields is None:
+                report(BadRow(number, problem or "not a JSON object"))
+                continue
+            if column is None:
+                column = resolve_text_column(list(fields), None)
+            problem = _text_problem(fields.get(column))
+            if problem:
+                report(BadRow(number, problem if column in fields else f"no {column!r} field"))
+                continue
+            yield Record(number, fields, fields[column])
+    if not seen_any:
+        raise ReadError(f"{path}: empty file")
+
+
+def _parse_json_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not valid UTF-8"
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+    if not isinstance(value, dict):
+        return None, f"a JSON {type(value).__name__}, not an object"
+    return value, None
