@@ -21,6 +21,7 @@ QUOTE_CHARS = 220
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
 _TOKEN_RE = re.compile(r"(<[^>]*>|&#?\w+;|\s+)")
 _SPACE_RE = re.compile(r"\s+")
+_POST_REF_RE = re.compile(r"<code>#(\d+)</code>")
 
 
 # ---------------------------------------------------------------- escaping and trimming
@@ -254,6 +255,19 @@ def _theme_lines(digest: Digest, limit: int) -> list[str]:
     return lines
 
 
+def post_ref(item_id: int) -> str:
+    """A quoted post's short ref, ``#1234`` (its item id) in <code> so a tap copies it."""
+    return f"<code>#{int(item_id)}</code>"
+
+
+def quoted_item_ids(html_text: str) -> list[int]:
+    """The item ids of the posts a rendered message quotes, first mention first.
+
+    Only refs written by ``post_ref`` match: quoted text is escaped, so a post cannot fake one.
+    """
+    return list(dict.fromkeys(int(found) for found in _POST_REF_RE.findall(html_text)))
+
+
 def _post_line(post: PostRef, quote_chars: int) -> str:
     who = link(post.url, _source_name(post.feed_title, post.feed_name))
     stance = ""
@@ -261,7 +275,8 @@ def _post_line(post: PostRef, quote_chars: int) -> str:
         stance = f" ({escape(post.stance)}" + (
             f" {post.probability:.2f})" if post.probability is not None else ")")
     quote = trim_quote(post.quote, quote_chars)
-    return f"• {who} {_when(post.published_at)}{stance}: <i>«{escape(quote)}»</i>"
+    return (f"• {who} {_when(post.published_at)}{stance}: <i>«{escape(quote)}»</i> "
+            f"{post_ref(post.item_id)}")
 
 
 def _rift_lines(digest: Digest, quote_chars: int, limit: int) -> list[str]:

@@ -134,8 +134,24 @@ def _v2_scores_and_bot(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3_digest_messages(db: sqlite_utils.Database) -> None:
+    """Which posts each message the bot sent quoted, so a ``/label`` reply finds its post."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS digest_messages (
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            position INTEGER NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, message_id, item_id)
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS digest_messages_sent ON digest_messages(sent_at)")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
-MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot]
+MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages]
 
 
 def migrate(db: sqlite_utils.Database) -> int:
