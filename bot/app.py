@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -23,8 +23,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import COMMANDS, Command, CommandRequest, Reply, UsageError
-from bot.delivery import deliver_due
+from bot.commands import COMMANDS, Command, CommandRequest, Reply, UsageError, refusal
+from bot.delivery import deliver_due, send_parts
 from bot.env import BotEnv
 from config import ConfigError, Settings
 from config.themes import Taxonomy
@@ -44,13 +44,11 @@ def _env(context: ContextTypes.DEFAULT_TYPE) -> BotEnv:
 
 
 async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
-    """Send a Reply's photo (if any) and its HTML messages to a chat."""
+    """Send a Reply's photo (if any) and its HTML messages to a chat (quoted posts recorded)."""
     if reply.photo is not None:
         await context.bot.send_photo(chat_id, photo=reply.photo, caption=reply.caption,
                                      parse_mode=ParseMode.HTML)
-    for text in reply.messages:
-        await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
-                                       link_preview_options=LinkPreviewOptions(is_disabled=True))
+    await send_parts(context.bot, chat_id, reply.messages, _env(context))
 
 
 def _request(
@@ -59,20 +57,22 @@ def _request(
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None
+    replied = update.effective_message.reply_to_message if update.effective_message else None
     return CommandRequest(command=command.name, args=list(context.args or []), chat_id=chat.id,
-                          chat_type=chat.type, user_id=user.id if user else None)
+                          chat_type=chat.type, user_id=user.id if user else None,
+                          reply_to_message_id=replied.message_id if replied else None)
 
 
 def handler_for(command: Command) -> Handler:
-    """A PTB callback: check admin rights, run the command in a thread, send its reply."""
+    """A PTB callback: check the user's rights, run the command in a thread, send its reply."""
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         env = _env(context)
         request = _request(update, context, command)
-        if command.admin and not env.settings.is_admin(request.user_id):
-            log.info("refused /%s for non-admin user %s", command.name, request.user_id)
-            reply = Reply.text(f"Sorry, /{command.name} is for riftwatch admins only. "
-                               "Nothing was changed.")
+        refused = refusal(env.settings, command, request.user_id)
+        if refused is not None:
+            log.info("refused /%s for user %s", command.name, request.user_id)
+            reply = refused
         else:
             try:
                 reply = await env.call(command.run, env, request)

@@ -17,26 +17,32 @@ from pydantic import ValidationError
 
 from bot.env import BotEnv
 from bot.status import render_status
+from config import Settings
 from config.feeds import FeedConfig, FeedRole, normalise_channel
 from digest.chart import render_trend_png
 from digest.compose import compose_digest, parse_window, theme_daily_shares
 from digest.telegram_html import (
     escape,
+    post_ref,
     render_digest_messages,
     render_feeds,
     render_themes,
     split_html,
     trend_caption,
+    trim_quote,
 )
 from monitors.errors import MonitorError
 from monitors.http import check_url_allowed
+from store.digest_messages import QuotedPost, items_in_message, quoted_post
 from store.feeds import add_feed, list_feeds, remove_feed, set_feed_enabled
+from store.labels import LabelError, add_label, normalise_label
 from store.subscribers import deactivate, get_subscriber, subscribe
 
 MAX_WINDOW = timedelta(days=90)
 ROLES: dict[str, FeedRole] = {"blogger": "blogger", "news": "news"}
 DEFAULT_DAILY_TIME = "08:00"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_REF_RE = re.compile(r"^#?(\d{1,18})$")
 
 
 class UsageError(Exception):
@@ -52,6 +58,7 @@ class CommandRequest:
     chat_id: int
     chat_type: str | None
     user_id: int | None
+    reply_to_message_id: int | None = None
 
 
 @dataclass
@@ -76,6 +83,19 @@ class Command:
     description: str
     run: Callable[[BotEnv, CommandRequest], Reply]
     admin: bool = False
+    analyst: bool = False  # analysts (settings.analyst_ids) and admins only
+
+
+def refusal(settings: Settings, command: Command, user_id: int | None) -> Reply | None:
+    """The polite no for a user the command is not for, or None when they may run it."""
+    if command.admin and not settings.is_admin(user_id):
+        return Reply.text(f"Sorry, /{command.name} is for riftwatch admins only. "
+                          "Nothing was changed.")
+    if command.analyst and not settings.is_analyst(user_id):
+        return Reply.text(
+            f"Sorry, /{command.name} is for riftwatch analysts only. Nothing was stored. "
+            f"An admin can add your Telegram user id ({user_id}) to RIFTWATCH_ANALYST_IDS.")
+    return None
 
 
 # ---------------------------------------------------------------- helpers
@@ -263,6 +283,87 @@ def feeds(env: BotEnv, request: CommandRequest) -> Reply:
     return Reply.text(render_feeds(digest.health))
 
 
+# ---------------------------------------------------------------- feedback: /label
+
+LABEL_HINT = ("Reply to a digest message with /label critical, or give the #number shown after "
+              "a quoted post: /label #1234 critical.")
+
+
+def _label_args(args: list[str]) -> tuple[int | None, str]:
+    """(ref or None, label word) from ``[#REF] LABEL`` in either order."""
+    refs = [int(match.group(1)) for arg in args if (match := _REF_RE.match(arg))]
+    words = [arg for arg in args if not _REF_RE.match(arg)]
+    if len(words) == 2 and words[0].lower() == "theme:":  # "/label theme: supply_shortage"
+        words = ["".join(words)]
+    if len(refs) > 1 or len(words) != 1:
+        raise UsageError(f"{USAGE['label']}\n{LABEL_HINT}")
+    return (refs[0] if refs else None), words[0]
+
+
+def _label_or_usage(env: BotEnv, word: str) -> str:
+    try:
+        return normalise_label(word, env.taxonomy.theme_names())
+    except LabelError as exc:
+        message = str(exc)
+        raise UsageError(f"{message[:1].upper()}{message[1:]}.\n{USAGE['label']}") from None
+
+
+def _replied_items(db: sqlite_utils.Database, request: CommandRequest) -> list[int]:
+    """The posts quoted by the message this command replies to; UsageError if none."""
+    if request.reply_to_message_id is None:
+        raise UsageError(f"{USAGE['label']}\n{LABEL_HINT}")
+    items = items_in_message(db, request.chat_id, request.reply_to_message_id)
+    if not items:
+        raise UsageError("That message quotes no posts I know of. Give the #number shown after "
+                         "a quoted post instead, e.g. /label #1234 critical.")
+    return items
+
+
+def _post_summary(post: QuotedPost) -> str:
+    return f"{post_ref(post.item_id)} {escape(post.feed)}: «{escape(trim_quote(post.text, 60))}»"
+
+
+def _which_post(db: sqlite_utils.Database, item_ids: list[int], label: str) -> Reply:
+    posts = [post for item_id in item_ids if (post := quoted_post(db, item_id)) is not None]
+    lines = [f"That message quotes {len(posts)} posts; say which one, e.g. "
+             f"/label #{posts[0].item_id} {escape(label)}"]
+    lines += [f"• {_post_summary(post)}" for post in posts]
+    return Reply.text("\n".join(lines))
+
+
+def _labelled(post: QuotedPost, label: str) -> Reply:
+    if post.stance is None:
+        model = "The model has not scored it yet."
+    else:
+        odds = f" {post.probability:.2f}" if post.probability is not None else ""
+        model = (f"The model ({escape(post.model_version)}) said {escape(post.stance)}{odds}.")
+    return Reply.text(f"Labelled {_post_summary(post)} as <b>{escape(label)}</b>. {model}")
+
+
+def label_post(env: BotEnv, request: CommandRequest) -> Reply:
+    """Store an analyst's label for the post named by #REF or quoted by the replied message."""
+    ref, word = _label_args(request.args)
+    label = _label_or_usage(env, word)
+    if request.user_id is None:
+        raise UsageError("Labels need a sender; send /label as yourself, not as a channel.")
+    db = env.db()
+    if ref is None:
+        candidates = _replied_items(db, request)
+        if len(candidates) > 1:
+            return _which_post(db, candidates, label)
+        ref = candidates[0]
+    post = quoted_post(db, ref)
+    if post is None:
+        raise UsageError(f"No stored post #{ref}. Use the #number shown after a quoted post "
+                         "in a digest.")
+    try:
+        stored = add_label(db, post.item_id, request.user_id, label, chat_id=request.chat_id,
+                           model_version=post.model_version, now=_now(env))
+    except LabelError as exc:
+        raise UsageError(str(exc)) from None
+    return _labelled(post, stored.label)
+
+
 # ---------------------------------------------------------------- admin: feeds and status
 
 
@@ -344,6 +445,9 @@ COMMANDS: list[Command] = [
     Command("trend", "/trend THEME [7d]", "chart of a theme's daily share, bloggers vs news",
             trend),
     Command("feeds", "/feeds", "watched feeds and their health", feeds),
+    Command("label", "/label [#REF] supportive|critical|alarmed|neutral|theme:NAME|wrong",
+            "correct the model on a quoted post: reply to the digest, or give its #REF "
+            "(analysts)", label_post, analyst=True),
     Command("addfeed", "/addfeed t.me/NAME|@NAME|URL [blogger|news]", "watch a feed (admin)",
             add_feed_command, admin=True),
     Command("removefeed", "/removefeed NAME", "stop watching a feed (admin)",

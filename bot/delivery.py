@@ -16,6 +16,7 @@ Never fetches, classifies or composes numbers itself: ``digest.compose`` does th
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,7 +28,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.env import BotEnv
 from digest.compose import compose_digest
 from digest.model import Digest
-from digest.telegram_html import render_digest_messages, render_spike_alert
+from digest.telegram_html import quoted_item_ids, render_digest_messages, render_spike_alert
+from store.digest_messages import record_digest_message
 from store.subscribers import (
     Subscriber,
     active_subscribers,
@@ -149,15 +151,36 @@ async def _outgoing(env: BotEnv, window: Window, report: DeliveryReport) -> Outg
     return outgoing
 
 
-async def send_parts(bot: Bot, chat_id: int, parts: list[str]) -> int:
-    """Send HTML parts in order; return how many went out before any error (re-raised)."""
+async def remember_quoted(env: BotEnv, chat_id: int, message_id: int, part: str) -> None:
+    """Record which posts a sent part quoted, so a ``/label`` reply to it finds them.
+
+    A failure is logged, never raised: the message is already out.
+    """
+    item_ids = quoted_item_ids(part)
+    if not item_ids:
+        return
+    try:
+        await env.with_db(record_digest_message, chat_id, message_id, item_ids, env.clock())
+    except sqlite3.Error:
+        log.warning("could not record the posts quoted by message %s in chat %s",
+                    message_id, chat_id, exc_info=True)
+
+
+async def send_parts(bot: Bot, chat_id: int, parts: list[str], env: BotEnv | None = None) -> int:
+    """Send HTML parts in order; return how many went out before any error (re-raised).
+
+    With ``env``, each sent part's quoted posts are recorded (``remember_quoted``).
+    """
     for number, part in enumerate(parts):
         try:
-            await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
-                                   link_preview_options=LinkPreviewOptions(is_disabled=True))
+            message = await bot.send_message(
+                chat_id, part, parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True))
         except TelegramError as exc:
             exc.parts_sent = number  # type: ignore[attr-defined]
             raise
+        if env is not None:
+            await remember_quoted(env, chat_id, message.message_id, part)
     return len(parts)
 
 
@@ -173,7 +196,7 @@ async def deliver(env: BotEnv, bot: Bot, chat_id: int, key: str, parts: list[str
     if not await env.with_db(claim_delivery, chat_id, key, now):
         return
     try:
-        await send_parts(bot, chat_id, parts)
+        await send_parts(bot, chat_id, parts, env)
     except Forbidden as exc:
         log.info("chat %s blocked the bot (%s); marking it inactive", chat_id, exc.message)
         await env.with_db(deactivate, chat_id, f"forbidden: {exc.message}", now)
