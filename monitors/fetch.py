@@ -20,7 +20,7 @@ from config.settings import Settings
 from monitors.errors import MonitorError
 from monitors.http import FetchedPage, fetch_url, new_client
 from monitors.rss import parse_feed
-from monitors.telegram import ChannelPage, parse_channel_page
+from monitors.telegram import ChannelPage, ensure_complete_page, parse_channel_page
 from store.db import open_db
 from store.feeds import FetchOutcome, get_feed, list_feeds, record_fetch
 from store.items import save_items
@@ -49,6 +49,7 @@ def _with_fetch_time(items: list[Item], fetched_at: datetime) -> list[Item]:
 def _parse(feed: FeedState, page: FetchedPage) -> tuple[list[Item], str | None]:
     """Items on the page, and for telegram the URL of the next older page."""
     if feed.kind == "telegram":
+        ensure_complete_page(page.body, url=page.final_url)
         parsed: ChannelPage = parse_channel_page(page.body, url=page.final_url,
                                                  charset=page.charset)
         return parsed.items, parsed.before_url

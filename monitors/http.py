@@ -8,14 +8,18 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import ssl
+import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from config.settings import Settings
@@ -66,6 +70,65 @@ class FetchedPage:
         return None
 
 
+# --- a deadline on every socket read -------------------------------------------------------
+# httpx's timeouts are per read, so a server that drips its status line or headers a byte at a
+# time (just inside the read timeout) would hold a worker for as long as it likes. The sockets
+# below clamp every read, write and connect to the deadline of the fetch running in this thread.
+
+_deadline = threading.local()
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _clamp(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname,
+                                                      _clamp(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(super().connect_tcp(host, port, _clamp(timeout), local_address,
+                                                   socket_options))
+
+
+def _clamp(timeout: float | None) -> float | None:
+    """``timeout``, shortened to what is left before this thread's fetch deadline."""
+    deadline: float | None = getattr(_deadline, "at", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the fetch deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+def _transport() -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(trust_env=False)
+    # httpx offers no public way to pass a network backend; the pool itself is public httpcore.
+    transport._pool = httpcore.ConnectionPool(  # noqa: SLF001
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0,
+        network_backend=_DeadlineBackend())
+    return transport
+
+
 def new_client(settings: Settings) -> httpx.Client:
     """An httpx client with riftwatch's headers and timeouts; it never follows redirects itself."""
     return httpx.Client(
@@ -74,6 +137,7 @@ def new_client(settings: Settings) -> httpx.Client:
         timeout=_timeout(settings),
         follow_redirects=False,
         trust_env=False,
+        transport=_transport(),
     )
 
 
@@ -247,10 +311,32 @@ def _one_hop(client: httpx.Client, url: str, headers: dict[str, str], settings: 
         return _page(response, url, read_body(response, url, settings.http_max_bytes, deadline))
 
 
+def total_limit(settings: Settings) -> float:
+    """Seconds one URL (every hop, headers and body) may take in all."""
+    return settings.http_connect_timeout + TOTAL_TIMEOUT_FACTOR * settings.http_read_timeout
+
+
 def _follow(client: httpx.Client, url: str, headers: dict[str, str],
             settings: Settings) -> FetchedPage:
-    deadline = time.monotonic() + settings.http_connect_timeout + (
-        TOTAL_TIMEOUT_FACTOR * settings.http_read_timeout)
+    deadline = time.monotonic() + total_limit(settings)
+    _deadline.at = deadline
+    try:
+        return _follow_hops(client, url, headers, settings, deadline)
+    except httpx.TimeoutException:
+        if time.monotonic() < deadline - 0.05:
+            raise  # an ordinary connect or read timeout
+        raise _too_slow(url, settings) from None
+    finally:
+        _deadline.at = None
+
+
+def _too_slow(url: str, settings: Settings) -> FetchTimeout:
+    return FetchTimeout(f"response took too long to arrive in full (limit "
+                        f"{total_limit(settings):g}s)", url=url)
+
+
+def _follow_hops(client: httpx.Client, url: str, headers: dict[str, str], settings: Settings,
+                 deadline: float) -> FetchedPage:
     seen = [url]
     while True:
         result = _one_hop(client, url, headers, settings, deadline)

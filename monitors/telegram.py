@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from monitors.errors import ChannelUnavailable, LayoutChanged
+from monitors.errors import ChannelUnavailable, LayoutChanged, ParseError
 from monitors.html_text import node_to_text
 from store.models import Item
 
@@ -40,6 +40,7 @@ _MEDIA_SELECTORS: tuple[tuple[str, str], ...] = (
 _POST_RE = re.compile(r"^([A-Za-z0-9_]+)/(\d+)$")
 _VIEWS_RE = re.compile(r"^([0-9]+(?:[.,][0-9]+)?)\s*([KMB]?)$", re.IGNORECASE)
 _MULTIPLIERS = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
+_HTML_END = re.compile(rb"</\s*html\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,23 @@ def _decode(html: bytes | str, charset: str | None) -> str:
         return html.decode("utf-8", errors="replace")
 
 
+def ensure_complete_page(html: bytes, url: str | None = None) -> None:
+    """Raise ``ParseError`` if a fetched page stops before ``</html>`` (cut off on the wire).
+
+    Lenient HTML parsing would otherwise store the last post with half its text (and later
+    flag it as edited). Saved fragments are not pages; only fetched pages are checked.
+    """
+    if _HTML_END.search(html[-4096:]) is None:
+        raise ParseError("t.me page is cut off before </html> (connection dropped?)", url=url)
+
+
+def _check_content(items: list[Item], url: str | None) -> None:
+    """Posts found, but not one with text, media or a preview: the inner classes changed."""
+    if items and not any(item.text or item.media or item.link_preview for item in items):
+        raise LayoutChanged(f"t.me page layout changed: {len(items)} posts but none has text "
+                            "or media (update monitors/telegram.py)", url=url)
+
+
 def parse_channel_page(html: bytes | str, url: str | None = None,
                        charset: str | None = None) -> ChannelPage:
     """Parse a ``t.me/s/<channel>`` page (or a saved fragment of one).
@@ -282,6 +300,7 @@ def parse_channel_page(html: bytes | str, url: str | None = None,
                             url=url)
     if not items:
         _check_structure(tree, url)
+    _check_content(items, url)
     if len(items) < len(messages):
         log.warning("%s: skipped %d posts without a readable id", url, len(messages) - len(items))
     lowest = min((item.post_id for item in items if item.post_id is not None), default=None)
