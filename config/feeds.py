@@ -106,6 +106,12 @@ def load_feeds(path: Path) -> list[FeedConfig]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(source, "-", "file not found", "create it or set RIFTWATCH_FEEDS_FILE") from None
+    except UnicodeDecodeError:
+        raise ConfigError(source, "-", "not UTF-8 text",
+                          "save it as UTF-8 or point RIFTWATCH_FEEDS_FILE elsewhere") from None
+    except OSError as exc:
+        raise ConfigError(source, "-", f"cannot read it ({exc.strerror or exc})",
+                          "point RIFTWATCH_FEEDS_FILE at a readable TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "-", f"not valid TOML: {exc}", "fix the syntax at that line") from None
     return parse_feeds(data, source)

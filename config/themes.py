@@ -60,6 +60,12 @@ def load_themes(path: Path) -> Taxonomy:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(source, "-", "file not found", "create it or set RIFTWATCH_THEMES_FILE") from None
+    except UnicodeDecodeError:
+        raise ConfigError(source, "-", "not UTF-8 text",
+                          "save it as UTF-8 or point RIFTWATCH_THEMES_FILE elsewhere") from None
+    except OSError as exc:
+        raise ConfigError(source, "-", f"cannot read it ({exc.strerror or exc})",
+                          "point RIFTWATCH_THEMES_FILE at a readable TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "-", f"not valid TOML: {exc}", "fix the syntax at that line") from None
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from config.errors import ConfigError
 from store.schema import migrate
 
 BUSY_TIMEOUT_MS = 30_000
@@ -14,9 +15,14 @@ BUSY_TIMEOUT_MS = 30_000
 
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path``, ready for use by several processes."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    try:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    except (OSError, sqlite3.OperationalError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(str(path), "RIFTWATCH_DB_PATH", f"cannot open the store here ({reason})",
+                          "point RIFTWATCH_DB_PATH (or --db) at a writable file path") from None
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
