@@ -41,6 +41,19 @@ class Target(BaseModel):
     aliases: list[str] = Field(min_length=1)
 
 
+STANCE_NAMES = ("supportive", "critical", "alarmed", "neutral")
+
+
+class Stance(BaseModel):
+    """One stance label with a description and example sentences (used as prototypes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^(supportive|critical|alarmed|neutral)$")
+    description: str = Field(min_length=3)
+    examples: list[str] = Field(default_factory=list)
+
+
 class Taxonomy(BaseModel):
     """Themes and targets together, as read from the file."""
 
@@ -48,6 +61,7 @@ class Taxonomy(BaseModel):
 
     themes: list[Theme] = Field(min_length=1)
     targets: list[Target] = Field(default_factory=list)
+    stances: list[Stance] = Field(default_factory=list)
 
     def theme_names(self) -> list[str]:
         return [theme.name for theme in self.themes]
@@ -69,7 +83,8 @@ def load_themes(path: Path) -> Taxonomy:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "-", f"not valid TOML: {exc}", "fix the syntax at that line") from None
     try:
-        taxonomy = Taxonomy(themes=data.get("theme", []), targets=data.get("target", []))
+        taxonomy = Taxonomy(themes=data.get("theme", []), targets=data.get("target", []),
+                            stances=data.get("stance", []))
     except ValidationError as exc:
         raise config_error_from_validation(
             source, exc, fix_hint="each [[theme]] needs name (lower_snake), label, description"

@@ -1,0 +1,200 @@
+"""Score texts: stance probabilities, theme probabilities, targets attacked, evidence and language.
+
+Pure function of (encoder, shipped heads, taxonomy) over a list of strings; never touches the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from classifiers.encoder import Encoder
+from classifiers.heads import (
+    CompiledTaxonomy,
+    ShippedHeads,
+    max_similarity,
+    pooled_features,
+    prototype_texts,
+    stance_split,
+    theme_features,
+    theme_probabilities,
+)
+from classifiers.text import clean_text, detect_language, sentence_windows
+from config.themes import STANCE_NAMES, Stance, Taxonomy
+
+logger = logging.getLogger(__name__)
+
+SCORING_VERSION = "1"  # bump when the scoring recipe below changes
+OTHER_STANCES = tuple(name for name in STANCE_NAMES if name != "critical")
+TARGET_THRESHOLD = 0.5
+EVIDENCE_CHARS = 300
+
+
+@dataclass
+class ScoreResult:
+    """One text's scores; probabilities are floats in [0, 1]."""
+
+    stance: str
+    stance_probabilities: dict[str, float]
+    themes: dict[str, float]
+    targets: list[str] = field(default_factory=list)
+    evidence: str = ""
+    language: str = "other"
+
+
+@dataclass
+class PostWindows:
+    """Every text's windows, flattened, with each text's slice."""
+
+    texts: list[str]
+    spans: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, texts: list[str]) -> PostWindows:
+        flat: list[str] = []
+        spans = []
+        for text in texts:
+            windows = sentence_windows(text)
+            spans.append((len(flat), len(flat) + len(windows)))
+            flat.extend(windows)
+        return cls(flat, spans)
+
+
+def model_version_for(
+    encoder_name: str, encoder_fingerprint: str, heads_digest: str, taxonomy: Taxonomy
+) -> str:
+    """A name that changes whenever the encoder, the heads, the taxonomy or the recipe change."""
+    digest = hashlib.sha256()
+    for part in (encoder_fingerprint, heads_digest, taxonomy.model_dump_json(), SCORING_VERSION):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return f"{encoder_name}-{digest.hexdigest()[:10]}"
+
+
+class Classifier:
+    """The encoder plus shipped heads plus the taxonomy's prototypes, ready to score texts."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        heads: ShippedHeads,
+        taxonomy: Taxonomy,
+        default_stances: list[Stance],
+    ) -> None:
+        self.encoder = encoder
+        self.heads = heads
+        self.taxonomy = taxonomy
+        self.compiled = CompiledTaxonomy.from_taxonomy(taxonomy)
+        self.uses_trained_head = heads.meta.get("encoder_fingerprint") == encoder.fingerprint
+        if not self.uses_trained_head:
+            logger.warning(
+                "model %s is not the one the critical head was trained on: using the "
+                "lexical critical head and prototypes",
+                encoder.model_dir,
+            )
+        stances = {stance.name: stance for stance in default_stances}
+        stances.update({stance.name: stance for stance in taxonomy.stances})
+        self.stance_prototypes = [
+            self._embed_prototypes(stances[name].description, stances[name].examples)
+            for name in OTHER_STANCES
+        ]
+        self.theme_prototypes = [
+            self._embed_prototypes(theme.description, theme.examples) for theme in taxonomy.themes
+        ]
+        self.model_version = model_version_for(
+            encoder.name, encoder.fingerprint, heads.digest, taxonomy
+        )
+
+    def _embed_prototypes(self, description: str, examples: list[str]) -> np.ndarray:
+        return self.encoder.embed(prototype_texts(description, examples), kind="query")
+
+    def score_texts(self, texts: list[str]) -> list[ScoreResult]:
+        """Score each text; the order of results follows ``texts``."""
+        if not texts:
+            return []
+        windows = PostWindows.of(texts)
+        embedded = self.encoder.embed(windows.texts, kind="passage")
+        p_critical = self._critical([clean_text(t) for t in texts], embedded, windows.spans)
+        p_window = self._critical(
+            windows.texts, embedded, [(i, i + 1) for i in range(len(embedded))]
+        )
+        doc = np.stack(
+            [pooled_features(embedded[a:b], 1.0)[: self.encoder.dim] for a, b in windows.spans]
+        )
+        others = stance_split(max_similarity(doc, self.stance_prototypes))
+        window_theme_sim = max_similarity(embedded, self.theme_prototypes)
+        theme_sim = np.stack([window_theme_sim[a:b].max(axis=0) for a, b in windows.spans])
+        keywords = self.compiled.keyword_matrix(texts)
+        themes = theme_probabilities(
+            theme_features(theme_sim, keywords), self.heads.theme_calibration
+        )
+        return [
+            self._result(
+                i,
+                texts[i],
+                windows,
+                p_critical[i],
+                p_window,
+                others[i],
+                themes[i],
+                window_theme_sim,
+            )
+            for i in range(len(texts))
+        ]
+
+    def _critical(
+        self, texts: list[str], embedded: np.ndarray, spans: list[tuple[int, int]]
+    ) -> np.ndarray:
+        if not self.uses_trained_head:
+            return self.heads.critical_proba(texts, None)
+        scale = float(self.heads.meta["embedding_scale"])
+        dense = np.stack([pooled_features(embedded[a:b], scale) for a, b in spans])
+        return self.heads.critical_proba(texts, dense)
+
+    def _result(
+        self,
+        index: int,
+        text: str,
+        windows: PostWindows,
+        p_critical: float,
+        p_window: np.ndarray,
+        others: np.ndarray,
+        themes: np.ndarray,
+        window_theme_sim: np.ndarray,
+    ) -> ScoreResult:
+        probabilities = {"critical": float(p_critical)}
+        for name, share in zip(OTHER_STANCES, others, strict=True):
+            probabilities[name] = float((1.0 - p_critical) * share)
+        probabilities = {name: probabilities[name] for name in STANCE_NAMES}
+        stance = max(probabilities, key=probabilities.__getitem__)
+        start, end = windows.spans[index]
+        local_critical = p_window[start:end]
+        top_theme = int(np.argmax(themes))
+        if stance == "critical" or themes[top_theme] < 0.5:
+            best = int(np.argmax(local_critical))
+        else:
+            best = int(np.argmax(window_theme_sim[start:end, top_theme]))
+        return ScoreResult(
+            stance=stance,
+            stance_probabilities=probabilities,
+            themes={
+                theme.name: float(p) for theme, p in zip(self.taxonomy.themes, themes, strict=True)
+            },
+            targets=self._targets(windows.texts[start:end], local_critical, p_critical),
+            evidence=windows.texts[start + best][:EVIDENCE_CHARS],
+            language=detect_language(text),
+        )
+
+    def _targets(
+        self, window_texts: list[str], window_critical: np.ndarray, post_critical: float
+    ) -> list[str]:
+        """Targets named in a window whose criticism (window and post averaged) passes 0.5."""
+        attacked: list[str] = []
+        for text, p in zip(window_texts, window_critical, strict=True):
+            if 0.5 * (p + post_critical) < TARGET_THRESHOLD:
+                continue
+            attacked.extend(name for name in self.compiled.targets_in(text) if name not in attacked)
+        return attacked

@@ -1,0 +1,137 @@
+"""Turn texts into mean-pooled, L2-normalised embeddings with a local ``transformers`` encoder.
+
+Loads only from a local directory (``local_files_only``); it never downloads and never scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from classifiers.convert import SOURCE_MARKER, ensure_default_model
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["passage", "query"]
+Precision = Literal["bf16", "fp32", "autocast"]
+PREFIXES: dict[str, str] = {"passage": "passage: ", "query": "query: "}
+_POOLER_FREE_TYPES = {"bert", "roberta", "xlm-roberta"}
+
+
+class ModelLoadError(RuntimeError):
+    """The model directory cannot be loaded by ``transformers``."""
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """A short hash naming the weights: the converter's source hash, else config + file sizes."""
+    marker = model_dir / SOURCE_MARKER
+    digest = hashlib.sha256()
+    if marker.is_file():
+        digest.update(json.loads(marker.read_text(encoding="utf-8"))["sha256"].encode())
+    else:
+        for path in sorted(model_dir.iterdir()):
+            if path.is_file():
+                digest.update(f"{path.name}:{path.stat().st_size}".encode())
+        config = model_dir / "config.json"
+        if config.is_file():
+            digest.update(config.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class Encoder:
+    """A ``transformers`` encoder loaded from a local directory, run on CPU in sorted batches."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        threads: int = 2,
+        max_tokens: int = 256,
+        batch_size: int = 16,
+        precision: Precision = "bf16",
+    ) -> None:
+        import torch
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        torch.set_num_threads(threads)
+        self.model_dir = Path(model_dir)
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        self.precision = precision
+        try:
+            config = AutoConfig.from_pretrained(self.model_dir, local_files_only=True)
+            kwargs: dict[str, object] = {"local_files_only": True}
+            if config.model_type in _POOLER_FREE_TYPES:
+                kwargs["add_pooling_layer"] = False
+            if precision == "bf16":
+                kwargs["dtype"] = torch.bfloat16
+            self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
+            self.model = AutoModel.from_pretrained(self.model_dir, **kwargs).eval()
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(
+                f"cannot load a transformers model from {self.model_dir}: {exc}; "
+                "point RIFTWATCH_MODEL at a directory with config.json, weights and tokenizer files"
+            ) from exc
+        self.fingerprint = model_fingerprint(self.model_dir)
+        self.dim = int(config.hidden_size)
+        limit = getattr(config, "max_position_embeddings", 512) or 512
+        self.max_tokens = min(max_tokens, int(limit))
+        self.name = self.model_dir.name
+
+    def token_lengths(self, texts: Sequence[str], kind: Kind = "passage") -> list[int]:
+        """Tokens each text takes (with prefix and special tokens), before truncation."""
+        encoded = self.tokenizer([PREFIXES[kind] + text for text in texts], add_special_tokens=True)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        """Float32 array (len(texts), dim): mean-pooled over the attention mask, unit length."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encoded = self.tokenizer(
+            [PREFIXES[kind] + text for text in texts],
+            truncation=True,
+            max_length=self.max_tokens,
+            add_special_tokens=True,
+        )
+        ids = encoded["input_ids"]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            out[batch] = self._forward([ids[i] for i in batch])
+        return out
+
+    def _forward(self, ids: list[list[int]]) -> np.ndarray:
+        import torch
+
+        padded = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
+        mask = padded["attention_mask"]
+        with (
+            torch.inference_mode(),
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "autocast"),
+        ):
+            hidden = self.model(
+                input_ids=padded["input_ids"], attention_mask=mask
+            ).last_hidden_state
+        weights = mask.unsqueeze(-1).to(torch.float32)
+        pooled = (hidden.to(torch.float32) * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        return torch.nn.functional.normalize(pooled, dim=-1).numpy()
+
+
+def default_model_dir(cache_dir: Path, model: Path | None) -> Path:
+    """The configured model directory, or the packaged model converted into the cache."""
+    if model is not None:
+        path = Path(model).expanduser()
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(
+                f"RIFTWATCH_MODEL={path} has no config.json; "
+                "point it at a transformers model directory"
+            )
+        return path
+    return ensure_default_model(Path(cache_dir).expanduser())

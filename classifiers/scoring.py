@@ -1,0 +1,131 @@
+"""The scoring pipeline step: load the classifier once per process and score stored items
+that have no ``scores`` row for its model version, one committed batch at a time.
+
+Never fetches and never composes digests; safe to stop and resume at any batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+import sqlite_utils
+
+from classifiers.classifier import Classifier, ScoreResult
+from classifiers.encoder import Encoder, default_model_dir
+from classifiers.heads import load_heads
+from config.settings import DEFAULT_THEMES_FILE, Settings
+from config.themes import Taxonomy, load_themes
+from store.models import to_iso, utc_now
+
+logger = logging.getLogger(__name__)
+
+_CACHE: dict[tuple, Classifier] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_classifier(settings: Settings, taxonomy: Taxonomy) -> Classifier:
+    """The classifier for these settings and taxonomy, built once per process and reused.
+
+    The model is ``settings.model`` when set (any local ``transformers`` directory), else the
+    packaged e5-small converted into ``settings.cache_dir`` on first use.
+    """
+    key = (
+        str(settings.model),
+        str(settings.cache_dir),
+        settings.threads,
+        settings.max_tokens,
+        settings.batch_size,
+        taxonomy.model_dump_json(),
+    )
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            model_dir = default_model_dir(settings.cache_dir, settings.model)
+            encoder = Encoder(
+                model_dir,
+                threads=settings.threads,
+                max_tokens=settings.max_tokens,
+                batch_size=settings.batch_size,
+            )
+            default_stances = load_themes(DEFAULT_THEMES_FILE).stances
+            _CACHE[key] = Classifier(encoder, load_heads(), taxonomy, default_stances)
+            logger.info("classifier ready: %s", _CACHE[key].model_version)
+        return _CACHE[key]
+
+
+def pending_items(
+    db: sqlite_utils.Database, model_version: str, limit: int
+) -> list[tuple[int, str]]:
+    """Up to ``limit`` (id, text) pairs without a score for ``model_version``, oldest id first."""
+    rows = db.execute(
+        """SELECT i.id, COALESCE(NULLIF(i.text, ''), i.title, '') FROM items i
+           WHERE NOT EXISTS (SELECT 1 FROM scores s
+                             WHERE s.item_id = i.id AND s.model_version = ?)
+           ORDER BY i.id LIMIT ?""",
+        [model_version, limit],
+    ).fetchall()
+    return [(int(item_id), str(text)) for item_id, text in rows]
+
+
+def score_row(item_id: int, model_version: str, result: ScoreResult, scored_at: str) -> dict:
+    """One ``scores`` table row for a result."""
+    p = result.stance_probabilities
+    return {
+        "item_id": item_id,
+        "model_version": model_version,
+        "stance": result.stance,
+        "p_supportive": p["supportive"],
+        "p_critical": p["critical"],
+        "p_alarmed": p["alarmed"],
+        "p_neutral": p["neutral"],
+        "themes": json.dumps(result.themes, ensure_ascii=False),
+        "targets": json.dumps(result.targets, ensure_ascii=False),
+        "evidence": result.evidence,
+        "language": result.language,
+        "scored_at": scored_at,
+    }
+
+
+def score_pending(
+    db: sqlite_utils.Database,
+    classifier: Classifier,
+    batch_size: int = 16,
+    limit: int | None = None,
+) -> int:
+    """Score unscored items in batches, committing each; return how many were scored.
+
+    A crash loses at most the batch in flight; the next call picks up exactly where the last
+    committed batch ended (``INSERT OR IGNORE`` guards against a second process racing).
+    """
+    version = classifier.model_version
+    done = 0
+    while limit is None or done < limit:
+        size = batch_size if limit is None else min(batch_size, limit - done)
+        batch = pending_items(db, version, size)
+        if not batch:
+            break
+        results = classifier.score_texts([text for _, text in batch])
+        scored_at = to_iso(utc_now())
+        rows = [
+            score_row(item_id, version, result, scored_at)
+            for (item_id, _), result in zip(batch, results, strict=True)
+        ]
+        with db.conn:
+            db["scores"].insert_all(rows, ignore=True)
+        done += len(rows)
+        logger.debug("scored %d items (%d so far) with %s", len(rows), done, version)
+    if done:
+        logger.info("scored %d items with %s", done, version)
+    return done
+
+
+def classifier_for_paths(
+    cache_dir: Path, themes_file: Path = DEFAULT_THEMES_FILE, model: Path | None = None
+) -> Classifier:
+    """Convenience for scripts: settings from the environment with these paths."""
+    from config.settings import load_settings
+
+    settings = load_settings(cache_dir=cache_dir, model=model)
+    return load_classifier(settings, load_themes(themes_file))

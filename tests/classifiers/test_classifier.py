@@ -1,0 +1,80 @@
+"""Real scoring with the packaged model: probabilities, config-only themes, targets, evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classifiers.classifier import Classifier
+from classifiers.scoring import load_classifier
+from config import load_settings
+from config.settings import DEFAULT_THEMES_FILE
+from config.themes import STANCE_NAMES, load_themes
+
+pytestmark = pytest.mark.slow
+
+ATTACK = (
+    "Шойгу и Герасимов опять провалили всё, что могли. Генштаб врёт про успешное "
+    "отражение атак. Погода сегодня тёплая."
+)
+TEXTS = [
+    ATTACK,
+    "Наши герои продолжают наступление, освобождено ещё одно село. Слава армии!",
+    "Фронт сыпется, позиции оставлены, противник прорвал оборону и потери огромные.",
+    "Наші підрозділи відійшли з позицій під Бахмутом.",
+    "",
+]
+
+
+def test_outputs_are_probabilities(classifier: Classifier) -> None:
+    results = classifier.score_texts(TEXTS)
+    assert len(results) == len(TEXTS)
+    names = set(load_themes(DEFAULT_THEMES_FILE).theme_names())
+    for result in results:
+        assert set(result.stance_probabilities) == set(STANCE_NAMES)
+        assert sum(result.stance_probabilities.values()) == pytest.approx(1.0, abs=1e-6)
+        assert result.stance == max(
+            result.stance_probabilities, key=result.stance_probabilities.__getitem__
+        )
+        assert set(result.themes) == names
+        assert all(0.0 <= p <= 1.0 for p in result.themes.values())
+    assert [r.language for r in results[:4]] == ["ru", "ru", "ru", "uk"]
+
+
+def test_targets_and_evidence_on_an_attack(classifier: Classifier) -> None:
+    attack, cheer, *_ = classifier.score_texts(TEXTS[:2])
+    assert attack.stance == "critical"
+    assert {"shoigu", "gerasimov"} <= set(attack.targets)
+    assert "Шойгу" in attack.evidence and "Погода" not in attack.evidence
+    assert attack.themes["mod_criticism"] > 0.5 > cheer.themes["mod_criticism"]
+    assert cheer.targets == [] and cheer.stance == "supportive"
+
+
+def test_a_new_theme_in_config_is_scored_without_code(model_cache: Path, tmp_path: Path) -> None:
+    themes_file = tmp_path / "themes.toml"
+    themes_file.write_text(
+        DEFAULT_THEMES_FILE.read_text(encoding="utf-8")
+        + """
+[[theme]]
+name = "drone_war"
+label = "Drone war"
+description = "FPV drones, drone operators and electronic warfare against drones."
+examples = ["Наши операторы FPV-дронов уничтожили танк.", "Противник глушит дроны РЭБом."]
+""",
+        encoding="utf-8",
+    )
+    settings = load_settings(cache_dir=model_cache, model=None, themes_file=themes_file)
+    custom = load_classifier(settings, load_themes(themes_file))
+    drones, other = custom.score_texts(
+        [
+            "Операторы дронов всю ночь охотились на технику противника с FPV.",
+            "Кремль снова молчит, а чиновники уехали отдыхать.",
+        ]
+    )
+    assert "drone_war" in drones.themes
+    assert drones.themes["drone_war"] > 0.5 > other.themes["drone_war"]
+    default = load_classifier(
+        load_settings(cache_dir=model_cache, model=None), load_themes(DEFAULT_THEMES_FILE)
+    )
+    assert custom.model_version != default.model_version
