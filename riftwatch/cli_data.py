@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from riftwatch.cli import CommandError, _add_db, _open_synced_db, _runtime
@@ -53,17 +54,16 @@ def _default_scored_path(source: Path, out: Path | None) -> Path:
 
 def cmd_score_file(args: argparse.Namespace) -> None:
     from classifiers.scoring import load_classifier
-
     from riftwatch.byod.readers import ReadError
     from riftwatch.byod.score_file import NothingToScore, score_file
 
     settings, taxonomy = _runtime(args)
     out = _default_scored_path(args.file, args.out)
     bad = _BadRowPrinter(args.file)
-    classifier = load_classifier(settings, taxonomy)
     advance, close = _posts_bar("scoring")
     try:
-        report = score_file(args.file, out, classifier, taxonomy.theme_names(),
+        report = score_file(args.file, out, partial(load_classifier, settings, taxonomy),
+                            taxonomy.theme_names(),
                             text_column=args.text_column, batch_size=settings.batch_size,
                             on_bad=bad, progress=advance)
     except (ReadError, NothingToScore) as exc:
@@ -81,7 +81,6 @@ def cmd_score_file(args: argparse.Namespace) -> None:
 def cmd_eval_data(args: argparse.Namespace) -> None:
     """``eval --data FILE`` or ``eval --labels``: the shipped model against given labels."""
     from classifiers.scoring import load_classifier
-
     from riftwatch.byod.evaluate_file import (
         EvaluationError,
         evaluate_file,
@@ -91,15 +90,16 @@ def cmd_eval_data(args: argparse.Namespace) -> None:
     from riftwatch.byod.readers import ReadError
 
     settings, taxonomy = _runtime(args)
-    classifier = load_classifier(settings, taxonomy)
     bad = _BadRowPrinter(args.data) if args.data else None
+
+    load = partial(load_classifier, settings, taxonomy)
     try:
         if args.data:
-            result = evaluate_file(args.data, classifier, taxonomy, label_column=args.label_column,
+            result = evaluate_file(args.data, load, taxonomy, label_column=args.label_column,
                                    positive=args.positive, text_column=args.text_column,
                                    batch_size=settings.batch_size, on_bad=bad)
         else:
-            result = evaluate_stored_labels(_open_synced_db(settings), classifier, taxonomy,
+            result = evaluate_stored_labels(_open_synced_db(settings), load,
                                             batch_size=settings.batch_size)
     except (ReadError, EvaluationError) as exc:
         raise CommandError(str(exc)) from None

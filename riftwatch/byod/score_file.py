@@ -21,6 +21,9 @@ from riftwatch.byod.writers import atomic_rows, output_format
 log = logging.getLogger(__name__)
 
 RENAMED_INPUT_PREFIX = "input_"
+# Posts handed to the classifier per call, in encoder batches: it sorts a call's windows by
+# length, so a few batches per call pad less; memory stays bounded by this many posts.
+BATCHES_PER_CALL = 8
 
 
 class NothingToScore(Exception):
@@ -94,22 +97,25 @@ def _first_record(records: Iterator[Record], source: Path, bad: _BadRows) -> Rec
 
 
 def score_file(
-    source: Path, out: Path, classifier: TextScorer, theme_names: list[str], *,
+    source: Path, out: Path, load_scorer: Callable[[], TextScorer], theme_names: list[str], *,
     text_column: str | None = None, batch_size: int = 16, on_bad: BadRowHandler | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ScoreFileReport:
     """Score ``source`` into ``out`` (CSV or JSONL by extension), written atomically.
 
-    Raises ``ReadError`` when the file cannot be read, ``NothingToScore`` when no row can.
+    ``load_scorer`` is called once the first row has been read, so a file that cannot be
+    read fails at once: ``ReadError`` when the file cannot be opened or has no text column,
+    ``NothingToScore`` when not one row can be read.
     """
     bad = _BadRows(on_bad)
     started = time.perf_counter()
     records = read_records(source, text_column, on_bad=bad)
     first = _first_record(records, source, bad)
+    classifier = load_scorer()
     columns, renamed = output_columns(list(first.fields), theme_names)
     scored = 0
     with atomic_rows(out, output_format(out), columns) as writer:
-        for batch in _batches(itertools.chain([first], records), batch_size):
+        for batch in _batches(itertools.chain([first], records), batch_size * BATCHES_PER_CALL):
             results = classifier.score_texts([record.text for record in batch])
             for record, result in zip(batch, results, strict=True):
                 row = {renamed.get(name, name): value for name, value in record.fields.items()}
