@@ -188,3 +188,42 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 def kit():  # noqa: ANN201 - this module, so tests reach the helpers without sys.path tricks
     """The helpers above (``kit.rss_feed``, ``kit.integrity`` …) for the test modules."""
     return sys.modules[__name__]
+
+
+def write_feeds_file(path: Path, feeds: list[tuple[str, str, str]]) -> Path:
+    """A feeds.toml with (name, kind, url) entries (telegram feeds served from ``url``)."""
+    blocks = [f'[[feed]]\nname = "{name}"\nkind = "{kind}"\n'
+              f'role = "{"blogger" if kind == "telegram" else "news"}"\nurl = "{url}"\n'
+              for name, kind, url in feeds]
+    path.write_text("\n".join(blocks), encoding="utf-8")
+    return path
+
+
+def bot_standin():  # noqa: ANN201 - the module object
+    """tests/bot/conftest.py as a module: the Bot API stand-in and its helpers, not copied."""
+    import importlib.util
+
+    name = "riftwatch_hardening_bot_standin"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "bot" / "conftest.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def user_cache_classifier():  # noqa: ANN201
+    """The real classifier from the user-level model cache, the one child processes use too.
+
+    Loaded once per session; ``riftwatch prepare-model`` (or the first use) fills that cache.
+    """
+    from classifiers.scoring import load_classifier
+    from config import Settings, load_settings
+    from config.settings import DEFAULT_THEMES_FILE
+    from config.themes import load_themes
+
+    cache_dir = Settings.model_fields["cache_dir"].default
+    settings = load_settings(cache_dir=cache_dir, model=None, threads=2, batch_size=16)
+    return load_classifier(settings, load_themes(DEFAULT_THEMES_FILE))
