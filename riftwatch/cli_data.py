@@ -71,7 +71,8 @@ def cmd_score_file(args: argparse.Namespace) -> None:
     finally:
         close()
     print(f"scored {report.scored} rows of {args.file} in {report.seconds:.1f}s "
-          f"({report.posts_per_second:.1f} posts/s) with {report.model_version} → {out}")
+          f"({report.posts_per_second:.1f} posts/s; model {report.model_version} loaded in "
+          f"{report.load_seconds:.1f}s) → {out}")
     if report.bad_rows:
         print(f"skipped {report.bad_rows} bad rows{bad.summary()}; see the lines above")
 

@@ -42,7 +42,8 @@ class TextScorer(Protocol):
 class ScoreFileReport:
     scored: int
     bad_rows: int
-    seconds: float
+    seconds: float  # reading, scoring and writing, after the model was loaded
+    load_seconds: float
     model_version: str
     out: Path
 
@@ -108,10 +109,11 @@ def score_file(
     ``NothingToScore`` when not one row can be read.
     """
     bad = _BadRows(on_bad)
-    started = time.perf_counter()
     records = read_records(source, text_column, on_bad=bad)
     first = _first_record(records, source, bad)
+    loading = time.perf_counter()
     classifier = load_scorer()
+    started = time.perf_counter()
     columns, renamed = output_columns(list(first.fields), theme_names)
     scored = 0
     with atomic_rows(out, output_format(out), columns) as writer:
@@ -126,4 +128,5 @@ def score_file(
     seconds = time.perf_counter() - started
     log.info("scored %d rows of %s in %.1fs, %d bad rows", scored, source, seconds, bad.count)
     return ScoreFileReport(scored=scored, bad_rows=bad.count, seconds=seconds,
+                           load_seconds=started - loading,
                            model_version=classifier.model_version, out=out)
