@@ -22,12 +22,12 @@ from classifiers.heads import (
     theme_features,
     theme_probabilities,
 )
-from classifiers.text import clean_text, detect_language, sentence_windows
+from classifiers.text import clean_text, detect_language, sentence_windows, split_sentences
 from config.themes import STANCE_NAMES, Stance, Taxonomy
 
 logger = logging.getLogger(__name__)
 
-SCORING_VERSION = "1"  # bump when the scoring recipe below changes
+SCORING_VERSION = "2"  # bump when the scoring recipe below changes
 OTHER_STANCES = tuple(name for name in STANCE_NAMES if name != "critical")
 TARGET_THRESHOLD = 0.5
 EVIDENCE_CHARS = 300
@@ -183,18 +183,30 @@ class Classifier:
             themes={
                 theme.name: float(p) for theme, p in zip(self.taxonomy.themes, themes, strict=True)
             },
-            targets=self._targets(windows.texts[start:end], local_critical, p_critical),
-            evidence=windows.texts[start + best][:EVIDENCE_CHARS],
+            targets=self._targets(windows.texts[start:end], local_critical, stance == "critical"),
+            evidence=self._evidence_sentence(windows.texts[start + best], top_theme),
             language=detect_language(text),
         )
 
+    def _evidence_sentence(self, window: str, theme_index: int) -> str:
+        """The window's sentence with most target aliases and top-theme keywords (first on ties)."""
+        sentences = split_sentences(window) or [window]
+        evidence = max(sentences, key=lambda sentence: self._cue_count(sentence, theme_index))
+        return evidence[:EVIDENCE_CHARS]
+
+    def _cue_count(self, sentence: str, theme_index: int) -> int:
+        pattern = self.compiled.theme_keywords[theme_index]
+        lowered = sentence.lower()
+        hits = len(pattern.findall(lowered)) if pattern is not None else 0
+        return hits + len(self.compiled.targets_in(sentence))
+
     def _targets(
-        self, window_texts: list[str], window_critical: np.ndarray, post_critical: float
+        self, window_texts: list[str], window_critical: np.ndarray, post_is_critical: bool
     ) -> list[str]:
-        """Targets named in a window whose criticism (window and post averaged) passes 0.5."""
+        """Targets named in a critical window, or anywhere in a post whose stance is critical."""
         attacked: list[str] = []
         for text, p in zip(window_texts, window_critical, strict=True):
-            if 0.5 * (p + post_critical) < TARGET_THRESHOLD:
+            if p < TARGET_THRESHOLD and not post_is_critical:
                 continue
             attacked.extend(name for name in self.compiled.targets_in(text) if name not in attacked)
         return attacked
