@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from pydantic import ValidationError
 
 from config import FeedConfig
 from config.feeds import normalise_channel
@@ -192,10 +193,15 @@ def _existing_feed(
 def _create_feed(db: sqlite_utils.Database, export: TelegramExport, name: str,
                  role: str) -> FeedState:
     """A new telegram feed for the export, left disabled: importing is not watching."""
-    source = {"channel": export.channel} if export.channel else \
-        {"url": f"{TME_BASE}c/{export.chat_id}"}
-    config = FeedConfig(name=name, kind="telegram", role=role,  # type: ignore[arg-type]
-                        title=export.title, **source)
+    try:
+        config = FeedConfig.model_validate({
+            "name": name, "kind": "telegram", "role": role, "title": export.title,
+            **({"channel": export.channel} if export.channel
+               else {"url": f"{TME_BASE}c/{export.chat_id}"}),
+        })
+    except ValidationError as exc:
+        raise ExportError(f"cannot create feed {name!r}: {exc.errors()[0]['msg']}; "
+                          "pass --name with letters, digits, _ . or -") from None
     add_feed(db, config)
     return set_feed_enabled(db, name, False)
 

@@ -93,3 +93,8 @@ def test_not_an_export_is_one_line(settings: Settings, tmp_path: Path, run_cli) 
     assert code == 1 and "whole-account export" in err and err.count("\n") == 1
     code, _, err = run_cli("import", "telegram-export", tmp_path / "nothing")
     assert code == 1 and "no such file" in err
+
+
+def test_a_bad_feed_name_is_one_line(settings: Settings, byod_data: Path, run_cli) -> None:
+    code, _, err = run_cli("import", "telegram-export", byod_data / EXPORT, "--name", "a b")
+    assert code == 1 and "cannot create feed 'a b'" in err and "pass --name" in err
