@@ -27,6 +27,7 @@ from digest.model import (
     Rift,
     StanceMix,
     ThemeRow,
+    without_bidi_controls,
 )
 from store.feeds import list_feeds
 from store.models import from_iso, to_iso, utc_now
@@ -55,7 +56,7 @@ def latest_model_version(db: sqlite_utils.Database) -> str | None:
 
 def quote(text: str | None, limit: int = QUOTE_CHARS) -> str:
     """Collapse whitespace and trim to ``limit`` characters on a word boundary."""
-    flat = " ".join((text or "").split())
+    flat = " ".join(without_bidi_controls(text or "").split())
     if len(flat) <= limit:
         return flat
     cut = flat[:limit].rsplit(" ", 1)[0]

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 STANCES = ("supportive", "critical", "alarmed", "neutral")
+# Embedding, override and isolate controls: in quoted post text they would reorder the rest of
+# the digest's line on screen ("Trojan Source"). Marks (LRM/RLM) are harmless and stay.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` minus bidi embedding/override/isolate controls, for quoting untrusted text."""
+    return _BIDI_CONTROLS.sub("", text)
 
 
 @dataclass

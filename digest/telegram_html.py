@@ -12,7 +12,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from digest.model import STANCES, DailyShare, Digest, FeedHealth, PostRef, ThemeRow
+from digest.model import (
+    STANCES,
+    DailyShare,
+    Digest,
+    FeedHealth,
+    PostRef,
+    ThemeRow,
+    without_bidi_controls,
+)
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -28,8 +36,8 @@ _POST_REF_RE = re.compile(r"<code>#(\d+)</code>")
 
 
 def escape(text: object) -> str:
-    """Escape untrusted text for Telegram HTML text (``<``, ``>``, ``&``)."""
-    return html.escape(str(text), quote=False)
+    """Escape untrusted text for Telegram HTML text (``<``, ``>``, ``&``; no bidi controls)."""
+    return html.escape(without_bidi_controls(str(text)), quote=False)
 
 
 def trim_quote(text: str, limit: int = QUOTE_CHARS) -> str:

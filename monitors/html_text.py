@@ -20,6 +20,9 @@ _BR = "\x00br\x00"  # an explicit <br>: always its own line break
 _BREAK = "\x00blk\x00"  # a block edge: adjacent edges make one break
 _PARAGRAPH = "\x00p\x00"  # a paragraph edge: a blank line
 _BLOCK_RUN = re.compile("(?:(?:\x00blk\x00|\x00p\x00) ?)+")
+# C0 controls other than tab and line breaks (NUL above all): never part of a post's text,
+# and they break the consumers of an export. Removed before the markers above are added.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def _pieces(root: LexborNode) -> list[str]:
@@ -33,7 +36,7 @@ def _pieces(root: LexborNode) -> list[str]:
             continue
         tag = node.tag
         if tag == "-text":
-            out.append(node.text_content or "")
+            out.append(_CONTROLS.sub("", node.text_content or ""))
             continue
         if tag in _SKIP_TAGS or tag == "-comment":
             continue
@@ -73,7 +76,7 @@ def node_to_text(node: LexborNode) -> str:
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment (entities decoded, tags dropped)."""
     if not html or ("<" not in html and "&" not in html):
-        return _assemble([html or ""])
+        return _assemble([_CONTROLS.sub("", html or "")])
     tree = LexborHTMLParser(html)
     root = tree.body or tree.root
     return node_to_text(root) if root is not None else ""

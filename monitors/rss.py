@@ -138,9 +138,9 @@ def _is_cut_off(parsed: Any, body: bytes) -> bool:
     problem = parsed.get("bozo_exception")
     if not parsed.get("version") or not parsed.get("bozo") or isinstance(problem, _BENIGN_BOZO):
         return False
-    tail = body[-2048:]
-    if tail[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in tail:
-        tail = _utf16_tail(body)
+    head = body[:8]
+    utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00<" in head or b"<\x00" in head
+    tail = _utf16_tail(body) if utf16 else body[-2048:]
     return _ROOT_END.search(tail) is None
 
 
