@@ -1,0 +1,306 @@
+"""Benchmark riftwatch end to end on this machine; every figure is printed beside its comparison.
+
+Usage: ``python bench/run.py [--quick] [--only ingest,scoring,cycle,digest]``.
+Parts: ingestion (RSS and t.me/s parsed + stored, batch vs row-by-row insert), scoring
+(batched vs one post at a time, timed by bench_classifier.py), a full cycle (channels served on
+127.0.0.1: fetch + store + score + digest, wall time and peak RSS), and digest composition
+over 100k stored items with and without the indexes it needs. Measures only: every store
+it writes is a temporary file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable
+from datetime import timedelta
+from email.utils import format_datetime
+from html import escape
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench_classifier import load_posts, peak_rss_mb, time_scoring  # noqa: E402
+
+from config import FeedConfig, Settings, load_settings  # noqa: E402
+from config.settings import DEFAULT_THEMES_FILE  # noqa: E402
+from config.themes import Taxonomy, load_themes  # noqa: E402
+from digest.compose import compose_digest  # noqa: E402
+from digest.telegram_html import render_digest_messages  # noqa: E402
+from monitors.rss import parse_feed  # noqa: E402
+from monitors.telegram import parse_channel_page  # noqa: E402
+from riftwatch.demo_server import (  # noqa: E402
+    CORPUS_FILE,
+    DemoCorpus,
+    DemoPost,
+    DemoServer,
+    render_channel_page,
+)
+from store.db import open_db  # noqa: E402
+from store.feeds import add_feed, sync_feeds  # noqa: E402
+from store.items import save_items  # noqa: E402
+from store.models import Item, to_iso, utc_now  # noqa: E402
+
+PARTS = ("ingest", "scoring", "cycle", "digest")
+STANCES = ("supportive", "critical", "alarmed", "neutral")
+
+
+# --- shared helpers --------------------------------------------------------------------------
+
+def sample_texts() -> list[str]:
+    """The demo corpus's sample posts (text written for this project)."""
+    data = tomllib.loads(CORPUS_FILE.read_text(encoding="utf-8"))
+    return list(data["posts"]["background"]) + list(data["posts"]["today"])
+
+
+def synthetic_corpus(channels: int, posts: int) -> DemoCorpus:
+    """``channels`` t.me channels with ``posts`` posts each, from the demo sample texts."""
+    texts, now = sample_texts(), utc_now()
+    names = [f"bench_{number:03d}" for number in range(channels)]
+    timeline = {
+        name: [DemoPost(name, 1000 + post, now - timedelta(minutes=30 * (posts - post)),
+                        texts[(index * 7 + post) % len(texts)], 500 + 37 * post)
+               for post in range(posts)]
+        for index, name in enumerate(names)}
+    return DemoCorpus(titles={name: f"Канал {name}" for name in names}, posts=timeline,
+                      news_name="bench_news", news_title="Bench news", articles=[])
+
+
+def rss_body(feed: int, items: int, texts: list[str]) -> bytes:
+    stamp = format_datetime(utc_now() - timedelta(hours=1), usegmt=True)
+    entries = "".join(
+        f"<item><title>Заголовок {feed}-{n}</title><link>https://news.example/{feed}/{n}</link>"
+        f"<guid>bench-{feed}-{n}</guid><pubDate>{stamp}</pubDate>"
+        f"<description>&lt;p&gt;{escape(texts[(feed + n) % len(texts)])}&lt;/p&gt;</description>"
+        "</item>" for n in range(items))
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Bench {feed}</title>{entries}</channel></rss>").encode()
+
+
+def fresh_store(folder: Path, name: str, feeds: int, kind: str = "telegram") -> tuple:
+    db = open_db(folder / f"{name}.db")
+    ids = [add_feed(db, FeedConfig(name=f"{name}{n}", kind=kind, role="blogger",
+                                   url=f"https://example.org/{name}/{n}")).id
+           for n in range(feeds)]
+    return db, ids
+
+
+def line(label: str, value: str, comparison: str = "") -> None:
+    print(f"  {label:<46} {value:>14}   {comparison}")
+
+
+def timed(function: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+# --- ingestion -------------------------------------------------------------------------------
+
+def bench_ingest(folder: Path, quick: bool) -> None:
+    print("\ningestion (parse + store, one transaction per page; target >= 2,000 items/s)")
+    texts = sample_texts()
+    feeds = 20 if quick else 100
+    rss_pages = [rss_body(feed, 50, texts) for feed in range(feeds)]
+    corpus = synthetic_corpus(feeds, 20)
+    tme_pages = [render_channel_page(corpus, name, None).encode() for name in corpus.titles]
+    bench_pages(folder, "RSS (50 items/feed)", rss_pages, parse_feed)
+    bench_pages(folder, "t.me/s (20 posts/page)", tme_pages,
+                lambda body: parse_channel_page(body).items)
+    many = synthetic_corpus(100 if quick else 250, 20)
+    bench_batch_insert(folder, [item for name in many.titles for item in parse_channel_page(
+        render_channel_page(many, name, None)).items])
+
+
+def bench_pages(folder: Path, kind: str, pages: list[bytes],
+                parse: Callable[[bytes], list[Item]]) -> None:
+    """Parse every page, then store each page's items in its own ``save_items`` call."""
+    started = time.perf_counter()
+    parsed = [parse(page) for page in pages]
+    parse_s = time.perf_counter() - started
+    db, ids = fresh_store(folder, f"ingest{len(list(folder.iterdir()))}", len(pages))
+    started = time.perf_counter()
+    for feed_id, items in zip(ids, parsed, strict=True):
+        save_items(db, feed_id, items)
+    store_s = time.perf_counter() - started
+    db.conn.close()
+    count = sum(map(len, parsed))
+    line(f"{kind}: {count} items parsed + stored", f"{count / (parse_s + store_s):,.0f} items/s",
+         f"(parse alone {count / parse_s:,.0f}/s, store alone {count / store_s:,.0f}/s)")
+
+
+def bench_batch_insert(folder: Path, items: list[Item]) -> None:
+    batch_db, (batch_feed,) = fresh_store(folder, "batch", 1)
+    single_db, (single_feed,) = fresh_store(folder, "single", 1)
+    batch_s = timed(lambda: save_items(batch_db, batch_feed, items))
+    single_s = timed(lambda: [save_items(single_db, single_feed, [item]) for item in items])
+    line(f"save_items: {len(items)} items in one batch", f"{len(items) / batch_s:,.0f} items/s",
+         f"vs row by row {len(items) / single_s:,.0f} items/s = {single_s / batch_s:.1f}x faster")
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+def bench_settings(folder: Path, **overrides: object) -> Settings:
+    """Settings for a temporary store, the user's model cache and the default model."""
+    values: dict[str, object] = {"db_path": folder / "cycle.db", "allow_private_urls": True,
+                                 "model": None}
+    return load_settings(**(values | overrides))
+
+
+def load_default_classifier(settings: Settings, taxonomy: Taxonomy):  # noqa: ANN201
+    from classifiers.scoring import load_classifier
+
+    return load_classifier(settings, taxonomy)
+
+
+def bench_scoring(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
+    print("\nscoring, default model (target >= 50 posts/s batched, >= 2x one-by-one)")
+    settings = bench_settings(folder)
+    load_s = timed(lambda: load_default_classifier(settings, taxonomy))
+    classifier = load_default_classifier(settings, taxonomy)
+    posts, source = load_posts(REPO.parent / "shared" / "data", 48 if quick else 128)
+    print(f"  {len(posts)} posts from {source}; model loaded in {load_s:.1f}s "
+          f"({classifier.model_version}, {settings.threads} threads)")
+    batched = time_scoring(classifier, posts, settings.batch_size)
+    single = time_scoring(classifier, posts[: len(posts) // 4], 1)
+    line(f"batched ({settings.batch_size} per call)", f"{batched:.1f} posts/s",
+         f"vs one post per call {single:.1f} posts/s = {batched / single:.1f}x")
+
+
+# --- a full cycle ----------------------------------------------------------------------------
+
+def bench_cycle(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
+    from riftwatch.demo import demo_feeds
+    from riftwatch.pipeline import run_cycle
+
+    channels = 40 if quick else 200
+    print(f"\nfull cycle: {channels} channels x 20 posts on 127.0.0.1, fetch + store + score "
+          "+ digest (target < 60 s after warm-up, peak RSS < 1.5 GiB)")
+    settings = bench_settings(folder)
+    warm_s = timed(lambda: load_default_classifier(settings, taxonomy).score_texts(["прогрев"]))
+    corpus = synthetic_corpus(channels, 20)
+    with DemoServer(corpus) as server:
+        sync_feeds(open_db(settings.db_path), demo_feeds(server, corpus))
+        started = time.perf_counter()
+        report = run_cycle(settings, taxonomy)
+        digest_s = timed(lambda: render_digest_messages(compose_digest(
+            open_db(settings.db_path), settings, taxonomy, utc_now() - timedelta(hours=24),
+            utc_now())))
+        total = time.perf_counter() - started
+    line("warm-up (model load + first post)", f"{warm_s:.1f} s", "(not counted below)")
+    line(f"fetch + store: {len(report.outcomes)} feeds, {report.new_items} items",
+         f"{report.fetch_seconds:.1f} s",
+         f"({report.new_items / report.fetch_seconds:,.0f} items/s, {len(report.failed)} failed)")
+    line(f"score: {report.scored} posts", f"{report.score_seconds:.1f} s",
+         f"({report.scored / max(report.score_seconds, 1e-9):.1f} posts/s)")
+    line("compose + render the 24 h digest", f"{digest_s:.2f} s")
+    line("whole cycle, wall time", f"{total:.1f} s", "target < 60 s")
+    line("peak RSS of this process", f"{peak_rss_mb():,.0f} MB", "target < 1,536 MB")
+
+
+# --- digest over 100k items ------------------------------------------------------------------
+
+def fill_store(path: Path, items: int, days: int = 60, model_version: str = "bench") -> None:
+    """``items`` posts over ``days`` days from 180 blogger and 20 news feeds, each scored."""
+    db = open_db(path)
+    rng = random.Random(7)
+    feeds = [add_feed(db, FeedConfig(name=f"feed{n:03d}", kind="telegram",
+                                     role="news" if n >= 180 else "blogger",
+                                     channel=f"feed{n:03d}")).id for n in range(200)]
+    now, texts = utc_now(), sample_texts()
+    themes = load_themes(DEFAULT_THEMES_FILE).theme_names()
+    item_rows, score_rows = [], []
+    for number in range(1, items + 1):
+        moment = to_iso(now - timedelta(seconds=rng.uniform(0, days * 86400)))
+        item_rows.append((number, f"tg:b/{number}", rng.choice(feeds), number,
+                          f"https://t.me/b/{number}", texts[number % len(texts)], moment, moment,
+                          moment))
+        stance = rng.choice(STANCES)
+        probabilities = [0.7 if name == stance else 0.1 for name in STANCES]
+        score_rows.append((number, model_version, stance, *probabilities, json.dumps(
+            {theme: round(rng.random() ** 3, 3) for theme in themes}),
+            json.dumps(["ministry"] if rng.random() < 0.05 else []),
+            texts[number % len(texts)][:120], "ru", moment))
+    with db.conn:
+        db.conn.executemany(
+            "INSERT INTO items (id, key, feed_id, post_id, url, text, published_at, fetched_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
+        db.conn.executemany(
+            "INSERT INTO scores (item_id, model_version, stance, p_supportive, p_critical, "
+            "p_alarmed, p_neutral, themes, targets, evidence, language, scored_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", score_rows)
+    db.execute("ANALYZE")
+    db.conn.close()
+
+
+def _items_indexes(db) -> list[tuple[str, str]]:  # noqa: ANN001
+    return [(name, sql) for name, sql in db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items' "
+        "AND sql IS NOT NULL")]
+
+
+def time_compose(db, settings: Settings, taxonomy: Taxonomy, runs: int = 3) -> float:  # noqa: ANN001
+    until = utc_now()
+    compose = lambda: compose_digest(db, settings, taxonomy, until - timedelta(hours=24), until)  # noqa: E731
+    compose()  # warm the page cache
+    return statistics.median(timed(compose) for _ in range(runs))
+
+
+def bench_digest(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
+    items = 20_000 if quick else 100_000
+    print(f"\ndigest composition over {items:,} stored, scored items (60 days, 200 feeds; "
+          "target < 1 s)")
+    path = folder / "digest.db"
+    fill_s = timed(lambda: fill_store(path, items))
+    settings = bench_settings(folder, db_path=path)
+    db = open_db(path)
+    indexed = time_compose(db, settings, taxonomy)
+    indexes = _items_indexes(db)
+    for name, _ in indexes:
+        db.execute(f"DROP INDEX {name}")
+    bare = time_compose(db, settings, taxonomy, runs=1)
+    for _, sql in indexes:
+        db.execute(sql)
+    names = ", ".join(name for name, _ in indexes)
+    line(f"24 h digest, with the items indexes ({len(indexes)})", f"{indexed:.3f} s",
+         f"vs without them {bare:.3f} s = {bare / indexed:.1f}x   [{names}]")
+    print(f"  (store filled in {fill_s:.1f}s)")
+    db.conn.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"comma-separated parts to run: {','.join(PARTS)}")
+    args = parser.parse_args(argv)
+    chosen = [part.strip() for part in args.only.split(",") if part.strip()]
+    unknown = sorted(set(chosen) - set(PARTS))
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    taxonomy = load_themes(DEFAULT_THEMES_FILE)
+
+    print(f"riftwatch bench ({'quick' if args.quick else 'full'}): {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} at start")
+    with tempfile.TemporaryDirectory(prefix="riftwatch-bench-") as tmp:
+        folder = Path(tmp)
+        for part in PARTS:
+            if part in chosen:
+                if part == "ingest":
+                    bench_ingest(folder, args.quick)
+                else:
+                    {"scoring": bench_scoring, "cycle": bench_cycle,
+                     "digest": bench_digest}[part](folder, args.quick, taxonomy)
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end (other processes share the CPUs)")
+
+
+if __name__ == "__main__":
+    main()
