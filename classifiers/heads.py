@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ class LinearHead:
 class ShippedHeads:
     """The trained artefacts: tf-idf vocabulary, the two critical heads, theme calibration."""
 
-    vectorizer: object
+    vectorizer: Any  # a fitted sklearn TfidfVectorizer
     full: LinearHead
     lexical: LinearHead
     theme_calibration: np.ndarray  # weights for [similarity, similarity - mean, keyword], bias

@@ -107,13 +107,13 @@ def score_pending(
         if not batch:
             break
         results = classifier.score_texts([text for _, text in batch])
-        scored_at = to_iso(utc_now())
+        scored_at = str(to_iso(utc_now()))
         rows = [
             score_row(item_id, version, result, scored_at)
             for (item_id, _), result in zip(batch, results, strict=True)
         ]
         with db.conn:
-            db["scores"].insert_all(rows, ignore=True)
+            db.table("scores").insert_all(rows, ignore=True)
         done += len(rows)
         logger.debug("scored %d items (%d so far) with %s", len(rows), done, version)
     if done:

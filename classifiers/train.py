@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,8 +65,8 @@ def embed_posts(encoder: Encoder, texts: list[str]) -> EmbeddedPosts:
 
 
 def fit_linear_head(
-    cleaned: list[str], dense: np.ndarray | None, y: np.ndarray, c: float, vectorizer=None
-) -> tuple[object, LinearHead]:
+    cleaned: list[str], dense: np.ndarray | None, y: np.ndarray, c: float, vectorizer: Any = None
+) -> tuple[Any, LinearHead]:
     """Fit tf-idf (unless given) and a balanced logistic regression on [tf-idf | dense]."""
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
