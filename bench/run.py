@@ -28,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import sqlite_utils  # noqa: E402
 from bench_classifier import load_posts, peak_rss_mb, time_scoring  # noqa: E402
 
 from config import FeedConfig, Settings, load_settings  # noqa: E402
@@ -85,9 +86,10 @@ def rss_body(feed: int, items: int, texts: list[str]) -> bytes:
             f"<title>Bench {feed}</title>{entries}</channel></rss>").encode()
 
 
-def fresh_store(folder: Path, name: str, feeds: int, kind: str = "telegram") -> tuple:
+def fresh_store(folder: Path, name: str, feeds: int) -> tuple[sqlite_utils.Database, list[int]]:
+    """A new store with ``feeds`` feeds; their ids."""
     db = open_db(folder / f"{name}.db")
-    ids = [add_feed(db, FeedConfig(name=f"{name}{n}", kind=kind, role="blogger",
+    ids = [add_feed(db, FeedConfig(name=f"{name}{n}", kind="telegram", role="blogger",
                                    url=f"https://example.org/{name}/{n}")).id
            for n in range(feeds)]
     return db, ids
