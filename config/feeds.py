@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from config.errors import ConfigError, config_error_from_validation
+from config.toml_file import read_toml
 
 FeedKind = Literal["rss", "telegram"]
 FeedRole = Literal["blogger", "news"]
@@ -102,16 +102,5 @@ _FEED_FIX = (
 def load_feeds(path: Path) -> list[FeedConfig]:
     """Read and validate a feeds TOML file; raise ConfigError naming file, key and fix."""
     source = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(source, "-", "file not found", "create it or set RIFTWATCH_FEEDS_FILE") from None
-    except UnicodeDecodeError:
-        raise ConfigError(source, "-", "not UTF-8 text",
-                          "save it as UTF-8 or point RIFTWATCH_FEEDS_FILE elsewhere") from None
-    except OSError as exc:
-        raise ConfigError(source, "-", f"cannot read it ({exc.strerror or exc})",
-                          "point RIFTWATCH_FEEDS_FILE at a readable TOML file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, "-", f"not valid TOML: {exc}", "fix the syntax at that line") from None
+    data = read_toml(path, "RIFTWATCH_FEEDS_FILE")
     return parse_feeds(data, source)

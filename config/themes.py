@@ -5,12 +5,12 @@ A theme is a name, a description and a few example sentences; a new theme needs 
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config.errors import ConfigError, config_error_from_validation
+from config.toml_file import read_toml
 
 RIFT_THEMES = ("mod_criticism", "wagner_vs_army", "chechen_feud", "kremlin_criticism")
 
@@ -70,18 +70,7 @@ class Taxonomy(BaseModel):
 def load_themes(path: Path) -> Taxonomy:
     """Read the taxonomy TOML (``[[theme]]`` and ``[[target]]`` tables)."""
     source = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(source, "-", "file not found", "create it or set RIFTWATCH_THEMES_FILE") from None
-    except UnicodeDecodeError:
-        raise ConfigError(source, "-", "not UTF-8 text",
-                          "save it as UTF-8 or point RIFTWATCH_THEMES_FILE elsewhere") from None
-    except OSError as exc:
-        raise ConfigError(source, "-", f"cannot read it ({exc.strerror or exc})",
-                          "point RIFTWATCH_THEMES_FILE at a readable TOML file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, "-", f"not valid TOML: {exc}", "fix the syntax at that line") from None
+    data = read_toml(path, "RIFTWATCH_THEMES_FILE")
     try:
         taxonomy = Taxonomy(themes=data.get("theme", []), targets=data.get("target", []),
                             stances=data.get("stance", []))
