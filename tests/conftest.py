@@ -28,6 +28,20 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def model_cache() -> Path:
+    """The user-level model cache with the packaged model converted (once per machine).
+
+    Shared by every test that loads the real model, and by the child processes some tests
+    start, so the suite converts the model at most once.
+    """
+    from classifiers.convert import ensure_default_model
+
+    cache = Settings.model_fields["cache_dir"].default
+    ensure_default_model(cache)
+    return cache
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "riftwatch.db"

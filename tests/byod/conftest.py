@@ -28,18 +28,8 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     return run
 
 
-@pytest.fixture(scope="session")
-def converted_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The packaged model converted once per session into its own cache dir."""
-    from classifiers.convert import ensure_default_model
-
-    cache = tmp_path_factory.mktemp("byod-model-cache")
-    ensure_default_model(cache)
-    return cache
-
-
 @pytest.fixture
-def model_env(settings, converted_model: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
+def model_env(settings, model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
     """CLI runs in this test use the session's converted model (loaded once per process)."""
-    monkeypatch.setenv("RIFTWATCH_CACHE_DIR", str(converted_model))
-    return converted_model
+    monkeypatch.setenv("RIFTWATCH_CACHE_DIR", str(model_cache))
+    return model_cache

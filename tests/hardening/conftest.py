@@ -214,16 +214,15 @@ def bot_standin():  # noqa: ANN201 - the module object
 
 
 @pytest.fixture(scope="session")
-def user_cache_classifier():  # noqa: ANN201
+def user_cache_classifier(model_cache):  # type: ignore[no-untyped-def]  # noqa: ANN201
     """The real classifier from the user-level model cache, the one child processes use too.
 
     Loaded once per session; ``riftwatch prepare-model`` (or the first use) fills that cache.
     """
     from classifiers.scoring import load_classifier
-    from config import Settings, load_settings
+    from config import load_settings
     from config.settings import DEFAULT_THEMES_FILE
     from config.themes import load_themes
 
-    cache_dir = Settings.model_fields["cache_dir"].default
-    settings = load_settings(cache_dir=cache_dir, model=None, threads=2, batch_size=16)
+    settings = load_settings(cache_dir=model_cache, model=None, threads=2, batch_size=16)
     return load_classifier(settings, load_themes(DEFAULT_THEMES_FILE))
