@@ -1,0 +1,45 @@
+"""`riftwatch demo`: one real cycle over the bundled corpus, through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from config import Settings
+from monitors.telegram import parse_channel_page
+from riftwatch.cli import main
+from riftwatch.demo_server import DemoServer, load_corpus, render_channel_page
+
+
+def test_demo_pages_parse_with_the_real_parser_and_page_backwards() -> None:
+    corpus = load_corpus()
+    newest = parse_channel_page(render_channel_page(corpus, "demo_voenkor_z", None).encode())
+    assert len(newest.items) == 20 and newest.before_url is not None
+    assert all(item.text and item.published_at for item in newest.items)
+    with DemoServer(corpus) as server:
+        assert server.news_url.startswith("http://127.0.0.1:")
+
+
+def test_demo_without_model_prints_counts_and_newest(settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["demo", "--no-score"]) == 0
+    out = capsys.readouterr().out
+    assert "fetched 5 feeds" in out and "141 new items, 0 failed" in out
+    assert "Newest posts:" in out and "Feed health: 5 ok, 0 failing" in out
+    assert Path("riftwatch-demo.db").exists()
+
+
+@pytest.mark.slow
+def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path, capsys,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RIFTWATCH_CACHE_DIR", str(model_cache))
+    assert main(["demo", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    digest = json.loads(out[out.index("{"):])
+    assert digest["total_items"] == 15 and digest["items_by_role"] == {"blogger": 12, "news": 3}
+    assert digest["scored_items"] == 15 and digest["model_version"].startswith("e5-small-")
+    assert digest["stance"]["baseline_total"] == 112
+    mod = next(row for row in digest["themes"] if row["theme"] == "mod_criticism")
+    assert mod["count"] > mod["baseline_count"] * 12 / 112  # today stands above its normal
+    assert any(rift["target"] in {"ministry", "shoigu", "gerasimov"} for rift in digest["rifts"])
