@@ -9,16 +9,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
-from pydantic import ValidationError
 
 from bot.env import BotEnv
 from bot.status import render_status
 from config import Settings
-from config.feeds import FeedConfig, FeedRole, normalise_channel
+from config.feeds import (
+    FeedConfig,
+    FeedRole,
+    feed_from_source,
+    is_channel_source,
+    normalise_channel,
+)
 from digest.chart import render_trend_png
 from digest.compose import compose_digest, parse_window, theme_daily_shares
 from digest.telegram_html import (
@@ -371,23 +375,15 @@ def feed_config_from_source(source: str, role_name: str | None, env: BotEnv) -> 
     """A FeedConfig from ``t.me/NAME``, ``@NAME`` or an http(s) URL, refusing private hosts."""
     if role_name is not None and role_name not in ROLES:
         raise UsageError(USAGE["addfeed"])
-    role = ROLES.get(role_name or "")
-    if source.startswith("@") or re.match(r"^(https?://)?(www\.)?(t|telegram)\.me/", source):
+    if not is_channel_source(source):
         try:
-            channel = normalise_channel(source)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        return FeedConfig(name=channel.lower(), kind="telegram", role=role or "blogger",
-                          channel=channel)
+            check_url_allowed(source, env.settings)
+        except MonitorError as exc:
+            raise UsageError(f"Cannot add {source}: {exc.message}") from None
     try:
-        check_url_allowed(source, env.settings)
-    except MonitorError as exc:
-        raise UsageError(f"Cannot add {source}: {exc.message}") from None
-    host = (urlsplit(source).hostname or "feed").removeprefix("www.")
-    try:
-        return FeedConfig(name=host[:64], kind="rss", role=role or "news", url=source)
-    except ValidationError as exc:
-        raise UsageError(f"Cannot add {source}: {exc.errors()[0]['msg']}") from None
+        return feed_from_source(source, role=ROLES.get(role_name or ""))
+    except ValueError as exc:
+        raise UsageError(str(exc)[0].upper() + str(exc)[1:]) from None
 
 
 def add_feed_command(env: BotEnv, request: CommandRequest) -> Reply:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -69,6 +70,35 @@ class FeedConfig(BaseModel):
             return self.url
         assert self.channel is not None
         return telegram_preview_url(self.channel)
+
+
+def is_channel_source(text: str) -> bool:
+    """Whether a user typed a Telegram channel (``@NAME``, ``t.me/NAME``) rather than a URL."""
+    return text.strip().startswith("@") or bool(_TME_RE.match(text.strip()))
+
+
+def feed_from_source(
+    source: str, role: FeedRole | None = None, name: str | None = None,
+    title: str | None = None, interval_minutes: int = 30,
+) -> FeedConfig:
+    """A FeedConfig from ``@NAME``, ``t.me/NAME`` or an http(s) URL, as a user types it.
+
+    Channels default to the blogger role and URLs to news. ValueError says what is wrong.
+    """
+    text = source.strip()
+    try:
+        if is_channel_source(text):
+            channel = normalise_channel(text)
+            return FeedConfig(name=name or channel.lower(), kind="telegram",
+                              role=role or "blogger", channel=channel, title=title,
+                              interval_minutes=interval_minutes)
+        host = (urlsplit(text).hostname or "").removeprefix("www.")
+        host_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", host).strip("-.")[:64] or "feed"
+        return FeedConfig(name=name or host_name, kind="rss", role=role or "news", url=text,
+                          title=title, interval_minutes=interval_minutes)
+    except ValidationError as exc:
+        problem = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise ValueError(f"cannot add {source}: {problem}") from None
 
 
 def parse_feeds(data: dict[str, object], source: str) -> list[FeedConfig]:

@@ -59,31 +59,17 @@ def cmd_feeds_list(args: argparse.Namespace) -> None:
 
 
 def cmd_feeds_add(args: argparse.Namespace) -> None:
-    from pydantic import ValidationError
-
+    from config.feeds import feed_from_source
     from store.feeds import add_feed
 
     settings, _ = _runtime(args)
-    kind = "telegram" if args.source.startswith(("@", "t.me/", "https://t.me/")) else "rss"
-    source = {"channel": args.source} if kind == "telegram" else {"url": args.source}
     try:
-        config = FeedConfig(name=args.name or _default_name(args.source), kind=kind, role=args.role,
-                            title=args.title, interval_minutes=args.interval, **source)
-    except ValidationError as exc:
-        raise CommandError(f"cannot add feed: {exc.errors()[0]['msg']}") from None
+        config = feed_from_source(args.source, role=args.role, name=args.name, title=args.title,
+                                  interval_minutes=args.interval)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     feed = add_feed(_open_synced_db(settings), config)
     print(f"added {feed.name} ({feed.kind}, {feed.role}): {feed.url}")
-
-
-def _default_name(source: str) -> str:
-    from config.feeds import normalise_channel
-
-    try:
-        return normalise_channel(source)
-    except ValueError:
-        from urllib.parse import urlsplit
-
-        return (urlsplit(source).hostname or "feed").replace("www.", "")
 
 
 def cmd_feeds_remove(args: argparse.Namespace) -> None:
@@ -117,8 +103,9 @@ def cmd_feeds_export_opml(args: argparse.Namespace) -> None:
     from store.feeds import list_feeds
 
     settings, _ = _runtime(args)
-    feeds = [FeedConfig(name=feed.name, kind=feed.kind, role=feed.role, url=feed.url,
-                        title=feed.title) for feed in list_feeds(_open_synced_db(settings))]
+    feeds = [FeedConfig.model_validate({"name": feed.name, "kind": feed.kind, "role": feed.role,
+                                        "url": feed.url, "title": feed.title})
+             for feed in list_feeds(_open_synced_db(settings))]
     data = write_opml(feeds)
     if args.out:
         args.out.write_bytes(data)
@@ -248,7 +235,8 @@ def _feeds_parser(commands: argparse._SubParsersAction) -> None:
     add = sub.add_parser("add", help="watch a channel (@name, t.me/name) or an RSS/Atom URL")
     add.add_argument("source")
     add.add_argument("--name")
-    add.add_argument("--role", choices=["blogger", "news"], default="blogger")
+    add.add_argument("--role", choices=["blogger", "news"],
+                     help="default: blogger for channels, news for URLs")
     add.add_argument("--title")
     add.add_argument("--interval", type=int, default=30, help="minutes between fetches")
     add.set_defaults(func=cmd_feeds_add)

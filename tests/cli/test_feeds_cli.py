@@ -26,12 +26,12 @@ def test_add_remove_and_errors(settings: Settings, capsys) -> None:  # type: ign
     code, out, _ = _run(capsys, "feeds", "add", "https://example.org/rss", "--role", "news",
                         "--name", "example")
     assert code == 0 and "example (rss, news)" in out
-    assert "Two_Majors_demo" in _run(capsys, "feeds", "list")[1]
+    assert "two_majors_demo" in _run(capsys, "feeds", "list")[1]
     assert _run(capsys, "feeds", "remove", "example")[0] == 0
     code, _, err = _run(capsys, "feeds", "remove", "example")
     assert code == 1 and "no feed named 'example'" in err
     code, _, err = _run(capsys, "feeds", "add", "ftp://example.org/x", "--name", "bad")
-    assert code == 1 and err.startswith("riftwatch: cannot add feed")
+    assert code == 1 and err.startswith("riftwatch: cannot add ftp://example.org/x: url must")
 
 
 def test_opml_round_trip(settings: Settings, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
