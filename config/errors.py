@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class ConfigError(Exception):
     """Invalid configuration; ``str()`` is one line fit for a user."""
@@ -15,10 +17,10 @@ class ConfigError(Exception):
 
 
 def config_error_from_validation(
-    source: str, exc: object, key_prefix: str = "", fix_hint: str = ""
+    source: str, exc: ValidationError, key_prefix: str = "", fix_hint: str = ""
 ) -> ConfigError:
     """Turn a pydantic ValidationError into a ConfigError naming the first bad key."""
-    errors = getattr(exc, "errors", lambda: [])()
+    errors = exc.errors()
     if not errors:
         return ConfigError(source, "?", str(exc), fix_hint or "check the value")
     first = errors[0]

@@ -150,8 +150,8 @@ class DemoServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def channel_url(self, channel: str) -> str:
         return f"{self.base_url}/s/{channel}"

@@ -35,12 +35,12 @@ def sync_feeds(db: sqlite_utils.Database, configs: list[FeedConfig]) -> None:
                 "interval_minutes": config.interval_minutes,
             }
             if row is None:
-                db["feeds"].insert({"name": config.name, "enabled": int(config.enabled),
+                db.table("feeds").insert({"name": config.name, "enabled": int(config.enabled),
                                     "created_at": now, **fields})
             elif not row["removed"]:
                 if not config.enabled:
                     fields["enabled"] = 0
-                db["feeds"].update(row["id"], fields)
+                db.table("feeds").update(row["id"], fields)
 
 
 def add_feed(db: sqlite_utils.Database, config: FeedConfig) -> FeedState:
@@ -58,26 +58,27 @@ def add_feed(db: sqlite_utils.Database, config: FeedConfig) -> FeedState:
     with db.conn:
         row = _row_or_none(db, config.name)
         if row is None:
-            db["feeds"].insert({"name": config.name, "created_at": to_iso(utc_now()), **fields})
+            db.table("feeds").insert(
+                {"name": config.name, "created_at": to_iso(utc_now()), **fields})
         else:
-            db["feeds"].update(row["id"], fields)
+            db.table("feeds").update(row["id"], fields)
     return get_feed(db, config.name)
 
 
 def remove_feed(db: sqlite_utils.Database, name: str) -> None:
     """Stop watching a feed; its items stay in the store."""
     feed = get_feed(db, name)
-    db["feeds"].update(feed.id, {"removed": 1, "enabled": 0})
+    db.table("feeds").update(feed.id, {"removed": 1, "enabled": 0})
 
 
 def set_feed_enabled(db: sqlite_utils.Database, name: str, enabled: bool) -> FeedState:
     feed = get_feed(db, name)
-    db["feeds"].update(feed.id, {"enabled": int(enabled)})
+    db.table("feeds").update(feed.id, {"enabled": int(enabled)})
     return get_feed(db, name)
 
 
 def _row_or_none(db: sqlite_utils.Database, name: str) -> dict | None:
-    rows = list(db["feeds"].rows_where("name = ?", [name]))
+    rows = list(db.table("feeds").rows_where("name = ?", [name]))
     return rows[0] if rows else None
 
 
@@ -90,7 +91,7 @@ def get_feed(db: sqlite_utils.Database, name: str) -> FeedState:
 
 def list_feeds(db: sqlite_utils.Database, include_disabled: bool = True) -> list[FeedState]:
     where = "removed = 0" + ("" if include_disabled else " AND enabled = 1")
-    return [FeedState.from_row(row) for row in db["feeds"].rows_where(where, order_by="name")]
+    return [FeedState.from_row(row) for row in db.table("feeds").rows_where(where, order_by="name")]
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def record_fetch(
     """Log one fetch and update the feed's health: success resets errors, failure backs off."""
     finished = to_iso(outcome.finished_at)
     with db.conn:
-        db["fetch_log"].insert({
+        db.table("fetch_log").insert({
             "feed_id": feed_id,
             "started_at": to_iso(outcome.started_at),
             "finished_at": finished,
@@ -132,10 +133,10 @@ def record_fetch(
             "error": outcome.error,
         })
         if outcome.status == "error":
-            count = int(db["feeds"].get(feed_id)["error_count"]) + 1
+            count = int(db.table("feeds").get(feed_id)["error_count"]) + 1
             delay = backoff_seconds(count, retry_base, retry_cap)
             delay = max(delay, outcome.retry_after_seconds or 0.0)
-            db["feeds"].update(feed_id, {
+            db.table("feeds").update(feed_id, {
                 "last_fetch_at": finished,
                 "last_error": outcome.error,
                 "last_error_at": finished,
@@ -149,4 +150,4 @@ def record_fetch(
             changes["etag"] = outcome.etag
         if outcome.last_modified is not None:
             changes["last_modified"] = outcome.last_modified
-        db["feeds"].update(feed_id, changes)
+        db.table("feeds").update(feed_id, changes)

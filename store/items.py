@@ -85,13 +85,13 @@ def save_items(
         existing = _existing_rows(db, list(rows))
         fresh = [row for key, row in rows.items() if key not in existing]
         if fresh:
-            db["items"].insert_all(fresh, ignore=True, batch_size=500)
+            db.table("items").insert_all(fresh, ignore=True, batch_size=500)
         updated = 0
         for key, old in existing.items():
             changes = _changes(old, rows[key])
             if changes:
                 changes["updated_at"] = stamp
-                db["items"].update(old["id"], changes)
+                db.table("items").update(old["id"], changes)
                 updated += 1
     return SaveResult(new=len(fresh), updated=updated)
 

@@ -96,7 +96,7 @@ class FeedState:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> FeedState:
-        fields = {name: row.get(name) for name in cls.__dataclass_fields__}
+        fields: dict[str, Any] = {name: row.get(name) for name in cls.__dataclass_fields__}
         fields["enabled"] = bool(row.get("enabled"))
         fields["removed"] = bool(row.get("removed"))
         fields["error_count"] = int(row.get("error_count") or 0)

@@ -70,7 +70,7 @@ def subscribe(
 
 
 def get_subscriber(db: sqlite_utils.Database, chat_id: int) -> Subscriber | None:
-    rows = list(db["subscribers"].rows_where("chat_id = ?", [chat_id]))
+    rows = list(db.table("subscribers").rows_where("chat_id = ?", [chat_id]))
     return Subscriber.from_row(rows[0]) if rows else None
 
 
@@ -93,7 +93,7 @@ def active_subscribers(db: sqlite_utils.Database, mode: str | None = None) -> li
         where += " AND mode = ?"
         params.append(mode)
     return [Subscriber.from_row(row)
-            for row in db["subscribers"].rows_where(where, params, order_by="chat_id")]
+            for row in db.table("subscribers").rows_where(where, params, order_by="chat_id")]
 
 
 def count_subscribers(db: sqlite_utils.Database) -> dict[str, int]:
@@ -136,7 +136,7 @@ def delivered_chats(db: sqlite_utils.Database, window_key: str) -> set[int]:
 def deliveries(db: sqlite_utils.Database, chat_id: int | None = None) -> list[dict[str, Any]]:
     """Rows of digests_sent, oldest first (all chats, or one)."""
     where, params = (None, []) if chat_id is None else ("chat_id = ?", [chat_id])
-    return list(db["digests_sent"].rows_where(where, params, order_by="sent_at, window_key"))
+    return list(db.table("digests_sent").rows_where(where, params, order_by="sent_at, window_key"))
 
 
 def save_label(
@@ -154,4 +154,4 @@ def save_label(
 
 
 def list_labels(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db["labels"].rows_where(order_by="id"))
+    return list(db.table("labels").rows_where(order_by="id"))
