@@ -25,7 +25,7 @@ def test_demo_pages_parse_with_the_real_parser_and_page_backwards() -> None:
 def test_demo_without_model_prints_counts_and_newest(settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["demo", "--no-score"]) == 0
     out = capsys.readouterr().out
-    assert "fetched 5 feeds" in out and "141 new items, 0 failed" in out
+    assert "fetched 5 feeds" in out and "149 new items, 0 failed" in out
     assert "Newest posts:" in out and "Feed health: 5 ok, 0 failing" in out
     assert Path("riftwatch-demo.db").exists()
 
@@ -37,9 +37,9 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
     assert main(["demo", "--format", "json"]) == 0
     out = capsys.readouterr().out
     digest = json.loads(out[out.index("{"):])
-    assert digest["total_items"] == 15 and digest["items_by_role"] == {"blogger": 12, "news": 3}
-    assert digest["scored_items"] == 15 and digest["model_version"].startswith("e5-small-")
+    assert digest["total_items"] == 23 and digest["items_by_role"] == {"blogger": 20, "news": 3}
+    assert digest["scored_items"] == 23 and digest["model_version"].startswith("e5-small-")
     assert digest["stance"]["baseline_total"] == 112
     mod = next(row for row in digest["themes"] if row["theme"] == "mod_criticism")
-    assert mod["count"] > mod["baseline_count"] * 12 / 112  # today stands above its normal
+    assert mod["count"] > mod["baseline_count"] * 20 / 112  # today stands above its normal
     assert any(rift["target"] in {"ministry", "shoigu", "gerasimov"} for rift in digest["rifts"])
