@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 
 from classifiers.convert import SOURCE_MARKER, ensure_default_model
+from config.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +25,18 @@ PREFIXES: dict[str, str] = {"passage": "passage: ", "query": "query: "}
 _POOLER_FREE_TYPES = {"bert", "roberta", "xlm-roberta"}
 
 
-class ModelLoadError(RuntimeError):
-    """The model directory cannot be loaded by ``transformers``."""
+class ModelLoadError(ConfigError):
+    """The model directory cannot be loaded by ``transformers``: a configuration error, so the
+    CLI and the scheduler report it as one line (exit 2) like any other bad setting."""
+
+    def __init__(self, model_dir: Path, problem: str) -> None:
+        super().__init__(
+            "RIFTWATCH_MODEL",
+            str(model_dir),
+            " ".join(problem.split()),  # one line, whatever transformers said
+            "point it at a transformers model directory with config.json, weights and "
+            "tokenizer files, or unset it to use the packaged model",
+        )
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -74,10 +85,8 @@ class Encoder:
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
             self.model = AutoModel.from_pretrained(self.model_dir, **kwargs).eval()
         except (OSError, ValueError) as exc:
-            raise ModelLoadError(
-                f"cannot load a transformers model from {self.model_dir}: {exc}; "
-                "point RIFTWATCH_MODEL at a directory with config.json, weights and tokenizer files"
-            ) from exc
+            problem = f"cannot load a transformers model: {exc}"
+            raise ModelLoadError(self.model_dir, problem) from exc
         self.fingerprint = model_fingerprint(self.model_dir)
         self.dim = int(config.hidden_size)
         limit = getattr(config, "max_position_embeddings", 512) or 512
@@ -129,9 +138,6 @@ def default_model_dir(cache_dir: Path, model: Path | None) -> Path:
     if model is not None:
         path = Path(model).expanduser()
         if not (path / "config.json").is_file():
-            raise ModelLoadError(
-                f"RIFTWATCH_MODEL={path} has no config.json; "
-                "point it at a transformers model directory"
-            )
+            raise ModelLoadError(path, "no config.json in this directory")
         return path
     return ensure_default_model(Path(cache_dir).expanduser())

@@ -304,11 +304,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _model_load_error() -> type[Exception] | tuple[()]:
-    """The classifier's ModelLoadError if it was imported (never imports torch just to catch)."""
-    return getattr(sys.modules.get("classifiers.encoder"), "ModelLoadError", ())
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -316,9 +311,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CommandError) as exc:
         print(f"riftwatch: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ConfigError) else 1
-    except _model_load_error() as exc:  # RIFTWATCH_MODEL names no loadable model: config
-        print(f"riftwatch: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     return 0
