@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import sqlite_utils  # noqa: E402
-from bench_classifier import load_posts, peak_rss_mb, time_scoring  # noqa: E402
+from bench_classifier import build, load_posts, peak_rss_mb, time_scoring  # noqa: E402
 
 from config import FeedConfig, Settings, load_settings  # noqa: E402
 from config.settings import DEFAULT_THEMES_FILE  # noqa: E402
@@ -171,10 +171,15 @@ def bench_scoring(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
     posts, source = load_posts(REPO.parent / "shared" / "data", 48 if quick else 128)
     print(f"  {len(posts)} posts from {source}; model loaded in {load_s:.1f}s "
           f"({classifier.model_version}, {settings.threads} threads)")
+    few = posts[: len(posts) // 4]
     batched = time_scoring(classifier, posts, settings.batch_size)
-    single = time_scoring(classifier, posts[: len(posts) // 4], 1)
-    line(f"batched ({settings.batch_size} per call)", f"{batched:.1f} posts/s",
-         f"vs one post per call {single:.1f} posts/s = {batched / single:.1f}x")
+    single = time_scoring(classifier, few, 1)
+    line(f"batched ({settings.batch_size} posts per call)", f"{batched:.1f} posts/s",
+         f"vs one post per call, same model and settings {single:.1f} posts/s "
+         f"= {batched / single:.1f}x  (load {os.getloadavg()[0]:.1f})")
+    naive = time_scoring(build(settings, "fp32", 1, taxonomy), few, 1)
+    line("naive: fp32, one post per call, one window per forward", f"{naive:.1f} posts/s",
+         f"batched is {batched / naive:.1f}x  (load {os.getloadavg()[0]:.1f})")
 
 
 # --- a full cycle ----------------------------------------------------------------------------
