@@ -79,7 +79,8 @@ def _rift_lines(digest: Digest) -> list[str]:
         return []
     lines = ["", "Top rifts (who attacks whom):"]
     for rift in digest.rifts[:5]:
-        lines.append(f"  {rift.source} → {rift.target_label}: {rift.count} posts")
+        posts = "post" if rift.count == 1 else "posts"
+        lines.append(f"  {rift.source} → {rift.target_label}: {rift.count} {posts}")
         lines.extend(_post_line(post) for post in rift.evidence)
     return lines
 
@@ -88,11 +89,11 @@ def _channel_lines(digest: Digest) -> list[str]:
     if not digest.channels:
         return []
     lines = ["Channels:", f"  {'channel':<22} {'role':<8} {'posts':>5} {'critical':>8}  "
-                          "top theme   last post"]
+                          f"{'top theme':<17} last post"]
     for row in digest.channels:
         lines.append(
             f"  {row.feed_name[:22]:<22} {row.role:<8} {row.posts:>5} "
-            f"{row.stance_counts.get('critical', 0):>8}  {(row.top_theme or '-'):<11} "
+            f"{row.stance_counts.get('critical', 0):>8}  {(row.top_theme or '-'):<17} "
             f"{_when(row.last_post_at)}"
         )
     return ["", *lines]

@@ -41,5 +41,5 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
     assert digest["scored_items"] == 23 and digest["model_version"].startswith("e5-small-")
     assert digest["stance"]["baseline_total"] == 112
     mod = next(row for row in digest["themes"] if row["theme"] == "mod_criticism")
-    assert mod["count"] > mod["baseline_count"] * 20 / 112  # today stands above its normal
+    assert mod["count"] >= 3 and mod["spike"] is True  # the Bakhmut-flanks pattern is caught
     assert any(rift["target"] in {"ministry", "shoigu", "gerasimov"} for rift in digest["rifts"])
