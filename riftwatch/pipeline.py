@@ -11,10 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitors.fetch import fetch_all
-
 from config import Settings
 from config.themes import Taxonomy
+from monitors.fetch import fetch_all
 from store.db import open_db
 from store.feeds import FetchOutcome
 from store.models import FeedState
