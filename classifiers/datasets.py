@@ -1,6 +1,7 @@
-"""Readers for the labelled evaluation sets in the shared data folder (paths given by callers).
+"""Readers for labelled texts: the shared data folder's sets (paths given by callers) and the
+analysts' /label feedback in a store.
 
-Only reads files into plain lists; never trains or scores, never copies data into the package.
+Only reads into plain lists; never trains or scores, never copies data into the package.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ import csv
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from store.db import open_db
+from store.labels import labelled_items, latest_stance_labels
 
 csv.field_size_limit(sys.maxsize)
 
@@ -59,6 +63,23 @@ def load_milblog(shared_dir: Path) -> LabelledTexts:
             labels.append("critical" if parse_bool_label(row["is_criticism"]) else "not_critical")
             groups.append(row.get("channel_name") or "")
     return LabelledTexts(texts, labels, groups)
+
+
+def load_store_labels(db_path: Path) -> LabelledTexts:
+    """Analysts' /label stance feedback from a store: ``critical`` / ``not_critical``.
+
+    The newest stance label per item counts; theme and ``wrong`` labels are not used here.
+    """
+    db = open_db(db_path)
+    try:
+        chosen = latest_stance_labels(labelled_items(db))
+    finally:
+        db.conn.close()
+    return LabelledTexts(
+        texts=[label.text for label in chosen],
+        labels=["critical" if label.label == "critical" else "not_critical" for label in chosen],
+        groups=[label.feed for label in chosen],
+    )
 
 
 def load_ruw_stance(shared_dir: Path, splits: tuple[str, ...] = ("val",)) -> LabelledTexts:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from classifiers.classifier import PostWindows
-from classifiers.datasets import load_milblog
+from classifiers.datasets import LabelledTexts, load_milblog, load_store_labels
 from classifiers.encoder import Encoder, default_model_dir
 from classifiers.heads import (
     ARTIFACTS_DIR,
@@ -161,8 +161,13 @@ def train(
     out_dir: Path = ARTIFACTS_DIR,
     cache_dir: Path | None = None,
     themes_file: Path = DEFAULT_THEMES_FILE,
+    labels_db: Path | None = None,
 ) -> dict:
-    """Train both critical heads and the theme calibration; write artefacts; return the meta."""
+    """Train both critical heads and the theme calibration; write artefacts; return the meta.
+
+    ``labels_db`` (off by default) adds the analysts' /label stance feedback from that store
+    to the milblog posts, for the heads and for the cross-validation alike.
+    """
     from sklearn.metrics import f1_score
 
     settings = load_settings(**({"cache_dir": cache_dir} if cache_dir else {}))
@@ -174,6 +179,12 @@ def train(
     )
     taxonomy = load_themes(themes_file)
     data = load_milblog(shared_dir)
+    trained_on = "milblog-criticism/dev.csv (369 posts, is_criticism)"
+    if labels_db is not None:
+        extra = load_store_labels(labels_db)
+        data = LabelledTexts(data.texts + extra.texts, data.labels + extra.labels,
+                             data.groups + extra.groups)
+        trained_on += f" + {len(extra.texts)} /label stance labels from {labels_db.name}"
     y = np.array([label == "critical" for label in data.labels], dtype=int)
     started = time.perf_counter()
     posts = embed_posts(encoder, data.texts)
@@ -198,7 +209,7 @@ def train(
         "full_C": FULL_C,
         "lexical_C": LEXICAL_C,
         "seed": SEED,
-        "trained_on": "milblog-criticism/dev.csv (369 posts, is_criticism)",
+        "trained_on": trained_on,
         "theme_calibration": "logistic on [similarity, similarity - mean] fitted leave-one-out "
         "on the taxonomy's own examples; keyword evidence adds a fixed "
         f"{KEYWORD_LOGIT} logit per unit",
@@ -225,9 +236,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--cache-dir", type=Path, default=None, help="model cache (default: settings)"
     )
+    parser.add_argument(
+        "--labels", type=Path, default=None, metavar="DB",
+        help="also train on the /label stance feedback stored in this riftwatch store",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    meta = train(args.shared, args.out, args.cache_dir)
+    meta = train(args.shared, args.out, args.cache_dir, labels_db=args.labels)
     print(
         f"critical head CV macro-F1 {meta['cv_macro_f1_full']}, lexical "
         f"{meta['cv_macro_f1_lexical']}; artefacts in {args.out}"

@@ -106,6 +106,12 @@ def labelled_items(
     return [Label(**row) for row in db.query(sql, params)]
 
 
+def latest_stance_labels(labels: list[Label]) -> list[Label]:
+    """The newest stance label per item (analysts may correct each other), in item order."""
+    latest = {label.item_id: label for label in labels if label.kind == "stance"}
+    return [latest[item_id] for item_id in sorted(latest)]
+
+
 def item_id_for_url(db: sqlite_utils.Database, url: str) -> int | None:
     """The stored item a permalink (as quoted in a digest) points at, if any."""
     wanted = normalise_url(url)

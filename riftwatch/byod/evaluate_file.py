@@ -22,7 +22,7 @@ from digest.model import STANCES
 from riftwatch.byod.positive import PositiveError, PositiveRule, default_positive, parse_positive
 from riftwatch.byod.readers import BadRow, BadRowHandler, ReadError, Record, read_records
 from riftwatch.byod.score_file import BATCHES_PER_CALL, TextScorer
-from store.labels import labelled_items
+from store.labels import labelled_items, latest_stance_labels
 
 POSITIVE, NEGATIVE = "yes", "no"
 
@@ -165,11 +165,10 @@ def evaluate_stored_labels(
     """The model against analysts' stance labels (the latest per item), with theme and
     ``wrong`` labels summarised in the notes."""
     labels = labelled_items(db)
-    stance_by_item = {label.item_id: label for label in labels if label.kind == "stance"}
-    if not stance_by_item:
+    chosen = latest_stance_labels(labels)
+    if not chosen:
         raise EvaluationError(f"no stance labels stored yet ({len(labels)} labels in all); "
                               "analysts add them with /label in the bot")
-    chosen = list(stance_by_item.values())
     scorer = load_scorer()
     results = _score_in_batches([label.text for label in chosen], scorer, batch_size)
     gold = [label.label for label in chosen]
