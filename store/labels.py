@@ -14,8 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from store.models import normalise_url, to_iso
-from store.subscribers import save_label
+from store.models import normalise_url, to_iso, utc_now
 
 STANCE_LABELS = ("supportive", "critical", "alarmed", "neutral")
 WRONG = "wrong"
@@ -79,8 +78,13 @@ def add_label(
     word = normalise_label(label, theme_names)
     if db.execute("SELECT 1 FROM items WHERE id = ?", [item_id]).fetchone() is None:
         raise LabelError(f"no stored item with id {item_id}")
-    label_id = save_label(db, item_id, user_id, word, chat_id=chat_id,
-                          model_version=model_version, now=now)
+    with db.conn:
+        cursor = db.execute(
+            "INSERT INTO labels (item_id, user_id, chat_id, label, model_version, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [item_id, user_id, chat_id, word, model_version, to_iso(now or utc_now())],
+        )
+    label_id = int(cursor.lastrowid or 0)
     return labelled_items(db, label_id=label_id)[0]
 
 

@@ -1,4 +1,4 @@
-"""Digest subscribers, the record of digests sent, and analysts' labels: rows in, rows out.
+"""Digest subscribers and the record of digests sent: rows in, rows out.
 
 Persists and reads plain data; never sends messages or decides who is due.
 """
@@ -137,21 +137,3 @@ def deliveries(db: sqlite_utils.Database, chat_id: int | None = None) -> list[di
     """Rows of digests_sent, oldest first (all chats, or one)."""
     where, params = (None, []) if chat_id is None else ("chat_id = ?", [chat_id])
     return list(db.table("digests_sent").rows_where(where, params, order_by="sent_at, window_key"))
-
-
-def save_label(
-    db: sqlite_utils.Database, item_id: int, user_id: int, label: str, *,
-    chat_id: int | None = None, model_version: str | None = None, now: datetime | None = None,
-) -> int:
-    """Store an analyst's label for an item; return the label's id."""
-    with db.conn:
-        cursor = db.execute(
-            "INSERT INTO labels (item_id, user_id, chat_id, label, model_version, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [item_id, user_id, chat_id, label, model_version, to_iso(now or utc_now())],
-        )
-    return int(cursor.lastrowid or 0)
-
-
-def list_labels(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db.table("labels").rows_where(order_by="id"))
