@@ -1,2 +1,2 @@
-"""riftwatch: the command line and the wiring of pipeline, demo and service (no logic of its own
-beyond starting the parts in order)."""
+"""riftwatch: the command line, the wiring of the pipeline, demo and service, and the
+bring-your-own-data tools (``riftwatch.byod``) that sit on top of every other layer."""
