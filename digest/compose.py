@@ -27,13 +27,12 @@ from digest.model import (
     Rift,
     StanceMix,
     ThemeRow,
-    without_bidi_controls,
+    trim_quote,
 )
 from store.feeds import list_feeds
 from store.models import from_iso, to_iso, utc_now
 
 THEME_PRESENT = 0.5  # a post carries a theme when its probability reaches this
-QUOTE_CHARS = 240
 TOP_POSTS_PER_THEME = 3
 EVIDENCE_PER_RIFT = 2
 NEWEST_PER_CHANNEL = 2
@@ -52,15 +51,6 @@ def parse_window(text: str) -> timedelta:
 def latest_model_version(db: sqlite_utils.Database) -> str | None:
     row = db.execute("SELECT model_version FROM scores ORDER BY scored_at DESC LIMIT 1").fetchone()
     return row[0] if row else None
-
-
-def quote(text: str | None, limit: int = QUOTE_CHARS) -> str:
-    """Collapse whitespace and trim to ``limit`` characters on a word boundary."""
-    flat = " ".join(without_bidi_controls(text or "").split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat[:limit].rsplit(" ", 1)[0]
-    return cut + "…"
 
 
 class _Window:
@@ -142,7 +132,7 @@ def _post_ref(row: dict[str, Any], text_field: str = "evidence") -> PostRef:
     return PostRef(
         item_id=row["id"], feed_name=row["feed_name"], feed_title=row["feed_title"],
         url=row["url"], published_at=from_iso(row["published_at"]),
-        quote=quote(row.get(text_field) or row.get("text")), stance=row.get("stance"),
+        quote=trim_quote(row.get(text_field) or row.get("text")), stance=row.get("stance"),
         probability=row.get("probability"),
     )
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 STANCES = ("supportive", "critical", "alarmed", "neutral")
+QUOTE_CHARS = 240  # how much of a post a digest quotes, at most
 # Embedding, override and isolate controls: in quoted post text they would reorder the rest of
 # the digest's line on screen ("Trojan Source"). Marks (LRM/RLM) are harmless and stay.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -16,6 +17,18 @@ _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 def without_bidi_controls(text: str) -> str:
     """``text`` minus bidi embedding/override/isolate controls, for quoting untrusted text."""
     return _BIDI_CONTROLS.sub("", text)
+
+
+def trim_quote(text: str | None, limit: int = QUOTE_CHARS) -> str:
+    """Collapse whitespace, drop bidi controls, cut at a word boundary with an ellipsis."""
+    flat = " ".join(without_bidi_controls(text or "").split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + "…"
 
 
 @dataclass

@@ -19,6 +19,7 @@ from digest.model import (
     FeedHealth,
     PostRef,
     ThemeRow,
+    trim_quote,
     without_bidi_controls,
 )
 
@@ -38,18 +39,6 @@ _POST_REF_RE = re.compile(r"<code>#(\d+)</code>")
 def escape(text: object) -> str:
     """Escape untrusted text for Telegram HTML text (``<``, ``>``, ``&``; no bidi controls)."""
     return html.escape(without_bidi_controls(str(text)), quote=False)
-
-
-def trim_quote(text: str, limit: int = QUOTE_CHARS) -> str:
-    """Collapse whitespace and cut at a word boundary with an ellipsis (plain text in and out)."""
-    flat = _SPACE_RE.sub(" ", text or "").strip()
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:-") + "…"
 
 
 def link(url: str | None, text: str) -> str:

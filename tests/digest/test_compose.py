@@ -10,7 +10,8 @@ import sqlite_utils
 
 from config import FeedConfig, Settings, load_themes
 from config.settings import DEFAULT_THEMES_FILE
-from digest.compose import compose_digest, parse_window, quote, theme_daily_shares
+from digest.compose import compose_digest, parse_window, theme_daily_shares
+from digest.model import trim_quote
 from digest.render_text import render_json, render_text
 from store.feeds import get_feed, sync_feeds
 from store.items import save_items
@@ -152,6 +153,6 @@ def test_parse_window_rejects(text: str) -> None:
 
 
 def test_quote_trims_on_word_boundary() -> None:
-    assert quote("a  b\n c") == "a b c"
-    trimmed = quote("слово " * 100, limit=20)
+    assert trim_quote("a  b\n c", 240) == "a b c"
+    trimmed = trim_quote("слово " * 100, limit=20)
     assert trimmed.endswith("…") and len(trimmed) <= 21 and not trimmed[:-1].endswith(" ")
