@@ -10,10 +10,11 @@ import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
-from classifiers.classifier import Classifier, ScoreResult
+from classifiers.classifier import Classifier
 from classifiers.datasets import load_milblog, load_rusentne, load_ruw_stance
 from classifiers.scoring import load_classifier
 from config.settings import Settings
@@ -108,8 +109,17 @@ class SharedReport:
         return asdict(self)
 
 
-def score_all(classifier: Classifier, texts: list[str], batch_size: int = 64) -> list[ScoreResult]:
-    results: list[ScoreResult] = []
+class TextScorer(Protocol):
+    """Anything that scores texts in order and names its model (a Classifier, a test double)."""
+
+    model_version: str
+
+    def score_texts(self, texts: list[str]) -> list[Any]: ...
+
+
+def score_all(classifier: TextScorer, texts: list[str], batch_size: int = 64) -> list[Any]:
+    """Score ``texts`` in batches of ``batch_size``; results follow the input order."""
+    results: list[Any] = []
     for start in range(0, len(texts), batch_size):
         results.extend(classifier.score_texts(texts[start : start + batch_size]))
     return results

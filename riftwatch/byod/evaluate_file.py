@@ -16,12 +16,12 @@ from typing import Any
 import sqlite_utils
 
 from classifiers.datasets import parse_bool_label
-from classifiers.evaluate import evaluate_labels
+from classifiers.evaluate import TextScorer, evaluate_labels, score_all
 from config.themes import Taxonomy
 from digest.model import STANCES
 from riftwatch.byod.positive import PositiveError, PositiveRule, default_positive, parse_positive
 from riftwatch.byod.readers import BadRow, BadRowHandler, ReadError, Record, read_records
-from riftwatch.byod.score_file import BATCHES_PER_CALL, TextScorer
+from riftwatch.byod.score_file import BATCHES_PER_CALL
 from store.labels import labelled_items, latest_stance_labels
 
 POSITIVE, NEGATIVE = "yes", "no"
@@ -170,7 +170,7 @@ def evaluate_stored_labels(
         raise EvaluationError(f"no stance labels stored yet ({len(labels)} labels in all); "
                               "analysts add them with /label in the bot")
     scorer = load_scorer()
-    results = _score_in_batches([label.text for label in chosen], scorer, batch_size)
+    results = score_all(scorer, [label.text for label in chosen], batch_size)
     gold = [label.label for label in chosen]
     predicted = [str(result.stance) for result in results]
     evaluation = Evaluation(
@@ -182,18 +182,11 @@ def evaluate_stored_labels(
     return evaluation
 
 
-def _score_in_batches(texts: list[str], scorer: TextScorer, batch_size: int) -> list[Any]:
-    results: list[Any] = []
-    for start in range(0, len(texts), batch_size):
-        results.extend(scorer.score_texts(texts[start:start + batch_size]))
-    return results
-
-
 def _other_label_notes(labels: list, scorer: TextScorer, batch_size: int) -> list[str]:
     themed = [label for label in labels if label.kind == "theme"]
     notes = []
     if themed:
-        results = _score_in_batches([label.text for label in themed], scorer, batch_size)
+        results = score_all(scorer, [label.text for label in themed], batch_size)
         found = sum(rule_for_theme(label.theme).matches(result.stance, result.themes)
                     for label, result in zip(themed, results, strict=True))
         notes.append(f"theme labels: the model finds the labelled theme in {found} of "

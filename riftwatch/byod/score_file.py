@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from classifiers.evaluate import TextScorer
 from riftwatch.byod.columns import score_columns, score_fields
 from riftwatch.byod.readers import BadRow, BadRowHandler, Record, read_records
 from riftwatch.byod.writers import atomic_rows, output_format
@@ -28,14 +29,6 @@ BATCHES_PER_CALL = 8
 
 class NothingToScore(Exception):
     """Not one row could be read: one line says why."""
-
-
-class TextScorer(Protocol):
-    """What ``classifiers.scoring.load_classifier`` returns, as far as this module needs."""
-
-    model_version: str
-
-    def score_texts(self, texts: list[str]) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
