@@ -1,11 +1,21 @@
-"""The one exception that configuration raises: it names the file, the key and the fix."""
+"""riftwatch's error tree: ``RiftwatchError`` is the root of every expected failure, and
+``ConfigError`` (what configuration raises: the file, the key and the fix) is one branch.
+
+Every layer raises a subclass of ``RiftwatchError`` for what a user can cause or mend; the CLI
+and the bot catch the root once and turn it into one line. Anything else is a bug and may
+surface as a traceback. It lives in ``config`` because every layer may import ``config``.
+"""
 
 from __future__ import annotations
 
 from pydantic import ValidationError
 
 
-class ConfigError(Exception):
+class RiftwatchError(Exception):
+    """An expected failure; ``str()`` is one line fit for a user."""
+
+
+class ConfigError(RiftwatchError):
     """Invalid configuration; ``str()`` is one line fit for a user."""
 
     def __init__(self, source: str, key: str, problem: str, fix: str) -> None:
