@@ -15,7 +15,7 @@ import sqlite_utils
 
 from bot.env import BotEnv
 from bot.status import render_status
-from config import Settings
+from config import RiftwatchError, Settings
 from config.feeds import (
     FeedConfig,
     FeedRole,
@@ -49,7 +49,7 @@ _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _REF_RE = re.compile(r"^#?(\d{1,18})$")
 
 
-class UsageError(Exception):
+class UsageError(RiftwatchError):
     """Bad arguments; ``str()`` is the line to show the user."""
 
 

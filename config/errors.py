@@ -4,8 +4,30 @@
 Every layer raises a subclass of ``RiftwatchError`` for what a user can cause or mend; the CLI
 and the bot catch the root once and turn it into one line. Anything else is a bug and may
 surface as a traceback. It lives in ``config`` because every layer may import ``config``.
-"""
 
+The tree (a second base, where one is named, is kept for callers that catch it)::
+
+    RiftwatchError
+    ├── ConfigError                     config: a bad setting, feeds or themes file
+    │   └── ModelLoadError              classifiers.encoder: RIFTWATCH_MODEL cannot be loaded
+    ├── ConversionError (RuntimeError)  classifiers.convert: the packaged model file is broken
+    ├── MonitorError                    monitors.errors: a feed cannot be fetched or parsed
+    │   ├── FetchError                  (FetchTimeout, ConnectFailed, HttpStatusError,
+    │   │                                BodyTooLarge, TooManyRedirects, BlockedAddress)
+    │   └── ParseError                  (NotAFeed, InvalidFeed, LayoutChanged,
+    │                                    ChannelUnavailable)
+    ├── FeedNotFound (LookupError)      store.feeds: no feed of that name
+    ├── LabelError (ValueError)         store.labels: a label that cannot be stored
+    ├── WindowError (ValueError)        digest.compose: a window such as --since that is not one
+    ├── UsageError                      bot.commands: bad bot command arguments
+    ├── CommandError                    riftwatch.cli: a CLI failure with no better class
+    ├── OpmlError (ValueError)          riftwatch.opml: not OPML we can read
+    ├── ReadError                       riftwatch.byod.readers: an analyst's file cannot be read
+    ├── NothingToScore                  riftwatch.byod.score_file: not one row could be read
+    ├── EvaluationError                 riftwatch.byod.evaluate_file: nothing to evaluate
+    ├── PositiveError (ValueError)      riftwatch.byod.positive: a bad --positive expression
+    └── ExportError                     riftwatch.byod.telegram_export: not a readable export
+"""
 from __future__ import annotations
 
 from pydantic import ValidationError

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from classifiers.baseline import is_spike, lift_against_baseline
-from config import Settings
+from config import RiftwatchError, Settings
 from config.themes import Taxonomy
 from digest.model import (
     STANCES,
@@ -36,16 +36,27 @@ THEME_PRESENT = 0.5  # a post carries a theme when its probability reaches this
 TOP_POSTS_PER_THEME = 3
 EVIDENCE_PER_RIFT = 2
 NEWEST_PER_CHANNEL = 2
-_WINDOW_RE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
+LONGEST_WINDOW_DAYS = 3650  # ten years: longer is a typo, and would overflow datetime
+_WINDOW_RE = re.compile(r"^\s*([0-9]{1,20})\s*([mhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+class WindowError(RiftwatchError, ValueError):
+    """Text that is not a window (``--since``, ``/summary``); ``str()`` says what would be."""
+
+
 def parse_window(text: str) -> timedelta:
-    """'90m', '6h', '24h', '7d', '2w' → timedelta; ValueError with a readable message."""
+    """'90m', '6h', '24h', '7d', '2w' → timedelta; WindowError with a readable message."""
     match = _WINDOW_RE.match(text)
     if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a window; use a number and m, h, d or w, e.g. 24h or 7d")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
+        shown = text if len(text) <= 40 else f"{text[:40]}…"
+        raise WindowError(f"{shown!r} is not a window; use a number and m, h, d or w, "
+                          "e.g. 24h or 7d")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+    if seconds > LONGEST_WINDOW_DAYS * _UNIT_SECONDS["d"]:
+        raise WindowError(f"{match.group(1)}{match.group(2)} is too long a window; "
+                          f"the longest is {LONGEST_WINDOW_DAYS}d")
+    return timedelta(seconds=seconds)
 
 
 def latest_model_version(db: sqlite_utils.Database) -> str | None:

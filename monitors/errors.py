@@ -5,8 +5,10 @@ Raised by the fetcher and parsers, caught per feed by ``monitors.fetch``; never 
 
 from __future__ import annotations
 
+from config.errors import RiftwatchError
 
-class MonitorError(Exception):
+
+class MonitorError(RiftwatchError):
     """A feed could not be fetched or parsed; ``str()`` is one line fit for a user."""
 
     def __init__(self, message: str, *, url: str | None = None,

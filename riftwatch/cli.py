@@ -12,7 +12,15 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from config import ConfigError, FeedConfig, Settings, load_feeds, load_settings, load_themes
+from config import (
+    ConfigError,
+    FeedConfig,
+    RiftwatchError,
+    Settings,
+    load_feeds,
+    load_settings,
+    load_themes,
+)
 from config.themes import Taxonomy
 
 log = logging.getLogger("riftwatch")
@@ -21,8 +29,13 @@ DEMO_DB = Path("riftwatch-demo.db")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-class CommandError(Exception):
+class CommandError(RiftwatchError):
     """A user-facing failure: printed as one line, exit status 1."""
+
+
+def one_line(exc: BaseException) -> str:
+    """The exception's message on one line, however many its text had."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _runtime(args: argparse.Namespace) -> tuple[Settings, Taxonomy]:
@@ -73,25 +86,19 @@ def cmd_feeds_add(args: argparse.Namespace) -> None:
 
 
 def cmd_feeds_remove(args: argparse.Namespace) -> None:
-    from store.feeds import FeedNotFound, remove_feed
+    from store.feeds import remove_feed
 
     settings, _ = _runtime(args)
-    try:
-        remove_feed(_open_synced_db(settings), args.name)
-    except FeedNotFound as exc:
-        raise CommandError(str(exc)) from None
+    remove_feed(_open_synced_db(settings), args.name)
     print(f"removed {args.name} (its items stay in the store)")
 
 
 def cmd_feeds_import_opml(args: argparse.Namespace) -> None:
-    from riftwatch.opml import OpmlError, read_opml
+    from riftwatch.opml import read_opml
     from store.feeds import add_feed
 
     settings, _ = _runtime(args)
-    try:
-        feeds = read_opml(args.file, role=args.role)
-    except OpmlError as exc:
-        raise CommandError(str(exc)) from None
+    feeds = read_opml(args.file, role=args.role)
     db = _open_synced_db(settings)
     for config in feeds:
         add_feed(db, config)
@@ -165,10 +172,7 @@ def cmd_digest(args: argparse.Namespace) -> None:
     from store.models import utc_now
 
     settings, taxonomy = _runtime(args)
-    try:
-        window = parse_window(args.since)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    window = parse_window(args.since)
     until = utc_now()
     try:
         digest = compose_digest(_open_synced_db(settings), settings, taxonomy, until - window,
@@ -308,8 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ConfigError, CommandError) as exc:
-        print(f"riftwatch: {exc}", file=sys.stderr)
+    except RiftwatchError as exc:
+        print(f"riftwatch: {one_line(exc)}", file=sys.stderr)
         return 2 if isinstance(exc, ConfigError) else 1
     except KeyboardInterrupt:
         return 130

@@ -54,8 +54,7 @@ def _default_scored_path(source: Path, out: Path | None) -> Path:
 
 def cmd_score_file(args: argparse.Namespace) -> None:
     from classifiers.scoring import load_classifier
-    from riftwatch.byod.readers import ReadError
-    from riftwatch.byod.score_file import NothingToScore, score_file
+    from riftwatch.byod.score_file import score_file
 
     settings, taxonomy = _runtime(args)
     out = _default_scored_path(args.file, args.out)
@@ -66,8 +65,6 @@ def cmd_score_file(args: argparse.Namespace) -> None:
                             taxonomy.theme_names(),
                             text_column=args.text_column, batch_size=settings.batch_size,
                             on_bad=bad, progress=advance)
-    except (ReadError, NothingToScore) as exc:
-        raise CommandError(str(exc)) from None
     finally:
         close()
     print(f"scored {report.scored} rows of {args.file} in {report.seconds:.1f}s "
@@ -83,27 +80,22 @@ def cmd_eval_data(args: argparse.Namespace) -> None:
     """``eval --data FILE`` or ``eval --labels``: the shipped model against given labels."""
     from classifiers.scoring import load_classifier
     from riftwatch.byod.evaluate_file import (
-        EvaluationError,
         evaluate_file,
         evaluate_stored_labels,
         format_evaluation,
     )
-    from riftwatch.byod.readers import ReadError
 
     settings, taxonomy = _runtime(args)
     bad = _BadRowPrinter(args.data) if args.data else None
 
     load = partial(load_classifier, settings, taxonomy)
-    try:
-        if args.data:
-            result = evaluate_file(args.data, load, taxonomy, label_column=args.label_column,
-                                   positive=args.positive, text_column=args.text_column,
-                                   batch_size=settings.batch_size, on_bad=bad)
-        else:
-            result = evaluate_stored_labels(_open_synced_db(settings), load,
-                                            batch_size=settings.batch_size)
-    except (ReadError, EvaluationError) as exc:
-        raise CommandError(str(exc)) from None
+    if args.data:
+        result = evaluate_file(args.data, load, taxonomy, label_column=args.label_column,
+                               positive=args.positive, text_column=args.text_column,
+                               batch_size=settings.batch_size, on_bad=bad)
+    else:
+        result = evaluate_stored_labels(_open_synced_db(settings), load,
+                                        batch_size=settings.batch_size)
     print(format_evaluation(result, args.format))
 
 
@@ -139,15 +131,11 @@ def _extend_eval(evaluate: argparse.ArgumentParser) -> None:
 # ---- import / export / browse ------------------------------------------------------------------
 
 def cmd_import_telegram(args: argparse.Namespace) -> None:
-    from riftwatch.byod.telegram_export import ExportError, import_telegram_export
+    from riftwatch.byod.telegram_export import import_telegram_export
 
     settings, _ = _runtime(args)
-    try:
-        report = import_telegram_export(_open_synced_db(settings), args.path,
-                                        channel=args.channel, feed_name=args.name,
-                                        role=args.role)
-    except ExportError as exc:
-        raise CommandError(str(exc)) from None
+    report = import_telegram_export(_open_synced_db(settings), args.path,
+                                    channel=args.channel, feed_name=args.name, role=args.role)
     created = " (new feed, not watched: `riftwatch feeds add` watches it)" \
         if report.created_feed else ""
     print(f"imported {report.read} posts into feed {report.feed}{created}: {report.new} new, "
@@ -170,10 +158,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     from store.models import utc_now
 
     settings, taxonomy = _runtime(args)
-    try:
-        since = utc_now() - parse_window(args.since)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    since = utc_now() - parse_window(args.since)
     file_format = output_format(args.out or Path("x.csv"), args.format)
     out = _export_path(args, file_format)
     themes = taxonomy.theme_names() if args.with_scores else None

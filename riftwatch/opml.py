@@ -8,10 +8,11 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from defusedxml import ElementTree as SafeElementTree
 
+from config.errors import RiftwatchError
 from config.feeds import FeedConfig, FeedRole
 
 
-class OpmlError(ValueError):
+class OpmlError(RiftwatchError, ValueError):
     """The file is not OPML we can read."""
 
 

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from config.errors import RiftwatchError
 from config.feeds import FeedConfig
 from store.models import FeedState, to_iso, utc_now
 
 
-class FeedNotFound(LookupError):
+class FeedNotFound(RiftwatchError, LookupError):
     """No feed with that name."""
 
 

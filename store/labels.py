@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from config.errors import RiftwatchError
 from store.models import normalise_url, to_iso, utc_now
 
 STANCE_LABELS = ("supportive", "critical", "alarmed", "neutral")
@@ -22,7 +23,7 @@ THEME_PREFIX = "theme:"
 _THEME_NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
-class LabelError(ValueError):
+class LabelError(RiftwatchError, ValueError):
     """A label that cannot be stored: unknown word, unknown theme, or no such item."""
 
 

@@ -17,6 +17,7 @@ import sqlite_utils
 
 from classifiers.datasets import parse_bool_label
 from classifiers.evaluate import TextScorer, evaluate_labels, score_all
+from config.errors import RiftwatchError
 from config.themes import Taxonomy
 from digest.model import STANCES
 from riftwatch.byod.positive import PositiveError, PositiveRule, default_positive, parse_positive
@@ -27,7 +28,7 @@ from store.labels import labelled_items, latest_stance_labels
 POSITIVE, NEGATIVE = "yes", "no"
 
 
-class EvaluationError(Exception):
+class EvaluationError(RiftwatchError):
     """Nothing to evaluate, or options that do not fit the labels: one line says why."""
 
 

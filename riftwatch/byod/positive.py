@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from config.errors import RiftwatchError
 from digest.compose import THEME_PRESENT
 from digest.model import STANCES
 
@@ -20,7 +21,7 @@ DEFAULT_POSITIVE = {"is_criticism": "critical"}
 FALLBACK_POSITIVE = "critical"
 
 
-class PositiveError(ValueError):
+class PositiveError(RiftwatchError, ValueError):
     """An expression naming an unknown stance or theme."""
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from config.errors import RiftwatchError
+
 FileFormat = Literal["csv", "jsonl"]
 TEXT_COLUMN_GUESSES = ("message", "text", "content", "post", "body")
 MAX_RECORD_CHARS = 1_000_000  # a record longer than this is an unclosed quote, not a post
@@ -22,7 +24,7 @@ _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 _DELIMITERS = (",", ";", "\t", "|")
 
 
-class ReadError(Exception):
+class ReadError(RiftwatchError):
     """The file cannot be read at all (missing, empty, no text column): one line says why."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from classifiers.evaluate import TextScorer
+from config.errors import RiftwatchError
 from riftwatch.byod.columns import score_columns, score_fields
 from riftwatch.byod.readers import BadRow, BadRowHandler, Record, read_records
 from riftwatch.byod.writers import atomic_rows, output_format
@@ -27,7 +28,7 @@ RENAMED_INPUT_PREFIX = "input_"
 BATCHES_PER_CALL = 8
 
 
-class NothingToScore(Exception):
+class NothingToScore(RiftwatchError):
     """Not one row could be read: one line says why."""
 
 

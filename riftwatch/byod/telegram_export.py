@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 from pydantic import ValidationError
 
-from config import FeedConfig
+from config import FeedConfig, RiftwatchError
 from config.feeds import normalise_channel
 from store.feeds import FeedNotFound, add_feed, get_feed, list_feeds, set_feed_enabled
 from store.items import known_keys, save_items
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TME_BASE = "https://t.me/"
 SAVE_CHUNK = 500
+MAX_POST_ID = 2**63 - 1  # SQLite's largest integer; Telegram's ids are far below it
 # Telegram Desktop's media_type values, in the monitors' media names.
 _MEDIA_NAMES = {
     "video_file": "video", "animation": "video", "video_message": "roundvideo",
@@ -35,7 +36,7 @@ _MEDIA_NAMES = {
 }
 
 
-class ExportError(Exception):
+class ExportError(RiftwatchError):
     """Not a readable single-channel Telegram Desktop export: one line says why."""
 
 
@@ -73,14 +74,18 @@ def flatten_text(text: Any) -> str:
 
 def _published(message: dict[str, Any]) -> datetime | None:
     """``date_unixtime`` (UTC) when present; else ``date``, local time of the exporting
-    computer with no zone, read as UTC."""
-    stamp = message.get("date_unixtime")
-    if stamp not in (None, ""):
-        return datetime.fromtimestamp(int(stamp), UTC)
-    text = message.get("date")
-    if not text:
-        return None
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    computer with no zone, read as UTC. ExportError names the message when neither is a date."""
+    stamp, text = message.get("date_unixtime"), message.get("date")
+    try:
+        if stamp not in (None, ""):
+            return datetime.fromtimestamp(int(stamp), UTC)
+        if not text:
+            return None
+        return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        shown = stamp if stamp not in (None, "") else text
+        raise ExportError(f"message {message.get('id')}: {str(shown)[:40]!r} is not a date; "
+                          "export the channel again (format JSON)") from None
 
 
 def _media(message: dict[str, Any]) -> list[str]:
@@ -96,23 +101,43 @@ def _media(message: dict[str, Any]) -> list[str]:
     return kinds
 
 
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _post_id(message: dict[str, Any]) -> int | None:
+    """The message id; None when there is none, ExportError when it cannot be a post id."""
+    post_id = message.get("id")
+    if not isinstance(post_id, int) or isinstance(post_id, bool):
+        return None
+    if not 0 < post_id <= MAX_POST_ID:
+        raise ExportError(f"message id {str(post_id)[:40]} is not a Telegram post id; "
+                          "export the channel again (format JSON)")
+    return post_id
+
+
 def message_item(message: dict[str, Any], channel: str | None, chat_id: int | None) -> Item | None:
-    """One exported message as an ``Item``; None for service messages and empty posts."""
-    if message.get("type", "message") != "message" or not isinstance(message.get("id"), int):
+    """One exported message as an ``Item``; None for service messages and empty posts.
+
+    ExportError when the message's id or date cannot be one.
+    """
+    if message.get("type", "message") != "message":
+        return None
+    post_id = _post_id(message)
+    if post_id is None:
         return None
     text, media = flatten_text(message.get("text")).strip(), _media(message)
     if not text and not media:
         return None
-    post_id = message["id"]
     return Item(
         text=text,
         url=f"{TME_BASE}{channel}/{post_id}" if channel else None,
         guid=None if channel else f"tg-export:{chat_id}/{post_id}",
         channel=channel,
         post_id=post_id,
-        author=message.get("author") or message.get("from"),
+        author=_text_or_none(message.get("author")) or _text_or_none(message.get("from")),
         published_at=_published(message),
-        forwarded_from=message.get("forwarded_from"),
+        forwarded_from=_text_or_none(message.get("forwarded_from")),
         media=media,
         edited="edited" in message or "edited_unixtime" in message,
     )
@@ -125,11 +150,11 @@ def _load_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ExportError(f"{path}: no such file (point at result.json or its folder)") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, too deep, huge numbers
         raise ExportError(f"{path}: not a JSON export ({exc}); export with format JSON") from None
     if not isinstance(data, dict):
         raise ExportError(f"{path}: not a Telegram Desktop export (no top-level object)")
-    if "messages" not in data:
+    if not isinstance(data.get("messages"), list):
         hint = "a whole-account export; export one channel" if "chats" in data else \
             "no 'messages' list"
         raise ExportError(f"{path}: {hint}")
@@ -155,7 +180,10 @@ def read_telegram_export(path: Path, channel: str | None = None) -> TelegramExpo
                             chat_type=str(data.get("type") or "unknown"), chat_id=chat_id,
                             channel=username)
     for message in data["messages"]:
-        item = message_item(message, username, chat_id) if isinstance(message, dict) else None
+        try:
+            item = message_item(message, username, chat_id) if isinstance(message, dict) else None
+        except ExportError as exc:
+            raise ExportError(f"{path}: {exc}") from None
         if item is None:
             export.skipped += 1
         else:
