@@ -31,6 +31,7 @@ from digest.model import (
 )
 from store.feeds import list_feeds
 from store.models import from_iso, to_iso, utc_now
+from store.scores import stance_probability_sql
 
 THEME_PRESENT = 0.5  # a post carries a theme when its probability reaches this
 TOP_POSTS_PER_THEME = 3
@@ -139,18 +140,20 @@ def _theme_rows(
     return sorted(rows, key=lambda row: (row.spike, row.lift * (row.count > 0)), reverse=True)
 
 
-def _post_ref(row: dict[str, Any], text_field: str = "evidence") -> PostRef:
+def _post_ref(row: dict[str, Any], text_field: str = "evidence", theme: str | None = None
+              ) -> PostRef:
     return PostRef(
         item_id=row["id"], feed_name=row["feed_name"], feed_title=row["feed_title"],
         url=row["url"], published_at=from_iso(row["published_at"]),
         quote=trim_quote(row.get(text_field) or row.get("text")), stance=row.get("stance"),
-        probability=row.get("probability"),
+        stance_probability=row.get("stance_probability"), theme=theme,
+        theme_probability=row.get("theme_probability") if theme is not None else None,
     )
 
 
 _POST_COLUMNS = (
     "i.id, i.url, i.published_at, i.text, f.name AS feed_name, f.title AS feed_title, "
-    "s.stance, s.evidence"
+    f"s.stance, {stance_probability_sql('s')} AS stance_probability, s.evidence"
 )
 
 
@@ -160,13 +163,14 @@ def _top_posts(
     top: dict[str, list[PostRef]] = {}
     for theme in themes:
         sql = (
-            f"SELECT {_POST_COLUMNS}, json_extract(s.themes, ?) AS probability {_FROM_SCORED} "
-            f"WHERE {window.where} AND json_extract(s.themes, ?) >= {THEME_PRESENT} "
-            f"ORDER BY probability DESC, i.published_at DESC LIMIT {TOP_POSTS_PER_THEME}"
+            f"SELECT {_POST_COLUMNS}, json_extract(s.themes, ?) AS theme_probability "
+            f"{_FROM_SCORED} WHERE {window.where} AND json_extract(s.themes, ?) >= "
+            f"{THEME_PRESENT} ORDER BY theme_probability DESC, i.published_at DESC "
+            f"LIMIT {TOP_POSTS_PER_THEME}"
         )
         path = f'$."{theme}"'
         rows = db.query(sql, [path, model_version, *window.params, path])
-        top[theme] = [_post_ref(row) for row in rows]
+        top[theme] = [_post_ref(row, theme=theme) for row in rows]
     return top
 
 
@@ -174,7 +178,7 @@ def _rifts(
     db: sqlite_utils.Database, model_version: str, window: _Window, taxonomy: Taxonomy
 ) -> list[Rift]:
     sql = (
-        f"SELECT {_POST_COLUMNS}, s.targets, s.p_critical AS probability {_FROM_SCORED} "
+        f"SELECT {_POST_COLUMNS}, s.targets {_FROM_SCORED} "
         f"WHERE {window.where} AND s.targets != '[]' ORDER BY s.p_critical DESC"
     )
     labels = {target.name: target.label for target in taxonomy.targets}
@@ -249,13 +253,25 @@ def _health(db: sqlite_utils.Database, since: datetime, until: datetime) -> list
     ]
 
 
-def _items_by_role(db: sqlite_utils.Database, since: datetime, until: datetime,
-                   channel: str | None) -> dict[str, int]:
-    sql = ("SELECT f.role, COUNT(*) FROM items i JOIN feeds f ON f.id = i.feed_id "
+def _post_counts(db: sqlite_utils.Database, model_version: str | None, since: datetime,
+                 until: datetime, channel: str | None) -> tuple[dict[str, int], int]:
+    """Posts per role and how many of them are scored, under one filter, in one query."""
+    sql = ("SELECT f.role, COUNT(*), COUNT(s.item_id) FROM items i "
+           "JOIN feeds f ON f.id = i.feed_id "
+           "LEFT JOIN scores s ON s.item_id = i.id AND s.model_version = ? "
            "WHERE i.published_at >= ? AND i.published_at < ?"
            + (" AND f.name = ?" if channel else "") + " GROUP BY f.role")
-    params = [to_iso(since), to_iso(until)] + ([channel] if channel else [])
-    return {role: int(count) for role, count in db.execute(sql, params).fetchall()}
+    params = [model_version, to_iso(since), to_iso(until)] + ([channel] if channel else [])
+    rows = db.execute(sql, params).fetchall()
+    return {role: int(count) for role, count, _ in rows}, sum(int(row[2]) for row in rows)
+
+
+def _subject_role(db: sqlite_utils.Database, channel: str | None) -> str:
+    """Whose posts the stance and theme figures describe: the channel's role, else bloggers."""
+    if channel is None:
+        return "blogger"
+    row = db.execute("SELECT role FROM feeds WHERE name = ?", [channel]).fetchone()
+    return str(row[0]) if row is not None else "blogger"
 
 
 def compose_digest(
@@ -268,24 +284,24 @@ def compose_digest(
         raise ValueError(f"unknown theme {theme!r}; themes: {', '.join(taxonomy.theme_names())}")
     version = model_version or latest_model_version(db)
     themes = taxonomy.theme_names()
-    by_role = _items_by_role(db, since, until, channel)
+    by_role, scored = _post_counts(db, version, since, until, channel)
+    role = _subject_role(db, channel)
     digest = Digest(
         since=since, until=until, generated_at=utc_now(), model_version=version,
-        total_items=sum(by_role.values()), items_by_role=by_role, scored_items=0,
+        total_items=sum(by_role.values()), items_by_role=by_role, scored_items=scored,
         baseline_days=settings.baseline_days, stance=None, themes=[], rifts=[], top_posts={},
         channels=_channel_rows(db, version, since, until, themes, channel),
         newest=_newest_posts(db, since, until, channel), health=_health(db, since, until),
-        channel_filter=channel, theme_filter=theme,
+        channel_filter=channel, theme_filter=theme, subject_role=role,
     )
     if version is None:
         return digest
-    window = _Window("blogger", since, until, channel)
-    baseline = _Window("blogger", since - timedelta(days=settings.baseline_days), since, channel)
+    window = _Window(role, since, until, channel)
+    baseline = _Window(role, since - timedelta(days=settings.baseline_days), since, channel)
     news = _Window("news", since, until, None)
     now_counts = _slice_counts(db, version, window, themes)
     base_counts = _slice_counts(db, version, baseline, themes)
     news_counts = _slice_counts(db, version, news, themes)
-    digest.scored_items = now_counts["total"] + news_counts["total"]
     digest.stance = _stance_mix(now_counts, base_counts, news_counts)
     digest.themes = _theme_rows(taxonomy, settings, now_counts, base_counts, news_counts, theme)
     shown = [row.theme for row in digest.themes if row.spike] or [

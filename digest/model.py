@@ -33,7 +33,11 @@ def trim_quote(text: str | None, limit: int = QUOTE_CHARS) -> str:
 
 @dataclass
 class PostRef:
-    """One post quoted as evidence."""
+    """One post quoted as evidence, with the stored figures a digest may print beside it.
+
+    ``stance_probability`` is the stored ``p_<stance>`` of ``stance``; ``theme_probability``
+    is the stored probability of ``theme`` (set only where the post is quoted for a theme).
+    """
 
     item_id: int
     feed_name: str
@@ -42,7 +46,9 @@ class PostRef:
     published_at: datetime | None
     quote: str
     stance: str | None = None
-    probability: float | None = None
+    stance_probability: float | None = None
+    theme: str | None = None
+    theme_probability: float | None = None
 
 
 @dataclass
@@ -154,6 +160,7 @@ class Digest:
     health: list[FeedHealth]
     channel_filter: str | None = None
     theme_filter: str | None = None
+    subject_role: str = "blogger"  # whose posts the stance and theme figures describe
 
     @property
     def spikes(self) -> list[ThemeRow]:

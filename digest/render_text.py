@@ -44,8 +44,9 @@ def _stance_lines(digest: Digest) -> list[str]:
     mix = digest.stance
     if mix is None or mix.total == 0:
         return []
-    lines = ["", f"Stance of blogger posts (n={mix.total}) vs their {digest.baseline_days}-day "
-                 f"normal (n={mix.baseline_total}) and the news (n={mix.news_total}):"]
+    lines = ["", f"Stance of {digest.subject_role} posts (n={mix.total}) vs their "
+                 f"{digest.baseline_days}-day normal (n={mix.baseline_total}) "
+                 f"and the news (n={mix.news_total}):"]
     for stance in STANCES:
         lines.append(f"  {stance:<11} {_pct(mix.shares[stance]):>4}   "
                      f"normal {_pct(mix.baseline_shares[stance]):>4}   "

@@ -218,17 +218,19 @@ def _spike_lines(digest: Digest) -> list[str]:
     for row in digest.spikes:
         lines.append(
             f"🔺 <b>{escape(row.label)}</b>: {_lift(row, digest.baseline_days)} · "
-            f"{row.count} of {row.total} blogger posts ({_percent(row.share)}) · "
-            f"news {_percent(row.news_share)}"
+            f"{row.count} of {row.total} {escape(digest.subject_role)} posts "
+            f"({_percent(row.share)}) · news {_percent(row.news_share)}"
         )
     return lines
 
 
 def _stance_lines(digest: Digest) -> list[str]:
-    if digest.stance is None or digest.stance.total == 0:
+    if digest.stance is None or digest.scored_items == 0:
         return ["", "<b>Stance</b>: not scored yet — the classifier has not scored this window."]
     mix = digest.stance
-    lines = ["", f"<b>Stance among bloggers</b> ({mix.total} posts · now / "
+    if mix.total == 0:
+        return ["", f"<b>Stance</b>: no scored {escape(digest.subject_role)} posts in this window."]
+    lines = ["", f"<b>Stance of {escape(digest.subject_role)} posts</b> ({mix.total} posts · now / "
                  f"{digest.baseline_days}-day normal / news)"]
     for stance in STANCES:
         lines.append(
@@ -243,7 +245,7 @@ def _theme_lines(digest: Digest, limit: int) -> list[str]:
     rows = [row for row in digest.themes if row.count > 0][:limit]
     if not rows:
         return []
-    lines = ["", "<b>Themes</b> (share of blogger posts · lift · news)"]
+    lines = ["", f"<b>Themes</b> (share of {escape(digest.subject_role)} posts · lift · news)"]
     for row in rows:
         mark = " 🔺" if row.spike else ""
         lift = "new" if math.isinf(row.lift) or row.baseline_share == 0 else f"{row.lift:.1f}×"
@@ -265,15 +267,22 @@ def quoted_item_ids(html_text: str) -> list[int]:
     return list(dict.fromkeys(int(found) for found in _POST_REF_RE.findall(html_text)))
 
 
+def _post_figures(post: PostRef) -> str:
+    """Stored figures beside a quoted post, each named: ``(stance critical 0.46 · theme 0.60)``."""
+    figures = []
+    if post.stance:
+        figures.append(f"stance {escape(post.stance)}" + (
+            f" {post.stance_probability:.2f}" if post.stance_probability is not None else ""))
+    if post.theme_probability is not None:
+        figures.append(f"theme {post.theme_probability:.2f}")
+    return f" ({' · '.join(figures)})" if figures else ""
+
+
 def _post_line(post: PostRef, quote_chars: int) -> str:
     who = link(post.url, _source_name(post.feed_title, post.feed_name))
-    stance = ""
-    if post.stance:
-        stance = f" ({escape(post.stance)}" + (
-            f" {post.probability:.2f})" if post.probability is not None else ")")
     quote = trim_quote(post.quote, quote_chars)
-    return (f"• {who} {_when(post.published_at)}{stance}: <i>«{escape(quote)}»</i> "
-            f"{post_ref(post.item_id)}")
+    return (f"• {who} {_when(post.published_at)}{_post_figures(post)}: "
+            f"<i>«{escape(quote)}»</i> {post_ref(post.item_id)}")
 
 
 def _rift_lines(digest: Digest, quote_chars: int, limit: int) -> list[str]:
@@ -363,7 +372,7 @@ def render_spike_alert(digest: Digest, row: ThemeRow, quote_chars: int = QUOTE_C
         f"🔺 <b>Spike: {escape(row.label)}</b>",
         f"{_when(digest.since)} – {_when(digest.until, with_date=False)} UTC: "
         f"{_lift(row, digest.baseline_days)}",
-        f"{row.count} of {row.total} blogger posts ({_percent(row.share)}); "
+        f"{row.count} of {row.total} {escape(digest.subject_role)} posts ({_percent(row.share)}); "
         f"news {_percent(row.news_share)}",
     ]
     lines += [_post_line(post, quote_chars) for post in digest.top_posts.get(row.theme, [])[:3]]
@@ -373,7 +382,8 @@ def render_spike_alert(digest: Digest, row: ThemeRow, quote_chars: int = QUOTE_C
 def render_themes(digest: Digest) -> str:
     """Every theme with its share now against the baseline and the news."""
     lines = [f"<b>Themes</b> · {_when(digest.since)} – {_when(digest.until)} UTC",
-             f"share of blogger posts · lift against the {digest.baseline_days}-day normal · news"]
+             f"share of {escape(digest.subject_role)} posts · lift against the "
+             f"{digest.baseline_days}-day normal · news"]
     for row in digest.themes:
         mark = " 🔺" if row.spike else ""
         lines.append(f"• <b>{escape(row.label)}</b> (<code>{escape(row.theme)}</code>) "

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from store.models import from_iso, to_iso, utc_now
+from store.scores import stance_probability_sql
 
 KEEP_FOR = timedelta(days=90)  # older mappings are dropped when new ones are written
 
@@ -56,10 +57,9 @@ def items_in_message(db: sqlite_utils.Database, chat_id: int, message_id: int) -
         "ORDER BY position", [chat_id, message_id]).fetchall()]
 
 
-_POST_SQL = """
+_POST_SQL = f"""
 SELECT i.id, f.name AS feed, i.text, i.published_at, s.model_version, s.stance,
-       CASE s.stance WHEN 'supportive' THEN s.p_supportive WHEN 'critical' THEN s.p_critical
-            WHEN 'alarmed' THEN s.p_alarmed WHEN 'neutral' THEN s.p_neutral END AS probability
+       {stance_probability_sql("s")} AS probability
 FROM items i JOIN feeds f ON f.id = i.feed_id
 LEFT JOIN scores s ON s.item_id = i.id AND s.scored_at = (
     SELECT MAX(scored_at) FROM scores WHERE item_id = i.id)

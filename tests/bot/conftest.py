@@ -359,7 +359,11 @@ def start_bot(bot_settings: Settings, db_path: Path, taxonomy: Taxonomy, clock: 
 
 def seed_posts(db_path: Path, posts: list[dict[str, Any]], model_version: str = "test-model"
                ) -> None:
-    """Store feeds, items and constructed scores (as the classifier would write them)."""
+    """Store feeds, items and constructed scores (as the classifier would write them).
+
+    A post may set ``stance``, ``probabilities`` (stance → p), ``themes``, ``targets``, ``role``,
+    ``title`` and ``scored`` (False leaves it unscored).
+    """
     db = open_db(db_path)
     feeds: dict[str, int] = {}
     for number, post in enumerate(posts, start=1):
@@ -373,17 +377,24 @@ def seed_posts(db_path: Path, posts: list[dict[str, Any]], model_version: str = 
                     url=f"https://t.me/{name}/{number}", published_at=post["at"])
         save_items(db, feeds[name], [item])
         item_id = db.execute("SELECT id FROM items WHERE key = ?", [item.key]).fetchone()[0]
-        stance = post.get("stance", "critical")
-        probabilities = {name: 0.9 if name == stance else 0.1 / 3
-                         for name in ("supportive", "critical", "alarmed", "neutral")}
-        db["scores"].insert({
-            "item_id": item_id, "model_version": model_version, "stance": stance,
-            **{f"p_{name}": value for name, value in probabilities.items()},
-            "themes": json.dumps(post.get("themes", {})),
-            "targets": json.dumps(post.get("targets", [])),
-            "evidence": post["text"][:200], "language": "ru", "scored_at": to_iso(post["at"]),
-        })
+        if post.get("scored", True):
+            _score(db, item_id, post, model_version)
     db.conn.close()
+
+
+def _score(db: Any, item_id: int, post: dict[str, Any], model_version: str) -> None:
+    """A constructed score: the post's stance at 0.9 unless ``probabilities`` names them."""
+    stance = post.get("stance", "critical")
+    probabilities = post.get("probabilities") or {
+        name: 0.9 if name == stance else 0.1 / 3
+        for name in ("supportive", "critical", "alarmed", "neutral")}
+    db["scores"].insert({
+            "item_id": item_id, "model_version": model_version, "stance": stance,
+        **{f"p_{name}": value for name, value in probabilities.items()},
+        "themes": json.dumps(post.get("themes", {})),
+        "targets": json.dumps(post.get("targets", [])),
+        "evidence": post["text"][:200], "language": "ru", "scored_at": to_iso(post["at"]),
+    })
 
 
 @pytest.fixture

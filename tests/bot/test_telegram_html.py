@@ -27,7 +27,7 @@ HOSTILE = "<script>alert('x')</script> Шойгу & Герасимов <b>unclos
 def _post(number: int, text: str, title: str | None = "Rybar <official>") -> PostRef:
     return PostRef(item_id=number, feed_name="rybar", feed_title=title,
                    url=f"https://t.me/rybar/{number}?a=1&b=\"2\"", published_at=UNTIL,
-                   quote=text, stance="critical", probability=0.91)
+                   quote=text, stance="critical", stance_probability=0.91)
 
 
 def _theme(name: str, count: int, spike: bool) -> ThemeRow:

@@ -156,3 +156,12 @@ def test_quote_trims_on_word_boundary() -> None:
     assert trim_quote("a  b\n c", 240) == "a b c"
     trimmed = trim_quote("слово " * 100, limit=20)
     assert trimmed.endswith("…") and len(trimmed) <= 21 and not trimmed[:-1].endswith(" ")
+
+
+def test_scored_counts_use_the_same_filter_as_posts(scored_db: sqlite_utils.Database,
+                                                    settings: Settings) -> None:
+    beta = _compose(scored_db, settings, channel="beta")
+    assert (beta.total_items, beta.scored_items) == (7, 7)
+    wire = _compose(scored_db, settings, channel="wire")
+    assert (wire.total_items, wire.scored_items, wire.subject_role) == (5, 5, "news")
+    assert wire.stance is not None and wire.stance.counts["neutral"] == 5

@@ -1,0 +1,15 @@
+"""How a stored score is read back: the one SQL expression for the probability of its stance.
+
+Reads only; the classifier writes scores. Every figure labelled with a stance (a digest line,
+the /label reply) takes its number from ``stance_probability_sql`` so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+STANCE_COLUMNS = ("supportive", "critical", "alarmed", "neutral")
+
+
+def stance_probability_sql(alias: str = "s") -> str:
+    """SQL for ``p_<stance>`` of the row's own stance (``alias`` names the scores table)."""
+    cases = " ".join(f"WHEN '{stance}' THEN {alias}.p_{stance}" for stance in STANCE_COLUMNS)
+    return f"CASE {alias}.stance {cases} END"
