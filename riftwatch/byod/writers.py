@@ -1,6 +1,7 @@
 """Write rows to a CSV or JSON Lines file atomically: a temporary file beside it, then a rename.
 
-A reader of the output never sees half a file; this module never decides what the rows hold.
+A reader of the output never sees half a file; a CSV cell a spreadsheet would run as a formula
+is written as text. This module never decides what the rows hold.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 OutputFormat = Literal["csv", "jsonl"]
+# A spreadsheet runs a cell starting with these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def output_format(path: Path, explicit: str | None = None) -> OutputFormat:
@@ -47,11 +50,21 @@ class RowWriter:
         self.count += 1
 
 
+def neutralise_formula(text: str) -> str:
+    """``text`` with a leading ``'`` when a spreadsheet would read it as a formula (also after
+    leading whitespace, which some spreadsheets drop), else unchanged."""
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, str):
+        return neutralise_formula(value)
     return "" if value is None else value
 
 
