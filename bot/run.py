@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.redact import install_token_redaction
+from bot.redact import install_settings_redaction, install_token_redaction
 from config import Settings
 from config.themes import Taxonomy
 from store.models import utc_now
@@ -35,9 +35,9 @@ def _webhook_secret(settings: Settings) -> str:
 
 def _redact_settings(settings: Settings) -> str:
     """Install redaction for this run's secrets; return the webhook secret (when webhooks)."""
-    token = settings.telegram_token.get_secret_value() if settings.telegram_token else None
+    install_settings_redaction(settings)
     secret = _webhook_secret(settings) if settings.webhook_url else None
-    install_token_redaction(token, secret)
+    install_token_redaction(secret)
     return secret or ""
 
 
@@ -84,6 +84,7 @@ async def serve_bot(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run the bot in the current event loop until ``stop`` is set (forever if None)."""
+    install_settings_redaction(settings)  # before building: the builder logs the token URL
     application = build_application(settings, db_path or settings.db_path, taxonomy)
     async with running_bot(application, settings):
         await (stop or asyncio.Event()).wait()
@@ -98,8 +99,8 @@ def run_bot(
     Blocking; call it from the main thread (it installs signal handlers) or pass
     ``stop_signals=False`` from another thread. Raises ConfigError without a token.
     """
+    secret = _redact_settings(settings)  # before building: the builder logs the token URL
     application = build_application(settings, db_path or settings.db_path, taxonomy, clock=clock)
-    secret = _redact_settings(settings)
     signals: dict[str, Any] = {} if stop_signals else {"stop_signals": None}
     if settings.webhook_url:
         log.info("bot starting: webhook on %s:%s", settings.webhook_listen, settings.webhook_port)

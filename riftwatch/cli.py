@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot.redact import install_settings_redaction
 from config import (
     ConfigError,
     FeedConfig,
@@ -42,6 +43,7 @@ def _runtime(args: argparse.Namespace) -> tuple[Settings, Taxonomy]:
     overrides = {"db_path": args.db} if getattr(args, "db", None) else {}
     settings = load_settings(**overrides)
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    install_settings_redaction(settings)  # before anything is built from the settings
     for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return settings, load_themes(settings.themes_file)
