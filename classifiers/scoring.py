@@ -55,6 +55,24 @@ def load_classifier(settings: Settings, taxonomy: Taxonomy) -> Classifier:
         return _CACHE[key]
 
 
+class PostScorer:
+    """The classifier as riftwatch feeds it posts: each text cut to ``max_post_chars`` first,
+    so one enormous post costs no more than a long one. The one place posts are capped."""
+
+    def __init__(self, classifier: Classifier, max_post_chars: int) -> None:
+        self.classifier = classifier
+        self.max_post_chars = max_post_chars
+        self.model_version = classifier.model_version
+
+    def score_texts(self, texts: list[str]) -> list[ScoreResult]:
+        return self.classifier.score_texts([text[: self.max_post_chars] for text in texts])
+
+
+def load_post_scorer(settings: Settings, taxonomy: Taxonomy) -> PostScorer:
+    """``load_classifier``'s classifier behind the ``max_post_chars`` cap of these settings."""
+    return PostScorer(load_classifier(settings, taxonomy), settings.max_post_chars)
+
+
 def pending_items(
     db: sqlite_utils.Database, model_version: str, limit: int
 ) -> list[tuple[int, str]]:
@@ -90,7 +108,7 @@ def score_row(item_id: int, model_version: str, result: ScoreResult, scored_at: 
 
 def score_pending(
     db: sqlite_utils.Database,
-    classifier: Classifier,
+    classifier: Classifier | PostScorer,
     batch_size: int = 16,
     limit: int | None = None,
 ) -> int:

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     threads: int = Field(default=2, ge=1, le=256)
     batch_size: int = Field(default=16, ge=1, le=512)
     max_tokens: int = Field(default=256, ge=16, le=512)
+    max_post_chars: int = Field(default=20_000, ge=100)  # of a post the classifier reads
+
+    # Files an analyst brings (score, eval --data, import telegram-export)
+    max_record_chars: int = Field(default=1_000_000, ge=1_000)  # one line or record, at most
 
     # Baseline and digest
     baseline_days: int = Field(default=14, ge=1, le=365)

@@ -53,7 +53,7 @@ def _default_scored_path(source: Path, out: Path | None) -> Path:
 
 
 def cmd_score_file(args: argparse.Namespace) -> None:
-    from classifiers.scoring import load_classifier
+    from classifiers.scoring import load_post_scorer
     from riftwatch.byod.score_file import score_file
 
     settings, taxonomy = _runtime(args)
@@ -61,10 +61,11 @@ def cmd_score_file(args: argparse.Namespace) -> None:
     bad = _BadRowPrinter(args.file)
     advance, close = _posts_bar("scoring")
     try:
-        report = score_file(args.file, out, partial(load_classifier, settings, taxonomy),
+        report = score_file(args.file, out, partial(load_post_scorer, settings, taxonomy),
                             taxonomy.theme_names(),
                             text_column=args.text_column, batch_size=settings.batch_size,
-                            on_bad=bad, progress=advance)
+                            on_bad=bad, progress=advance,
+                            max_record_chars=settings.max_record_chars)
     finally:
         close()
     print(f"scored {report.scored} rows of {args.file} in {report.seconds:.1f}s "
@@ -78,7 +79,7 @@ def cmd_score_file(args: argparse.Namespace) -> None:
 
 def cmd_eval_data(args: argparse.Namespace) -> None:
     """``eval --data FILE`` or ``eval --labels``: the shipped model against given labels."""
-    from classifiers.scoring import load_classifier
+    from classifiers.scoring import load_post_scorer
     from riftwatch.byod.evaluate_file import (
         evaluate_file,
         evaluate_stored_labels,
@@ -88,11 +89,12 @@ def cmd_eval_data(args: argparse.Namespace) -> None:
     settings, taxonomy = _runtime(args)
     bad = _BadRowPrinter(args.data) if args.data else None
 
-    load = partial(load_classifier, settings, taxonomy)
+    load = partial(load_post_scorer, settings, taxonomy)
     if args.data:
         result = evaluate_file(args.data, load, taxonomy, label_column=args.label_column,
                                positive=args.positive, text_column=args.text_column,
-                               batch_size=settings.batch_size, on_bad=bad)
+                               batch_size=settings.batch_size, on_bad=bad,
+                               max_record_chars=settings.max_record_chars)
     else:
         result = evaluate_stored_labels(_open_synced_db(settings), load,
                                         batch_size=settings.batch_size)
@@ -135,7 +137,8 @@ def cmd_import_telegram(args: argparse.Namespace) -> None:
 
     settings, _ = _runtime(args)
     report = import_telegram_export(_open_synced_db(settings), args.path,
-                                    channel=args.channel, feed_name=args.name, role=args.role)
+                                    channel=args.channel, feed_name=args.name, role=args.role,
+                                    max_record_chars=settings.max_record_chars)
     created = " (new feed, not watched: `riftwatch feeds add` watches it)" \
         if report.created_feed else ""
     print(f"imported {report.read} posts into feed {report.feed}{created}: {report.new} new, "

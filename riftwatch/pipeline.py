@@ -43,9 +43,9 @@ class CycleReport:
 
 def score_new_items(db_path: Path, settings: Settings, taxonomy: Taxonomy) -> int:
     """Score every stored item the current model has not scored yet; return how many."""
-    from classifiers.scoring import load_classifier, score_pending
+    from classifiers.scoring import load_post_scorer, score_pending
 
-    classifier = load_classifier(settings, taxonomy)
+    classifier = load_post_scorer(settings, taxonomy)
     db = open_db(db_path)
     try:
         return score_pending(db, classifier, batch_size=settings.batch_size)

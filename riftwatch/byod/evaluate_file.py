@@ -21,7 +21,14 @@ from config.errors import RiftwatchError
 from config.themes import Taxonomy
 from digest.model import STANCES
 from riftwatch.byod.positive import PositiveError, PositiveRule, default_positive, parse_positive
-from riftwatch.byod.readers import BadRow, BadRowHandler, ReadError, Record, read_records
+from riftwatch.byod.readers import (
+    MAX_RECORD_CHARS,
+    BadRow,
+    BadRowHandler,
+    ReadError,
+    Record,
+    read_records,
+)
 from riftwatch.byod.score_file import BATCHES_PER_CALL
 from store.labels import labelled_items, latest_stance_labels
 
@@ -127,6 +134,7 @@ def evaluate_file(
     path: Path, load_scorer: Callable[[], TextScorer], taxonomy: Taxonomy, *,
     label_column: str, positive: str | None = None, text_column: str | None = None,
     batch_size: int = 16, on_bad: BadRowHandler | None = None,
+    max_record_chars: int = MAX_RECORD_CHARS,
 ) -> Evaluation:
     """Score every labelled row of ``path`` and compare with its label (streaming).
 
@@ -142,7 +150,8 @@ def evaluate_file(
             on_bad(row)
 
     labelled = _LabelledRows(label_column, report)
-    pairs = labelled.pairs(read_records(Path(path), text_column, on_bad=report))
+    pairs = labelled.pairs(read_records(Path(path), text_column, on_bad=report,
+                                        max_record_chars=max_record_chars))
     first = next(pairs, None)
     if first is None:
         why = f"; the first bad row: {bad[0]}" if bad else ""

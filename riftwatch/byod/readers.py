@@ -1,31 +1,54 @@
 """Stream rows out of an analyst's CSV or JSON Lines file, one record at a time, with line numbers.
 
-Reads only: a bad row (broken quoting, wrong encoding, empty text) is reported and skipped,
-never fatal; nothing here scores, stores or keeps the whole file in memory.
+Reads only: a bad row (broken quoting, wrong encoding, empty text) is reported and skipped;
+a line longer than ``max_record_chars`` stops the read (every line is read with a bounded
+read). Nothing here scores, stores or keeps the whole file in memory.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from config.errors import RiftwatchError
+from config.settings import Settings
 
 FileFormat = Literal["csv", "jsonl"]
 TEXT_COLUMN_GUESSES = ("message", "text", "content", "post", "body")
-MAX_RECORD_CHARS = 1_000_000  # a record longer than this is an unclosed quote, not a post
+MAX_RECORD_CHARS: int = Settings.model_fields["max_record_chars"].default
 _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 _DELIMITERS = (",", ";", "\t", "|")
 
 
 class ReadError(RiftwatchError):
     """The file cannot be read at all (missing, empty, no text column): one line says why."""
+
+
+class RecordTooLong(ReadError):
+    """A line longer than the cap: the file and the line are named, nothing after is read."""
+
+    def __init__(self, path: Path, line: int, max_chars: int) -> None:
+        super().__init__(f"{path}:{line}: line longer than {max_chars} characters; split the "
+                         "record or raise RIFTWATCH_MAX_RECORD_CHARS")
+
+
+def bounded_lines(handle: IO[str], path: Path, max_chars: int) -> Iterator[str]:
+    """The lines of a text handle, each read with a bounded ``readline``; a line longer than
+    ``max_chars`` (its line break aside) raises ``RecordTooLong`` before it is held whole."""
+    for number in itertools.count(1):
+        line = handle.readline(max_chars + 2)
+        if not line:
+            return
+        if len(line.rstrip("\r\n")) > max_chars:
+            raise RecordTooLong(path, number, max_chars)
+        yield line
 
 
 @dataclass(frozen=True)
@@ -78,19 +101,20 @@ def resolve_text_column(columns: list[str], wanted: str | None) -> str:
 
 def read_records(
     path: Path, text_column: str | None = None, on_bad: BadRowHandler | None = None,
-    file_format: FileFormat | None = None,
+    file_format: FileFormat | None = None, max_record_chars: int = MAX_RECORD_CHARS,
 ) -> Iterator[Record]:
     """Yield every good row of a CSV or JSONL file in order; report bad ones to ``on_bad``.
 
-    Raises ``ReadError`` (at the first step) when the file cannot be read at all.
+    Raises ``ReadError`` (at the first step) when the file cannot be read at all, and
+    ``RecordTooLong`` at a line longer than ``max_record_chars``.
     """
     path = Path(path)
     if not path.is_file():
         raise ReadError(f"{path}: no such file")
     report = on_bad or (lambda bad: None)
     if (file_format or detect_format(path)) == "jsonl":
-        return _jsonl_records(path, text_column, report)
-    return _csv_records(path, text_column, report)
+        return _jsonl_records(path, text_column, report, max_record_chars)
+    return _csv_records(path, text_column, report, max_record_chars)
 
 
 def _has_bad_bytes(value: str) -> bool:
@@ -122,12 +146,13 @@ class _LineSource:
     again, so one stray quote costs one row, not the rest of the file.
     """
 
-    def __init__(self, lines: Iterator[str]) -> None:
+    def __init__(self, lines: Iterator[str], max_chars: int) -> None:
         self._lines = lines
         self._pending: deque[str] = deque()
         self.taken: list[str] = []
         self.line = 0
         self._chars = 0
+        self._max_chars = max_chars
 
     def __iter__(self) -> _LineSource:
         return self
@@ -137,7 +162,7 @@ class _LineSource:
         self.line += 1
         self.taken.append(text)
         self._chars += len(text)
-        if self._chars > MAX_RECORD_CHARS:
+        if self._chars > self._max_chars:
             raise _RecordTooLong
         return text
 
@@ -164,14 +189,16 @@ def _open_text(path: Path):  # type: ignore[no-untyped-def]
     return path.open(encoding=encoding, errors="surrogateescape", newline="")
 
 
-def _csv_records(path: Path, text_column: str | None, report: BadRowHandler) -> Iterator[Record]:
+def _csv_records(
+    path: Path, text_column: str | None, report: BadRowHandler, max_chars: int
+) -> Iterator[Record]:
     handle = _open_text(path)
     try:
-        first = handle.readline()
+        first = next(bounded_lines(handle, path, max_chars), "")
         if not first.strip():
             raise ReadError(f"{path}: empty file, or no header row")
         handle.seek(0)
-        source = _LineSource(iter(handle))
+        source = _LineSource(bounded_lines(handle, path, max_chars), max_chars)
         reader = csv.reader(source, delimiter=_sniff_delimiter(first), strict=True)
         header = [name.strip() for name in next(reader)]
         if any(_has_bad_bytes(name) for name in header):
@@ -217,13 +244,14 @@ def _row_problem(values: list[str], header: list[str], column: str) -> str | Non
 
 # ---- JSON Lines ------------------------------------------------------------------------------
 
-def _jsonl_records(path: Path, text_column: str | None, report: BadRowHandler) -> Iterator[Record]:
+def _jsonl_records(
+    path: Path, text_column: str | None, report: BadRowHandler, max_chars: int
+) -> Iterator[Record]:
     column = text_column
     seen_any = False
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1:
-                raw = raw.removeprefix(codecs.BOM_UTF8)
+    # Lines end at \n only (as JSON Lines says); bytes that are not UTF-8 stay visible.
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="\n") as handle:
+        for number, raw in enumerate(bounded_lines(handle, path, max_chars), start=1):
             if not raw.strip():
                 continue
             seen_any = True
@@ -242,13 +270,15 @@ def _jsonl_records(path: Path, text_column: str | None, report: BadRowHandler) -
         raise ReadError(f"{path}: empty file")
 
 
-def _parse_json_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
+def _parse_json_line(raw: str) -> tuple[dict[str, Any] | None, str | None]:
+    if _has_bad_bytes(raw):
         return None, "not valid UTF-8"
+    try:
+        value = json.loads(raw)
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, deep nesting
+        return None, f"not JSON riftwatch can read ({type(exc).__name__})"
     if not isinstance(value, dict):
         return None, f"a JSON {type(value).__name__}, not an object"
     return value, None

@@ -17,7 +17,13 @@ from typing import Any
 from classifiers.evaluate import TextScorer
 from config.errors import RiftwatchError
 from riftwatch.byod.columns import score_columns, score_fields
-from riftwatch.byod.readers import BadRow, BadRowHandler, Record, read_records
+from riftwatch.byod.readers import (
+    MAX_RECORD_CHARS,
+    BadRow,
+    BadRowHandler,
+    Record,
+    read_records,
+)
 from riftwatch.byod.writers import atomic_rows, output_format
 
 log = logging.getLogger(__name__)
@@ -94,16 +100,17 @@ def _first_record(records: Iterator[Record], source: Path, bad: _BadRows) -> Rec
 def score_file(
     source: Path, out: Path, load_scorer: Callable[[], TextScorer], theme_names: list[str], *,
     text_column: str | None = None, batch_size: int = 16, on_bad: BadRowHandler | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, max_record_chars: int = MAX_RECORD_CHARS,
 ) -> ScoreFileReport:
     """Score ``source`` into ``out`` (CSV or JSONL by extension), written atomically.
 
     ``load_scorer`` is called once the first row has been read, so a file that cannot be
     read fails at once: ``ReadError`` when the file cannot be opened or has no text column,
-    ``NothingToScore`` when not one row can be read.
+    ``NothingToScore`` when not one row can be read; ``RecordTooLong`` at a line longer than
+    ``max_record_chars``, and then no output is written at all.
     """
     bad = _BadRows(on_bad)
-    records = read_records(source, text_column, on_bad=bad)
+    records = read_records(source, text_column, on_bad=bad, max_record_chars=max_record_chars)
     first = _first_record(records, source, bad)
     loading = time.perf_counter()
     classifier = load_scorer()

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from config import FeedConfig, RiftwatchError
 from config.feeds import normalise_channel
+from riftwatch.byod.readers import MAX_RECORD_CHARS, bounded_lines
 from store.feeds import FeedNotFound, add_feed, get_feed, list_feeds, set_feed_enabled
 from store.items import known_keys, save_items
 from store.models import FeedState, Item
@@ -143,13 +144,17 @@ def message_item(message: dict[str, Any], channel: str | None, chat_id: int | No
     )
 
 
-def _load_json(path: Path) -> dict[str, Any]:
+def _load_json(path: Path, max_record_chars: int) -> dict[str, Any]:
+    """The export's top-level object, read line by line with bounded reads."""
     if path.is_dir():
         path = path / "result.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        with path.open(encoding="utf-8-sig", newline="\n") as handle:
+            data = json.loads("".join(bounded_lines(handle, path, max_record_chars)))
     except FileNotFoundError:
         raise ExportError(f"{path}: no such file (point at result.json or its folder)") from None
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot be read ({exc.strerror})") from None
     except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, too deep, huge numbers
         raise ExportError(f"{path}: not a JSON export ({exc}); export with format JSON") from None
     if not isinstance(data, dict):
@@ -171,9 +176,14 @@ def _username(data: dict[str, Any], channel: str | None) -> str | None:
         raise ExportError(str(exc)) from None
 
 
-def read_telegram_export(path: Path, channel: str | None = None) -> TelegramExport:
-    """Parse ``result.json`` (or the folder holding it); ``channel`` is the public username."""
-    data = _load_json(Path(path))
+def read_telegram_export(
+    path: Path, channel: str | None = None, max_record_chars: int = MAX_RECORD_CHARS
+) -> TelegramExport:
+    """Parse ``result.json`` (or the folder holding it); ``channel`` is the public username.
+
+    ``RecordTooLong`` at a line, and ExportError at a post, longer than ``max_record_chars``.
+    """
+    data = _load_json(Path(path), max_record_chars)
     username = _username(data, channel)
     chat_id = data.get("id") if isinstance(data.get("id"), int) else None
     export = TelegramExport(title=str(data.get("name") or username or chat_id or "export"),
@@ -184,6 +194,9 @@ def read_telegram_export(path: Path, channel: str | None = None) -> TelegramExpo
             item = message_item(message, username, chat_id) if isinstance(message, dict) else None
         except ExportError as exc:
             raise ExportError(f"{path}: {exc}") from None
+        if item is not None and len(item.text) > max_record_chars:
+            raise ExportError(f"{path}: message {item.post_id}: text longer than "
+                              f"{max_record_chars} characters; raise RIFTWATCH_MAX_RECORD_CHARS")
         if item is None:
             export.skipped += 1
         else:
@@ -242,9 +255,13 @@ def _chunks(items: list[Item], size: int) -> Iterator[list[Item]]:
 def import_telegram_export(
     db: sqlite_utils.Database, path: Path, *, channel: str | None = None,
     feed_name: str | None = None, role: str = "blogger",
+    max_record_chars: int = MAX_RECORD_CHARS,
 ) -> ImportReport:
-    """Store an export's posts as items of a feed; posts already stored are left as they are."""
-    export = read_telegram_export(path, channel)
+    """Store an export's posts as items of a feed; posts already stored are left as they are.
+
+    The whole export is read and checked before anything is stored.
+    """
+    export = read_telegram_export(path, channel, max_record_chars)
     name = _feed_name(export, feed_name)
     feed = _existing_feed(db, export, name)
     created = feed is None

@@ -1,0 +1,108 @@
+"""One huge record cannot take the machine (issue 13.5): every reader reads bounded lines and
+stops at one longer than RIFTWATCH_MAX_RECORD_CHARS, naming the file and line, storing and
+writing nothing; the classifier reads at most RIFTWATCH_MAX_POST_CHARS of a post.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+
+from classifiers.scoring import PostScorer
+from config import Settings
+from riftwatch.byod.readers import RecordTooLong, read_records
+
+HUGE = 5_000_000  # characters on one line: five times the default cap
+
+
+@pytest.fixture
+def no_model(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reaching the model is a quick failure (exit 2), so a missing cap shows at once."""
+    monkeypatch.setenv("RIFTWATCH_MODEL", str(tmp_path / "no-model"))
+
+
+def _assert_refused(code: int, err: str, where: str) -> None:
+    assert code == 1, err
+    assert err.startswith(f"riftwatch: {where}: line longer than 1000000 characters")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_score_refuses_a_huge_jsonl_line(no_model: None, tmp_path: Path, run_cli) -> None:
+    big = tmp_path / "big.jsonl"
+    big.write_text(json.dumps({"text": "x" * HUGE}) + "\n", encoding="utf-8")
+    out = tmp_path / "big-scored.jsonl"
+    code, _, err = run_cli("score", big, "--out", out)
+    _assert_refused(code, err, f"{big}:1")
+    assert not out.exists() and not list(tmp_path.glob(".big-scored*"))
+
+
+def test_score_refuses_a_huge_csv_line(no_model: None, tmp_path: Path, run_cli) -> None:
+    big = tmp_path / "big.csv"
+    big.write_text("id,message\n1," + "y" * HUGE + "\n", encoding="utf-8")
+    code, _, err = run_cli("score", big, "--out", tmp_path / "out.csv")
+    _assert_refused(code, err, f"{big}:2")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_eval_data_refuses_a_huge_line(no_model: None, tmp_path: Path, run_cli) -> None:
+    big = tmp_path / "labels.csv"
+    big.write_text("message,label\n" + "z" * HUGE + ",yes\n", encoding="utf-8")
+    code, _, err = run_cli("eval", "--data", big, "--label-column", "label")
+    _assert_refused(code, err, f"{big}:2")
+
+
+def test_the_cap_is_a_setting(no_model: None, tmp_path: Path, run_cli,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RIFTWATCH_MAX_RECORD_CHARS", "5000")
+    path = tmp_path / "posts.jsonl"
+    path.write_text(json.dumps({"text": "w" * 6000}) + "\n")
+    code, _, err = run_cli("score", path)
+    assert code == 1 and f"{path}:1: line longer than 5000 characters" in err
+
+
+def test_reading_stops_at_the_long_line_after_the_good_ones(tmp_path: Path) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"text": "one"}\n' + json.dumps({"text": "v" * 3000}) + '\n{"text": "3"}\n')
+    records = read_records(path, max_record_chars=2000)
+    assert next(records).text == "one"
+    with pytest.raises(RecordTooLong, match=r"posts.jsonl:2: line longer than 2000"):
+        next(records)
+
+
+def test_import_refuses_a_huge_message_and_stores_nothing(
+        settings: Settings, db_path: Path, tmp_path: Path, run_cli) -> None:
+    export = tmp_path / "result.json"
+    messages = [{"id": 1, "type": "message", "date": "2026-11-20T10:00:00", "text": "fine"},
+                {"id": 2, "type": "message", "date": "2026-11-20T11:00:00", "text": "u" * HUGE}]
+    export.write_text(json.dumps({"name": "Big", "type": "public_channel", "id": 7,
+                                  "messages": messages}, indent=1), encoding="utf-8")
+    code, _, err = run_cli("import", "telegram-export", export, "--db", db_path)
+    assert code == 1 and f"{export}:" in err and "line longer than" in err
+    assert err.count("\n") == 1
+    db = sqlite_utils.Database(db_path)
+    assert db.table("items").count == 0
+    assert db.execute("SELECT count(*) FROM feeds WHERE name = 'Big'").fetchone()[0] == 0
+
+
+class _RecordingClassifier:
+    """Stands in for the Classifier (the TextScorer protocol): remembers what it was given."""
+
+    model_version = "recording"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def score_texts(self, texts: list[str]) -> list[Any]:
+        self.seen.extend(texts)
+        return [len(text) for text in texts]
+
+
+def test_the_classifier_reads_at_most_max_post_chars() -> None:
+    inner = _RecordingClassifier()
+    scorer = PostScorer(inner, max_post_chars=100)  # type: ignore[arg-type]
+    assert scorer.score_texts(["a" * 250, "short"]) == [100, 5]
+    assert inner.seen == ["a" * 100, "short"] and scorer.model_version == "recording"
