@@ -23,11 +23,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import COMMANDS, Command, CommandRequest, Reply, UsageError, refusal
+from bot.commands import COMMANDS, Command, CommandRequest, Reply, refusal
 from bot.delivery import deliver_due, send_parts
 from bot.env import BotEnv
-from config import ConfigError, Settings
+from config import ConfigError, RiftwatchError, Settings
+from config.echo import quote_input
 from config.themes import Taxonomy
+from digest.model import trim_quote
 from digest.telegram_html import escape
 from store.models import utc_now
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 DELIVERY_JOB = "digest-delivery"
 RATE_LIMIT_RETRIES = 3
+ERROR_LINE_CHARS = 400  # an error line is cut here, whatever a lower layer put in it
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
@@ -73,11 +76,8 @@ def handler_for(command: Command) -> Handler:
         if refused is not None:
             log.info("refused /%s for user %s", command.name, request.user_id)
             reply = refused
-        else:
-            try:
-                reply = await env.call(command.run, env, request)
-            except UsageError as exc:
-                reply = Reply.text(escape(str(exc)))
+        else:  # a RiftwatchError goes to on_error, which answers it in one line
+            reply = await env.call(command.run, env, request)
         await send_reply(context, request.chat_id, reply)
 
     answer.__name__ = f"answer_{command.name}"
@@ -90,7 +90,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if "@" in word and context.bot.username and not word.endswith("@" + context.bot.username):
         return  # a command meant for another bot in the same group
     await send_reply(context, update.effective_chat.id if update.effective_chat else 0,
-                     Reply.text(f"Unknown command {escape(word)}. /help lists the commands."))
+                     Reply.text(f"Unknown command {escape(quote_input(word))}. "
+                                "/help lists the commands."))
 
 
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,16 +100,29 @@ async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             "I answer commands: try /summary for the last 24 hours, or /help."))
 
 
+def error_line(error: RiftwatchError) -> str:
+    """An expected failure as the one line a chat sees: escaped, capitalised, bounded."""
+    line = trim_quote(str(error), ERROR_LINE_CHARS)
+    return escape(line[:1].upper() + line[1:])
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log any handler failure and tell the chat, so a user never meets silence or a traceback."""
-    log.error("handling an update failed", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            await context.bot.send_message(
-                update.effective_chat.id,
-                "Sorry, that failed on our side; it has been logged. /help lists the commands.")
-        except Exception:  # the chat may be unreachable; the log has the cause
-            log.warning("could not tell chat %s about the error", update.effective_chat.id)
+    """The one place a handler's failure is answered: a RiftwatchError (bad arguments, an
+    unknown zone, a window too long…) as its one line; anything else is logged as a bug and
+    the chat told so, so a user never meets silence or a traceback."""
+    error = context.error
+    if isinstance(error, RiftwatchError):
+        log.info("answered with an error line: %s", error)
+        text = error_line(error)
+    else:
+        log.error("handling an update failed", exc_info=error)
+        text = "Sorry, that failed on our side; it has been logged. /help lists the commands."
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)
+    except Exception:  # the chat may be unreachable; the log has the cause
+        log.warning("could not tell chat %s about the error", update.effective_chat.id)
 
 
 async def delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,13 +9,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
 from bot.env import BotEnv
 from bot.status import render_status
 from config import RiftwatchError, Settings
+from config.echo import quote_input
 from config.feeds import (
     FeedConfig,
     FeedRole,
@@ -23,6 +23,7 @@ from config.feeds import (
     is_channel_source,
     normalise_channel,
 )
+from config.timezones import zone_named
 from digest.chart import render_trend_png
 from digest.compose import compose_digest, parse_window, theme_daily_shares
 from digest.telegram_html import (
@@ -43,6 +44,7 @@ from store.labels import LabelError, add_label, normalise_label
 from store.subscribers import deactivate, get_subscriber, subscribe
 
 MAX_WINDOW = timedelta(days=90)
+LONGEST_SOURCE = 2048  # characters of a feed address /addfeed accepts
 ROLES: dict[str, FeedRole] = {"blogger": "blogger", "news": "news"}
 DEFAULT_DAILY_TIME = "08:00"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -106,12 +108,11 @@ def refusal(settings: Settings, command: Command, user_id: int | None) -> Reply 
 
 
 def _window(text: str) -> timedelta:
-    try:
-        window = parse_window(text)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    """A window no longer than MAX_WINDOW; WindowError or UsageError say what is wrong."""
+    window = parse_window(text)
     if window > MAX_WINDOW:
-        raise UsageError(f"{text} is too long; the longest window is {MAX_WINDOW.days}d")
+        raise UsageError(f"{quote_input(text)} is too long; the longest window is "
+                         f"{MAX_WINDOW.days}d")
     return window
 
 
@@ -125,7 +126,7 @@ def resolve_feed(db: sqlite_utils.Database, text: str) -> str:
     for feed in list_feeds(db):
         if feed.name.lower() in wanted or (feed.channel or "").lower() in wanted:
             return feed.name
-    raise UsageError(f"No feed named {text!r}. /feeds lists them.")
+    raise UsageError(f"No feed named {quote_input(text)}. /feeds lists them.")
 
 
 def _theme(env: BotEnv, text: str) -> str | None:
@@ -136,7 +137,8 @@ def _theme(env: BotEnv, text: str) -> str | None:
 def _theme_or_usage(env: BotEnv, text: str) -> str:
     theme = _theme(env, text.lower())
     if theme is None:
-        raise UsageError(f"Unknown theme {text!r}. Themes: {', '.join(env.taxonomy.theme_names())}")
+        raise UsageError(f"Unknown theme {quote_input(text)}. "
+                         f"Themes: {', '.join(env.taxonomy.theme_names())}")
     return theme
 
 
@@ -176,14 +178,11 @@ def _parse_subscription(env: BotEnv, args: list[str]) -> tuple[str, str | None, 
     daily_time = args[1] if len(args) > 1 else DEFAULT_DAILY_TIME
     match = _TIME_RE.match(daily_time)
     if not match:
-        raise UsageError(f"{daily_time!r} is not a time; use HH:MM, e.g. /subscribe daily 08:00")
+        raise UsageError(f"{quote_input(daily_time)} is not a time; use HH:MM, "
+                         "e.g. /subscribe daily 08:00")
     if len(args) == 3:
         timezone = args[2]
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UsageError(
-                f"Unknown time zone {timezone!r}; use a name like Europe/Berlin") from None
+        zone_named(timezone)
     return mode, f"{int(match.group(1)):02d}:{match.group(2)}", timezone
 
 
@@ -375,11 +374,14 @@ def feed_config_from_source(source: str, role_name: str | None, env: BotEnv) -> 
     """A FeedConfig from ``t.me/NAME``, ``@NAME`` or an http(s) URL, refusing private hosts."""
     if role_name is not None and role_name not in ROLES:
         raise UsageError(USAGE["addfeed"])
+    if len(source) > LONGEST_SOURCE:
+        raise UsageError(f"Cannot add {quote_input(source)}: an address is at most "
+                         f"{LONGEST_SOURCE} characters")
     if not is_channel_source(source):
         try:
             check_url_allowed(source, env.settings)
         except MonitorError as exc:
-            raise UsageError(f"Cannot add {source}: {exc.message}") from None
+            raise UsageError(f"Cannot add {quote_input(source)}: {exc.message}") from None
     try:
         return feed_from_source(source, role=ROLES.get(role_name or ""))
     except ValueError as exc:

@@ -19,13 +19,13 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.env import BotEnv
+from config.timezones import zone_named
 from digest.compose import compose_digest
 from digest.model import Digest
 from digest.telegram_html import quoted_item_ids, render_digest_messages, render_spike_alert
@@ -76,7 +76,7 @@ def _top_of_hour(moment: datetime) -> datetime:
 def _last_daily_time(daily_time: str, timezone: str, now: datetime) -> datetime:
     """The latest ``HH:MM`` in ``timezone`` that is not after ``now`` (as UTC)."""
     hour, minute = (int(part) for part in daily_time.split(":"))
-    zone = ZoneInfo(timezone)
+    zone = zone_named(timezone)
     local_day = now.astimezone(zone).date()
     for days_back in (0, 1, 2):
         day = local_day - timedelta(days=days_back)

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.errors import config_error_from_validation
+from config.timezones import zone_named
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_FEEDS_FILE = PACKAGE_DIR / "feeds.toml"
@@ -85,12 +86,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        zone_named(value)
         return value
 
     @field_validator("log_level")

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from classifiers.baseline import is_spike, lift_against_baseline
 from config import RiftwatchError, Settings
+from config.echo import quote_input
 from config.themes import Taxonomy
 from digest.model import (
     STANCES,
@@ -50,8 +51,7 @@ def parse_window(text: str) -> timedelta:
     """'90m', '6h', '24h', '7d', '2w' → timedelta; WindowError with a readable message."""
     match = _WINDOW_RE.match(text)
     if not match or int(match.group(1)) == 0:
-        shown = text if len(text) <= 40 else f"{text[:40]}…"
-        raise WindowError(f"{shown!r} is not a window; use a number and m, h, d or w, "
+        raise WindowError(f"{quote_input(text)} is not a window; use a number and m, h, d or w, "
                           "e.g. 24h or 7d")
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds > LONGEST_WINDOW_DAYS * _UNIT_SECONDS["d"]:

@@ -89,7 +89,7 @@ async def test_bad_arguments_and_unknown_input_get_a_usage_line(standin, start_b
         "/trend": "Usage: /trend THEME",
         "/trend wagner": "Unknown theme 'wagner'",
         "/trend mod_criticism soon": "is not a window",
-        "/frobnicate now": "Unknown command /frobnicate",
+        "/frobnicate now": "Unknown command '/frobnicate'",
         "hello bot": "I answer commands",
     }
     async with start_bot():

@@ -197,12 +197,12 @@ async def test_bad_labels_and_unknown_refs_get_a_clear_line(
             f"/label #{ids['solo']} theme:weather", f"/label #{ids['solo']} critical alarmed",
             f"/label #{ids['solo']} #{ids['forged']} critical", "/label #999999 critical")}
     assert answers["/label"] == usage + (
-        "\nReply to a digest message with /label critical, or give the #number shown after a "
+        " Reply to a digest message with /label critical, or give the #number shown after a "
         "quoted post: /label #1234 critical.")
     assert answers["/label critical"] == answers["/label"]  # not a reply, no ref
     assert answers[f"/label #{ids['solo']} maybe"] == (
         "Unknown label 'maybe'; use supportive, critical, alarmed, neutral, theme:NAME or "
-        f"wrong.\n{usage}")
+        f"wrong. {usage}")
     weather = answers[f"/label #{ids['solo']} theme:weather"]
     assert weather.startswith("Unknown theme 'weather'; use one of: ") and usage in weather
     assert "supply_shortage" in weather and "mod_criticism" in weather
