@@ -180,7 +180,7 @@ def cmd_browse(args: argparse.Namespace) -> None:
     _open_synced_db(settings)
     print(f"Datasette on http://{HOST}:{args.port}/{Path(settings.db_path).stem} "
           "(canned queries: theme_spikes, top_rifts, posts_per_channel_per_day); Ctrl-C stops")
-    serve(settings.db_path, taxonomy, port=args.port)
+    serve(settings.db_path, taxonomy, port=args.port, show_ids=args.show_ids)
 
 
 # ---- parser --------------------------------------------------------------------------------------
@@ -220,6 +220,9 @@ def register_data_commands(commands: argparse._SubParsersAction) -> None:
 
     browse = commands.add_parser("browse", help="open the store in Datasette on 127.0.0.1")
     browse.add_argument("--port", type=int, default=8001)
+    browse.add_argument("--show-ids", action="store_true",
+                        help="also open the tables with subscribers' chat ids and labellers' "
+                             "user ids, and arbitrary SQL (closed by default)")
     browse.set_defaults(func=cmd_browse)
 
     for parser in (score, telegram, export, browse):

@@ -1,6 +1,7 @@
 """Open the store in Datasette on 127.0.0.1: titles, column descriptions and canned queries.
 
-Datasette reads the SQLite file read-only; nothing here writes to the store or scores.
+Datasette reads the SQLite file read-only; nothing here writes to the store or scores. Tables
+holding Telegram chat or user ids (subscribers, labellers) are closed unless asked for.
 """
 
 from __future__ import annotations
@@ -157,32 +158,55 @@ _TABLES: dict[str, dict[str, Any]] = {
     "subscribers": {"hidden": True},
     "digests_sent": {"hidden": True},
 }
+# Who subscribes and who labels: Telegram chat and user ids, closed by default (arbitrary SQL
+# too, since it could read them); labels stay readable through the canned query below.
+PRIVATE_TABLES = ("subscribers", "digests_sent", "digest_messages", "labels")
+_LABELS_WITHOUT_IDS = {
+    "title": "Analysts' labels",
+    "description": "Feedback given with /label (a stance, theme:NAME or wrong), newest first; "
+                   "who gave it is not shown.",
+    "sql": "SELECT id, item_id, label, model_version, created_at FROM labels ORDER BY id DESC",
+}
 
 
-def datasette_metadata(taxonomy: Taxonomy, database: str) -> dict[str, Any]:
-    """Datasette metadata for the store file whose Datasette name is ``database``."""
+def _database_metadata(taxonomy: Taxonomy, show_ids: bool) -> dict[str, Any]:
+    queries = canned_queries(taxonomy)
+    if show_ids:
+        return {"tables": _TABLES, "queries": queries}
+    tables = dict(_TABLES)
+    for name in PRIVATE_TABLES:
+        tables[name] = {**tables.get(name, {}), "hidden": True, "allow": False}
+    return {"tables": tables, "queries": queries | {"labels_without_ids": _LABELS_WITHOUT_IDS},
+            "allow_sql": False}
+
+
+def datasette_metadata(
+    taxonomy: Taxonomy, database: str, show_ids: bool = False
+) -> dict[str, Any]:
+    """Datasette metadata for the store file whose Datasette name is ``database``; without
+    ``show_ids`` the ``PRIVATE_TABLES`` and arbitrary SQL are refused."""
     return {
         "title": "riftwatch store",
         "description": "Posts of watched military bloggers and news feeds, with classifier "
                        "scores. Start with the canned queries below each table list.",
-        "databases": {database: {"tables": _TABLES, "queries": canned_queries(taxonomy)}},
+        "databases": {database: _database_metadata(taxonomy, show_ids)},
     }
 
 
-def make_datasette(db_path: Path, taxonomy: Taxonomy):  # type: ignore[no-untyped-def]
+def make_datasette(db_path: Path, taxonomy: Taxonomy, show_ids: bool = False):  # type: ignore[no-untyped-def]
     """A ``datasette.app.Datasette`` over the store (read-only) with metadata and queries."""
     from datasette.app import Datasette
 
     db_path = Path(db_path)
     return Datasette(files=[str(db_path)],
-                     metadata=datasette_metadata(taxonomy, db_path.stem),
+                     metadata=datasette_metadata(taxonomy, db_path.stem, show_ids),
                      settings={"sql_time_limit_ms": 5000})
 
 
-def serve(db_path: Path, taxonomy: Taxonomy, port: int = 8001) -> None:
+def serve(db_path: Path, taxonomy: Taxonomy, port: int = 8001, show_ids: bool = False) -> None:
     """Serve Datasette on 127.0.0.1:``port`` until interrupted."""
     import uvicorn
 
-    app = make_datasette(db_path, taxonomy).app()
+    app = make_datasette(db_path, taxonomy, show_ids).app()
     log.info("Datasette on http://%s:%d/%s", HOST, port, Path(db_path).stem)
     uvicorn.run(app, host=HOST, port=port, log_level="warning")
