@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from config.feeds import is_channel_source
 from config.settings import Settings
 from monitors.errors import (
     BlockedAddress,
@@ -174,6 +175,13 @@ def check_url_allowed(url: str, settings: Settings) -> None:
             raise BlockedAddress(
                 f"refused: {host} resolves to non-public address {address} "
                 "(set RIFTWATCH_ALLOW_PRIVATE_URLS=true to allow)", url=url)
+
+
+def check_source_allowed(source: str, settings: Settings) -> None:
+    """The rule for adding a feed, wherever it is added: a Telegram channel (``@name``,
+    ``t.me/name``) passes; a URL must pass ``check_url_allowed``."""
+    if not is_channel_source(source):
+        check_url_allowed(source, settings)
 
 
 def _check_peer(response: httpx.Response, url: str, settings: Settings) -> None:

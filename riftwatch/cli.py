@@ -75,14 +75,19 @@ def cmd_feeds_list(args: argparse.Namespace) -> None:
 
 def cmd_feeds_add(args: argparse.Namespace) -> None:
     from config.feeds import feed_from_source
+    from monitors.errors import MonitorError
+    from monitors.http import check_source_allowed
     from store.feeds import add_feed
 
     settings, _ = _runtime(args)
     try:
         config = feed_from_source(args.source, role=args.role, name=args.name, title=args.title,
                                   interval_minutes=args.interval)
+        check_source_allowed(args.source, settings)  # the bot's /addfeed rule
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    except MonitorError as exc:
+        raise CommandError(f"cannot add {args.source}: {exc.message}") from None
     feed = add_feed(_open_synced_db(settings), config)
     print(f"added {feed.name} ({feed.kind}, {feed.role}): {feed.url}")
 

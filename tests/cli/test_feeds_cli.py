@@ -23,7 +23,8 @@ def test_feeds_list_shows_configured_feeds(settings: Settings, capsys) -> None: 
 
 def test_add_remove_and_errors(settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
     assert _run(capsys, "feeds", "add", "@Two_Majors_demo")[0] == 0
-    code, out, _ = _run(capsys, "feeds", "add", "https://example.org/rss", "--role", "news",
+    # a public address written as such: no DNS needed, and the door's address check passes
+    code, out, _ = _run(capsys, "feeds", "add", "https://93.184.215.14/rss", "--role", "news",
                         "--name", "example")
     assert code == 0 and "example (rss, news)" in out
     assert "two_majors_demo" in _run(capsys, "feeds", "list")[1]
@@ -71,3 +72,20 @@ def test_bad_config_is_one_line_and_exit_2(settings: Settings, tmp_path: Path, c
 def test_digest_bad_window(settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
     code, _, err = _run(capsys, "digest", "--since", "soon")
     assert code == 1 and "not a window" in err
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/rss", "http://10.1.2.3/feed",
+                                 "http://[::1]/atom", "http://169.254.169.254/latest"])
+def test_add_refuses_private_and_loopback_urls_like_the_bot(
+        settings: Settings, capsys, url: str) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = _run(capsys, "feeds", "add", url, "--name", "inside")
+    assert code == 1 and err.startswith(f"riftwatch: cannot add {url}: refused: ")
+    assert "non-public address" in err and "RIFTWATCH_ALLOW_PRIVATE_URLS" in err
+    assert "inside" not in _run(capsys, "feeds", "list")[1]
+
+
+def test_add_of_a_loopback_url_when_private_urls_are_allowed(
+        settings: Settings, capsys, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RIFTWATCH_ALLOW_PRIVATE_URLS", "true")
+    code, out, _ = _run(capsys, "feeds", "add", "http://127.0.0.1:8080/rss", "--name", "local")
+    assert code == 0 and "added local" in out
