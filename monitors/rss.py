@@ -29,6 +29,9 @@ _HTML_HINT = re.compile(rb"<\s*(?:!doctype\s+html|html[\s>]|body[\s>]|head[\s>])
 _BENIGN_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 _DOCTYPE = re.compile(rb"<!\s*doctype", re.IGNORECASE)
 _ROOT_END = re.compile(rb"</\s*(?:[\w-]+:)?(?:rss|feed|RDF)\s*>", re.IGNORECASE)
+_ENTRY_END = re.compile(rb"</\s*(?:[\w-]+:)?(?:item|entry)\s*>", re.IGNORECASE)
+# Closing tags only, the last perhaps without its '>' (what follows a feed's last entry).
+_CLOSING_TAGS_ONLY = re.compile(rb"(?:\s*</\s*[\w:.-]+\s*>)*\s*(?:</\s*[\w:.-]*\s*)?")
 _HIGH_RUN = re.compile(rb"[\x80-\xff]{3,}")
 
 
@@ -141,7 +144,14 @@ def _is_cut_off(parsed: Any, body: bytes) -> bool:
     head = body[:8]
     utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00<" in head or b"<\x00" in head
     tail = _utf16_tail(body) if utf16 else body[-2048:]
-    return _ROOT_END.search(tail) is None
+    return _ROOT_END.search(tail) is None and not _entries_complete(tail)
+
+
+def _entries_complete(tail: bytes) -> bool:
+    """True when only closing tags follow the last entry's end (``</rss`` lacking its ``>``):
+    every entry is whole, so the feed is read although its root never closes properly."""
+    ends = list(_ENTRY_END.finditer(tail))
+    return bool(ends) and _CLOSING_TAGS_ONLY.fullmatch(tail[ends[-1].end():]) is not None
 
 
 def _utf16_tail(body: bytes) -> bytes:
