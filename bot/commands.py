@@ -25,7 +25,7 @@ from config.feeds import (
 )
 from config.timezones import zone_named
 from digest.chart import render_trend_png
-from digest.compose import compose_digest, parse_window, theme_daily_shares
+from digest.compose import DIGEST_WINDOW, compose_digest, parse_window, theme_daily_shares
 from digest.telegram_html import (
     escape,
     post_ref,
@@ -186,19 +186,22 @@ def _parse_subscription(env: BotEnv, args: list[str]) -> tuple[str, str | None, 
     return mode, f"{int(match.group(1)):02d}:{match.group(2)}", timezone
 
 
-def _describe(mode: str, daily_time: str | None, timezone: str) -> str:
+def _describe(settings: Settings, mode: str, daily_time: str | None, timezone: str) -> str:
     if mode == "daily":
         return f"a daily digest at {daily_time} ({timezone}) covering the previous 24 hours"
     if mode == "hourly":
         return "an hourly digest at the top of each hour (hours with no posts are skipped)"
-    return "an alert when a theme spikes against its baseline (checked hourly)"
+    return (f"an alert when a theme spikes against its baseline (checked hourly over the last "
+            f"{DIGEST_WINDOW / timedelta(hours=1):g} hours, as /summary shows them; at most one "
+            f"alert per theme every {settings.spike_cooldown_hours:g} hours)")
 
 
 def subscribe_chat(env: BotEnv, request: CommandRequest) -> Reply:
     mode, daily_time, timezone = _parse_subscription(env, request.args)
     subscribe(env.db(), request.chat_id, mode, chat_type=request.chat_type,
               daily_time=daily_time, timezone=timezone, now=_now(env))
-    return Reply.text(f"Subscribed: this chat gets {escape(_describe(mode, daily_time, timezone))}."
+    described = _describe(env.settings, mode, daily_time, timezone)
+    return Reply.text(f"Subscribed: this chat gets {escape(described)}."
                       "\n/settings shows it, /unsubscribe stops it.")
 
 
@@ -214,7 +217,8 @@ def show_settings(env: BotEnv, request: CommandRequest) -> Reply:
         line = "This chat has no subscription. /subscribe starts one."
     else:
         line = "This chat gets " + escape(
-            _describe(subscriber.mode, subscriber.daily_time, subscriber.timezone)) + "."
+            _describe(env.settings, subscriber.mode, subscriber.daily_time, subscriber.timezone)
+        ) + "."
     settings = env.settings
     return Reply.text(
         f"{line}\nSpikes: a theme at ≥ {settings.spike_lift:g}× its {settings.baseline_days}-day "
@@ -227,7 +231,7 @@ def show_settings(env: BotEnv, request: CommandRequest) -> Reply:
 
 def _summary_slice(env: BotEnv, db: sqlite_utils.Database, args: list[str]
                    ) -> tuple[timedelta, str | None, str | None]:
-    window, channel, theme = timedelta(hours=24), None, None
+    window, channel, theme = DIGEST_WINDOW, None, None
     for arg in args:
         if re.match(r"^\d+\s*[a-zA-Z]$", arg):
             window = _window(arg)
@@ -260,8 +264,7 @@ def channel_report(env: BotEnv, request: CommandRequest) -> Reply:
 
 def themes(env: BotEnv, request: CommandRequest) -> Reply:
     until = _now(env)
-    digest = compose_digest(env.db(), env.settings, env.taxonomy,
-                            until - timedelta(hours=24), until)
+    digest = compose_digest(env.db(), env.settings, env.taxonomy, until - DIGEST_WINDOW, until)
     return Reply.text(render_themes(digest))
 
 

@@ -10,6 +10,10 @@ had not landed, and a duplicated digest in an analyst's group is the worse failu
 is released again only when Telegram certainly did not take the message (RetryAfter after
 the rate limiter's retries, a connection that never opened), so those are retried.
 
+Spike alerts are claimed per (chat, theme) instead, in ``spike_alerts``: a chat hears about a
+theme at most once per ``RIFTWATCH_SPIKE_COOLDOWN_HOURS``, however long the spike lasts and
+however often the bot restarts. They check the same trailing window ``/summary`` shows.
+
 Never fetches, classifies or composes numbers itself: ``digest.compose`` does that.
 """
 
@@ -20,13 +24,15 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import sqlite_utils
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.env import BotEnv
+from config import Settings
 from config.timezones import zone_named
-from digest.compose import compose_digest
+from digest.compose import DIGEST_WINDOW, compose_digest
 from digest.model import Digest
 from digest.telegram_html import quoted_item_ids, render_digest_messages, render_spike_alert
 from store.digest_messages import record_digest_message
@@ -34,9 +40,11 @@ from store.subscribers import (
     Subscriber,
     active_subscribers,
     claim_delivery,
+    claim_spike_alert,
     deactivate,
     delivered_chats,
     release_delivery,
+    release_spike_alert,
 )
 
 log = logging.getLogger(__name__)
@@ -96,9 +104,10 @@ def due_window(subscriber: Subscriber, now: datetime) -> Window | None:
     if subscriber.mode == "daily":
         until = _last_daily_time(subscriber.daily_time or "08:00", subscriber.timezone, now)
         window, grace = Window("daily", until - timedelta(days=1), until), DAILY_GRACE
-    else:
+    else:  # hourly digests cover their hour; spikes are checked as /summary shows them
         until = _top_of_hour(now)
-        window, grace = Window(subscriber.mode, until - timedelta(hours=1), until), HOURLY_GRACE
+        span = DIGEST_WINDOW if subscriber.mode == "spikes" else timedelta(hours=1)
+        window, grace = Window(subscriber.mode, until - span, until), HOURLY_GRACE
     if until < subscriber.updated_at or now - until > grace:
         return None
     return window
@@ -114,7 +123,7 @@ def plan_windows(env: BotEnv, now: datetime) -> dict[Window, list[int]]:
             plan.setdefault(window, []).append(subscriber.chat_id)
     for window, chats in list(plan.items()):
         if window.mode == "spikes":
-            continue  # spike alerts are keyed per theme; claims filter them
+            continue  # spike alerts are claimed per chat and theme, with a cooldown
         done = delivered_chats(db, window.key)
         pending = [chat for chat in chats if chat not in done]
         if pending:
@@ -124,17 +133,31 @@ def plan_windows(env: BotEnv, now: datetime) -> dict[Window, list[int]]:
     return plan
 
 
-Outgoing = list[tuple[str, list[str]]]  # (delivery key, Telegram HTML parts)
+@dataclass(frozen=True)
+class Message:
+    """What one window sends each of its chats; ``key`` names it in reports and ``digests_sent``.
+
+    A spike alert carries its ``spike_theme``: it is claimed per (chat, theme) with the
+    cooldown instead of per window, so a spike that persists is not alerted every hour.
+    """
+
+    key: str
+    parts: list[str]
+    spike_theme: str | None = None
+
+
+Outgoing = list[Message]
 
 
 def outgoing_for(window: Window, digest: Digest) -> Outgoing:
-    """The messages one window sends to each of its chats, keyed for ``digests_sent``."""
+    """The messages one window sends to each of its chats."""
     if window.mode == "spikes":
-        return [(f"spike:{row.theme}:{window.key.split(':', 1)[1]}",
-                 [render_spike_alert(digest, row)]) for row in digest.spikes]
+        return [Message(f"spike:{row.theme}:{window.key.split(':', 1)[1]}",
+                        [render_spike_alert(digest, row)], spike_theme=row.theme)
+                for row in digest.spikes]
     if window.mode == "hourly" and digest.total_items == 0:
         return []
-    return [(window.key, render_digest_messages(digest))]
+    return [Message(window.key, render_digest_messages(digest))]
 
 
 def _compose_outgoing(env: BotEnv, window: Window) -> Outgoing:
@@ -189,14 +212,29 @@ def _certainly_not_sent(exc: TelegramError) -> bool:
         isinstance(exc, NetworkError) and not isinstance(exc, TimedOut))
 
 
-async def deliver(env: BotEnv, bot: Bot, chat_id: int, key: str, parts: list[str],
+def _claim(db: sqlite_utils.Database, chat_id: int, message: Message, now: datetime,
+           settings: Settings) -> bool:
+    if message.spike_theme is None:
+        return claim_delivery(db, chat_id, message.key, now)
+    cooldown = timedelta(hours=settings.spike_cooldown_hours)
+    return claim_spike_alert(db, chat_id, message.spike_theme, cooldown, now)
+
+
+def _release(db: sqlite_utils.Database, chat_id: int, message: Message) -> None:
+    if message.spike_theme is None:
+        release_delivery(db, chat_id, message.key)
+    else:
+        release_spike_alert(db, chat_id, message.spike_theme)
+
+
+async def deliver(env: BotEnv, bot: Bot, chat_id: int, message: Message,
                   report: DeliveryReport) -> None:
-    """Claim (chat, key), send, and handle a blocked or vanished chat; never raises."""
-    now = env.clock()
-    if not await env.with_db(claim_delivery, chat_id, key, now):
+    """Claim the message for the chat, send, handle a blocked or vanished chat; never raises."""
+    now, key = env.clock(), message.key
+    if not await env.with_db(_claim, chat_id, message, now, env.settings):
         return
     try:
-        await send_parts(bot, chat_id, parts, env)
+        await send_parts(bot, chat_id, message.parts, env)
     except Forbidden as exc:
         log.info("chat %s blocked the bot (%s); marking it inactive", chat_id, exc.message)
         await env.with_db(deactivate, chat_id, f"forbidden: {exc.message}", now)
@@ -213,7 +251,7 @@ async def deliver(env: BotEnv, bot: Bot, chat_id: int, key: str, parts: list[str
     except TelegramError as exc:
         log.warning("digest %s to chat %s failed: %s", key, chat_id, exc)
         if getattr(exc, "parts_sent", 0) == 0 and _certainly_not_sent(exc):
-            await env.with_db(release_delivery, chat_id, key)
+            await env.with_db(_release, chat_id, message)
         report.failed.append((chat_id, key))
         return
     report.sent.append((chat_id, key))
@@ -231,8 +269,8 @@ async def deliver_due(env: BotEnv, bot: Bot, now: datetime | None = None) -> Del
             log.exception("composing %s failed; will retry on the next tick", window.key)
             continue
         for chat_id in chats:
-            for key, parts in outgoing:
-                await deliver(env, bot, chat_id, key, parts, report)
+            for message in outgoing:
+                await deliver(env, bot, chat_id, message, report)
     if report.sent or report.failed or report.deactivated:
         log.info("delivery: %d sent, %d failed, %d chats deactivated",
                  len(report.sent), len(report.failed), len(report.deactivated))

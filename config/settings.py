@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     spike_lift: float = Field(default=2.0, gt=1.0)
     spike_z: float = Field(default=2.0, gt=0)
     spike_min_count: int = Field(default=3, ge=1)
+    spike_cooldown_hours: float = Field(default=24.0, ge=1.0, le=24 * 30)  # per chat+theme
     timezone: str = "UTC"
     log_level: str = "INFO"
 

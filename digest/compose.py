@@ -38,6 +38,7 @@ THEME_PRESENT = 0.5  # a post carries a theme when its probability reaches this
 TOP_POSTS_PER_THEME = 3
 EVIDENCE_PER_RIFT = 2
 NEWEST_PER_CHANNEL = 2
+DIGEST_WINDOW = timedelta(hours=24)  # what /summary covers by default and spike alerts check
 LONGEST_WINDOW_DAYS = 3650  # ten years: longer is a typo, and would overflow datetime
 _WINDOW_RE = re.compile(r"^\s*([0-9]{1,20})\s*([mhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -150,8 +150,23 @@ def _v3_digest_messages(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS digest_messages_sent ON digest_messages(sent_at)")
 
 
+def _v4_spike_alerts(db: sqlite_utils.Database) -> None:
+    """When each chat was last alerted about each theme, so a spike alert respects its cooldown
+    across restarts."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS spike_alerts (
+            chat_id INTEGER NOT NULL,
+            theme TEXT NOT NULL,
+            alerted_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, theme)
+        )"""
+    )
+
+
 Migration = Callable[[sqlite_utils.Database], None]
-MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages]
+MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages,
+                               _v4_spike_alerts]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

@@ -6,7 +6,7 @@ Persists and reads plain data; never sends messages or decides who is due.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -137,3 +137,29 @@ def deliveries(db: sqlite_utils.Database, chat_id: int | None = None) -> list[di
     """Rows of digests_sent, oldest first (all chats, or one)."""
     where, params = (None, []) if chat_id is None else ("chat_id = ?", [chat_id])
     return list(db.table("digests_sent").rows_where(where, params, order_by="sent_at, window_key"))
+
+
+def claim_spike_alert(
+    db: sqlite_utils.Database, chat_id: int, theme: str, cooldown: timedelta,
+    now: datetime | None = None,
+) -> bool:
+    """Record an alert about ``theme`` to ``chat_id`` *before* sending it; False while the last
+    one is younger than ``cooldown``. One atomic upsert, so two senders never both win."""
+    moment = now or utc_now()
+    with db.conn:
+        cursor = db.execute(
+            "INSERT INTO spike_alerts (chat_id, theme, alerted_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(chat_id, theme) DO UPDATE SET alerted_at = excluded.alerted_at "
+            "WHERE spike_alerts.alerted_at <= ?",
+            [chat_id, theme, to_iso(moment), to_iso(moment - cooldown)],
+        )
+    return cursor.rowcount == 1
+
+
+def release_spike_alert(db: sqlite_utils.Database, chat_id: int, theme: str) -> None:
+    """Undo a claim whose alert certainly never reached the chat, so the next tick retries it.
+
+    The claim only won because no alert was within the cooldown, so forgetting it is exact.
+    """
+    with db.conn:
+        db.execute("DELETE FROM spike_alerts WHERE chat_id = ? AND theme = ?", [chat_id, theme])

@@ -1,0 +1,76 @@
+"""What a subscriber would call a bug (issue 13, point 6), through the real bot and the stand-in.
+
+Spike alerts check what /summary shows and respect a cooldown across restarts; a group's
+subscription is changed only by its admins; /addfeed never silently rewrites a feed; /feeds
+keeps raw fetch errors for admins.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.app import build_application
+from bot.delivery import deliver_due
+from bot.run import running_bot
+from store.db import open_db
+from store.subscribers import subscribe
+
+ADMIN_ID = 1001
+USER_ID = 2002
+SPIKES_CHAT = 7
+TOP = datetime(2026, 11, 25, 9, 0, 5, tzinfo=UTC)  # a delivery tick just after the hour
+
+
+def _quiet_normal() -> list[dict]:
+    """Two neutral posts a day for the baseline's 14 days: the MoD theme is absent."""
+    return [{"feed": "chan_a", "at": TOP - timedelta(days=day, hours=hours), "stance": "neutral",
+             "text": f"Сводка {day} {hours}", "themes": {}}
+            for day in range(2, 14) for hours in (3, 5)]
+
+
+def _mod_posts(hours_before: list[float]) -> list[dict]:
+    return [{"feed": "chan_a", "at": TOP - timedelta(hours=hours), "text": f"Минобороны {n}",
+             "themes": {"mod_criticism": 0.9}, "targets": ["ministry"]}
+            for n, hours in enumerate(hours_before)]
+
+
+def _alerts(standin) -> list[str]:
+    return [text for text in standin.texts(SPIKES_CHAT) if text.startswith("🔺 <b>Spike")]
+
+
+async def test_a_spikes_subscriber_hears_of_the_spikes_summary_shows(
+        standin, bot_settings, db_path, taxonomy, seed, clock):
+    # one MoD post every three hours: a clear spike over 24 hours, never three in one hour
+    seed(db_path, _quiet_normal() + _mod_posts([1.5, 4.5, 7.5, 10.5, 13.5]))
+    subscribe(open_db(db_path), SPIKES_CHAT, "spikes", now=TOP - timedelta(days=1))
+    clock.now = TOP
+    application = build_application(bot_settings, db_path, taxonomy, clock=clock)
+    async with running_bot(application, bot_settings, poll_timeout=0.5):
+        summary = await standin.reply_to("/summary")
+        report = await deliver_due(application.bot_data["env"], application.bot, TOP)
+    assert "Spikes</b>" in summary[0].params["text"]
+    assert (SPIKES_CHAT, "spike:mod_criticism:2026-11-25T09:00Z") in report.sent
+    (alert,) = _alerts(standin)
+    assert alert.startswith("🔺 <b>Spike: Against the Defence Ministry</b>")
+
+
+async def test_a_persisting_spike_alerts_once_per_cooldown_even_across_restarts(
+        standin, bot_settings, db_path, taxonomy, seed, clock):
+    # four MoD posts in each of the three hours before TOP: a spike in every hourly check
+    seed(db_path, _quiet_normal() + _mod_posts(
+        [hour + quarter / 4 for hour in (0.1, 1.1, 2.1) for quarter in range(4)]))
+    subscribe(open_db(db_path), SPIKES_CHAT, "spikes", now=TOP - timedelta(days=1))
+    ticks = [TOP - timedelta(hours=2), TOP - timedelta(hours=1), TOP]
+    for tick in ticks:  # a fresh Application (a restart) for each hourly tick
+        clock.now = tick
+        application = build_application(bot_settings, db_path, taxonomy, clock=clock)
+        async with running_bot(application, bot_settings, poll_timeout=0.5):
+            await deliver_due(application.bot_data["env"], application.bot, tick)
+    assert len(_alerts(standin)) == 1
+    cooldown = bot_settings.spike_cooldown_hours
+    later = ticks[0] + timedelta(hours=cooldown)  # the spike is still in the 24-hour window
+    clock.now = later
+    application = build_application(bot_settings, db_path, taxonomy, clock=clock)
+    async with running_bot(application, bot_settings, poll_timeout=0.5):
+        await deliver_due(application.bot_data["env"], application.bot, later)
+    assert cooldown == 24 and len(_alerts(standin)) == 2
