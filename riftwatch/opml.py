@@ -7,6 +7,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from defusedxml import ElementTree as SafeElementTree
+from pydantic import ValidationError
 
 from config.errors import RiftwatchError
 from config.feeds import FeedConfig, FeedRole
@@ -38,8 +39,18 @@ def read_opml(path: Path, role: FeedRole) -> list[FeedConfig]:
         while name in names:
             name = f"{name[:60]}-{len(names)}"
         names.add(name)
-        feeds.append(FeedConfig(name=name, kind="rss", role=role, url=url, title=title))
+        feeds.append(_feed_config(path, name, role, url, title))
     return feeds
+
+
+def _feed_config(path: Path, name: str, role: FeedRole, url: str, title: str) -> FeedConfig:
+    """One outline as a feed; OpmlError naming the outline when it cannot be one."""
+    try:
+        return FeedConfig(name=name, kind="rss", role=role, url=url, title=title)
+    except ValidationError as exc:
+        problem = str(exc.errors()[0].get("msg", "invalid"))
+        raise OpmlError(f"{path}: outline {title[:60]!r}: {problem}; nothing was imported "
+                        "(fix or remove the outline)") from None
 
 
 def write_opml(feeds: list[FeedConfig], title: str = "riftwatch feeds") -> bytes:
