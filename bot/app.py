@@ -23,9 +23,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import COMMANDS, Command, CommandRequest, Reply, refusal
+from bot.commands import COMMANDS, Command, CommandRequest, Reply
 from bot.delivery import deliver_due, send_parts
 from bot.env import BotEnv
+from bot.rights import chat_admin_refusal, refusal
 from config import ConfigError, RiftwatchError, Settings
 from config.echo import quote_input
 from config.themes import Taxonomy
@@ -72,7 +73,8 @@ def handler_for(command: Command) -> Handler:
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         env = _env(context)
         request = _request(update, context, command)
-        refused = refusal(env.settings, command, request.user_id)
+        refused = (refusal(env.settings, command, request.user_id)
+                   or await chat_admin_refusal(context.bot, env.settings, command, update))
         if refused is not None:
             log.info("refused /%s for user %s", command.name, request.user_id)
             reply = refused

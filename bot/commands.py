@@ -90,18 +90,7 @@ class Command:
     run: Callable[[BotEnv, CommandRequest], Reply]
     admin: bool = False
     analyst: bool = False  # analysts (settings.analyst_ids) and admins only
-
-
-def refusal(settings: Settings, command: Command, user_id: int | None) -> Reply | None:
-    """The polite no for a user the command is not for, or None when they may run it."""
-    if command.admin and not settings.is_admin(user_id):
-        return Reply.text(f"Sorry, /{command.name} is for riftwatch admins only. "
-                          "Nothing was changed.")
-    if command.analyst and not settings.is_analyst(user_id):
-        return Reply.text(
-            f"Sorry, /{command.name} is for riftwatch analysts only. Nothing was stored. "
-            f"An admin can add your Telegram user id ({user_id}) to RIFTWATCH_ANALYST_IDS.")
-    return None
+    chat_admin: bool = False  # in a group or channel, its admins (and riftwatch admins) only
 
 
 # ---------------------------------------------------------------- helpers
@@ -164,6 +153,7 @@ def help_text(env: BotEnv, request: CommandRequest) -> Reply:
     if not is_admin:
         lines += ["", "Feed changes (/addfeed, /removefeed, /pausefeed, /resumefeed) and /status "
                       "are for admins."]
+    lines.append("In a group, only its admins can /subscribe or /unsubscribe it.")
     return Reply.text("\n".join(lines))
 
 
@@ -435,8 +425,9 @@ COMMANDS: list[Command] = [
     Command("start", "/start", "what riftwatch is and what to type", help_text),
     Command("help", "/help", "the commands", help_text),
     Command("subscribe", "/subscribe [daily HH:MM [Area/City] | hourly | spikes]",
-            "get digests in this chat (daily 08:00 by default)", subscribe_chat),
-    Command("unsubscribe", "/unsubscribe", "stop digests in this chat", unsubscribe_chat),
+            "get digests in this chat (daily 08:00 by default)", subscribe_chat, chat_admin=True),
+    Command("unsubscribe", "/unsubscribe", "stop digests in this chat", unsubscribe_chat,
+            chat_admin=True),
     Command("settings", "/settings", "this chat's subscription", show_settings),
     Command("summary", "/summary [6h|24h|7d] [channel] [theme]", "a digest now for that slice",
             summary),

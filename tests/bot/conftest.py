@@ -107,6 +107,7 @@ class BotApiStandIn:
         self.blocked_chats: set[int] = set()
         self.retry_after: dict[int, list[int]] = {}  # chat -> retry_after answers still to give
         self.held_chats: dict[int, asyncio.Event] = {}  # answers to these wait for the event
+        self.chat_admins: dict[int, set[int]] = {}  # group -> user ids getChatMember calls admins
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -137,8 +138,11 @@ class BotApiStandIn:
     # ---- what tests use
 
     def push_text(self, text: str, chat_id: int = USER_ID, user_id: int | None = None,
-                  chat_type: str = "private") -> int:
-        """Queue a message update (a command gets its bot_command entity); return its id."""
+                  chat_type: str = "private", as_chat: bool = False) -> int:
+        """Queue a message update (a command gets its bot_command entity); return its id.
+
+        ``as_chat`` sends it in the chat's own name, as an anonymous group admin does.
+        """
         update_id = next(self._update_ids)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
@@ -150,6 +154,10 @@ class BotApiStandIn:
             "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Analyst"},
             "text": text,
         }
+        if as_chat:
+            message["sender_chat"] = chat
+            message["from"] = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                               "username": "GroupAnonymousBot"}
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0,
                                     "length": len(text.split()[0])}]
@@ -286,6 +294,18 @@ class BotApiStandIn:
             await self.held_chats[chat_id].wait()
         refusal = self._refusal(chat_id) or self._check_html(params, "text", 4096)
         return refusal or self._ok(self._message(chat_id, text=html.unescape(params["text"])))
+
+    async def _api_getChatMember(self, params: dict, files: dict) -> web.Response:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        user = {"id": user_id, "is_bot": False, "first_name": "Member"}
+        if user_id not in self.chat_admins.get(chat_id, set()):
+            return self._ok({"status": "member", "user": user})
+        rights = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                  "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                  "can_change_info", "can_invite_users", "can_post_stories",
+                  "can_edit_stories", "can_delete_stories")
+        return self._ok({"status": "administrator", "user": user,
+                         **{right: right == "can_manage_chat" for right in rights}})
 
     async def _api_sendPhoto(self, params: dict, files: dict) -> web.Response:
         chat_id = int(params["chat_id"])

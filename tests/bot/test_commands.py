@@ -100,6 +100,7 @@ async def test_bad_arguments_and_unknown_input_get_a_usage_line(standin, start_b
 
 
 async def test_subscribe_settings_unsubscribe(standin, start_bot, db_path, clock):
+    standin.chat_admins[-500] = {USER_ID}  # a group's subscription is for its admins
     async with start_bot():
         (subscribed,) = await standin.reply_to("/subscribe daily 07:30 Europe/Moscow")
         (settings,) = await standin.reply_to("/settings")

@@ -13,10 +13,12 @@ from bot.app import build_application
 from bot.delivery import deliver_due
 from bot.run import running_bot
 from store.db import open_db
-from store.subscribers import subscribe
+from store.subscribers import get_subscriber, subscribe
 
 ADMIN_ID = 1001
 USER_ID = 2002
+GROUP = -500
+GROUP_ADMIN = 3003
 SPIKES_CHAT = 7
 TOP = datetime(2026, 11, 25, 9, 0, 5, tzinfo=UTC)  # a delivery tick just after the hour
 
@@ -74,3 +76,32 @@ async def test_a_persisting_spike_alerts_once_per_cooldown_even_across_restarts(
     async with running_bot(application, bot_settings, poll_timeout=0.5):
         await deliver_due(application.bot_data["env"], application.bot, later)
     assert cooldown == 24 and len(_alerts(standin)) == 2
+
+
+async def test_only_a_groups_admins_change_its_subscription(standin, start_bot, db_path):
+    standin.chat_admins[GROUP] = {GROUP_ADMIN}
+    db = open_db(db_path)
+
+    async def ask(text: str, user_id: int, **kwargs) -> str:
+        (reply,) = await standin.reply_to(text, chat_id=GROUP, user_id=user_id,
+                                          chat_type="supergroup", **kwargs)
+        return reply.params["text"]
+
+    async with start_bot():
+        by_admin = await ask("/subscribe hourly", GROUP_ADMIN)
+        by_member = [await ask("/unsubscribe", USER_ID),
+                     await ask("/subscribe daily 09:00", USER_ID)]
+        after_members = get_subscriber(db, GROUP)
+        by_riftwatch_admin = await ask("/subscribe spikes", ADMIN_ID)
+        by_anonymous_admin = await ask("/unsubscribe", USER_ID, as_chat=True)
+        (private,) = await standin.reply_to("/subscribe daily 07:00")  # one's own chat: no check
+    assert by_admin.startswith("Subscribed")
+    assert by_member == [f"Sorry, in a group only its admins can use /{name}. Nothing was changed."
+                         for name in ("unsubscribe", "subscribe")]
+    assert after_members is not None and after_members.active and after_members.mode == "hourly"
+    assert by_riftwatch_admin.startswith("Subscribed")
+    assert by_anonymous_admin.startswith("Unsubscribed")
+    assert private.params["text"].startswith("Subscribed")
+    checked = {(int(call.params["chat_id"]), int(call.params["user_id"]))
+               for call in standin.sent(method="getChatMember")}
+    assert checked == {(GROUP, GROUP_ADMIN), (GROUP, USER_ID)}
