@@ -41,6 +41,7 @@ from monitors.http import check_url_allowed
 from store.digest_messages import QuotedPost, items_in_message, quoted_post
 from store.feeds import add_feed, list_feeds, remove_feed, set_feed_enabled
 from store.labels import LabelError, add_label, normalise_label
+from store.models import FeedState, normalise_url
 from store.subscribers import deactivate, get_subscriber, subscribe
 
 MAX_WINDOW = timedelta(days=90)
@@ -276,7 +277,8 @@ def feeds(env: BotEnv, request: CommandRequest) -> Reply:
     today = until.replace(hour=0, minute=0, second=0, microsecond=0)
     digest = compose_digest(env.db(), env.settings, env.taxonomy,
                             today, until + timedelta(seconds=1))
-    return Reply.text(render_feeds(digest.health))
+    return Reply.text(render_feeds(digest.health,
+                                   show_errors=env.settings.is_admin(request.user_id)))
 
 
 # ---------------------------------------------------------------- feedback: /label
@@ -381,11 +383,25 @@ def feed_config_from_source(source: str, role_name: str | None, env: BotEnv) -> 
         raise UsageError(str(exc)[0].upper() + str(exc)[1:]) from None
 
 
+def _already_watched(db: sqlite_utils.Database, config: FeedConfig) -> FeedState | None:
+    """A watched feed with the name or address ``config`` would have (removed ones do not count)."""
+    address = normalise_url(config.fetch_url)
+    return next((feed for feed in list_feeds(db)
+                 if feed.name == config.name or normalise_url(feed.url) == address), None)
+
+
 def add_feed_command(env: BotEnv, request: CommandRequest) -> Reply:
+    """Watch a new feed; one already watched is refused by name, never silently changed."""
     if not request.args or len(request.args) > 2:
         raise UsageError(USAGE["addfeed"])
     role = request.args[1].lower() if len(request.args) > 1 else None
     config = feed_config_from_source(request.args[0], role, env)
+    existing = _already_watched(env.db(), config)
+    if existing is not None:
+        raise UsageError(
+            f"Already watching {existing.name} ({existing.kind}, {existing.role}) at "
+            f"{existing.url}; nothing was changed. To change it, /removefeed {existing.name} "
+            "and add it again.")
     feed = add_feed(env.db(), config)
     return Reply.text(f"Added <b>{escape(feed.name)}</b> ({escape(feed.kind)}, "
                       f"{escape(feed.role)}): {escape(feed.url)}\n"

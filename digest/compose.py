@@ -241,15 +241,25 @@ def _newest_posts(
     return [_post_ref(row, text_field="text") for row in db.query(sql, params)]
 
 
+_FAILING_SINCE = (
+    "SELECT l.feed_id, MIN(l.finished_at) FROM fetch_log l JOIN feeds f ON f.id = l.feed_id "
+    "WHERE l.status = 'error' AND l.finished_at > COALESCE(f.last_success_at, '') "
+    "GROUP BY l.feed_id"
+)
+
+
 def _health(db: sqlite_utils.Database, since: datetime, until: datetime) -> list[FeedHealth]:
     counts = dict(db.execute(
         "SELECT feed_id, COUNT(*) FROM items WHERE published_at >= ? AND published_at < ? "
         "GROUP BY feed_id", [to_iso(since), to_iso(until)]).fetchall())
+    first_failures = dict(db.execute(_FAILING_SINCE).fetchall())
     return [
         FeedHealth(name=feed.name, role=feed.role, kind=feed.kind, enabled=feed.enabled,
                    last_success_at=feed.last_success_at, last_error=feed.last_error,
                    error_count=feed.error_count, next_retry_at=feed.next_retry_at,
-                   items_in_window=int(counts.get(feed.id, 0)))
+                   items_in_window=int(counts.get(feed.id, 0)),
+                   failing_since=((first_failures.get(feed.id) or feed.last_error_at)
+                                  if feed.error_count else None))
         for feed in list_feeds(db)
     ]
 

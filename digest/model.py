@@ -124,6 +124,7 @@ class FeedHealth:
     error_count: int
     next_retry_at: str | None
     items_in_window: int
+    failing_since: str | None = None  # first failure since the last success, while failing
 
 
 @dataclass

@@ -394,14 +394,27 @@ def render_themes(digest: Digest) -> str:
     return "\n".join(lines)
 
 
-def render_feeds(health: Sequence[FeedHealth]) -> str:
-    """Watched feeds with their health: last success, last error, items in the window."""
+def _feed_trouble(feed: FeedHealth, show_errors: bool) -> str:
+    """An admin sees the last raw fetch error; anyone else only that a feed is failing."""
+    if show_errors:
+        return f" · ⚠️ {escape(trim_quote(feed.last_error, 80))}" if feed.last_error else ""
+    if feed.error_count and feed.failing_since:
+        return f" · ⚠️ failing since {escape(feed.failing_since)}"
+    return ""
+
+
+def render_feeds(health: Sequence[FeedHealth], show_errors: bool = False) -> str:
+    """Watched feeds with their health: items today, last success, and trouble.
+
+    Raw fetch errors (hosts, addresses, server messages) only with ``show_errors``, for admins.
+    """
     if not health:
         return "No feeds are watched. An admin can add one with /addfeed."
-    lines = ["<b>Watched feeds</b> (items today · last success · last error)"]
+    trouble = "last error" if show_errors else "trouble"
+    lines = [f"<b>Watched feeds</b> (items today · last success · {trouble})"]
     for feed in health:
         state = "" if feed.enabled else " <i>paused</i>"
-        error = f" · ⚠️ {escape(trim_quote(feed.last_error, 80))}" if feed.last_error else ""
+        error = _feed_trouble(feed, show_errors)
         lines.append(f"• <b>{escape(feed.name)}</b> {escape(feed.kind)}/{escape(feed.role)}"
                      f"{state}: {feed.items_in_window} · "
                      f"{escape(feed.last_success_at or 'never')}{error}")

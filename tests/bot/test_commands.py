@@ -60,7 +60,9 @@ async def test_admin_feed_commands(standin, start_bot, bot_settings, db_path):
     assert "Added <b>rybar_test</b> (telegram, blogger): https://t.me/s/Rybar_Test" in \
         replies["/addfeed t.me/s/Rybar_Test"]
     assert "(rss, news)" in replies["/addfeed http://93.184.216.34/rss.xml"]
-    assert "(rss, blogger)" in replies["/addfeed https://93.184.216.34/atom blogger"]
+    assert replies["/addfeed https://93.184.216.34/atom blogger"].startswith(
+        "Already watching 93.184.216.34 (rss, news) at http://93.184.216.34/rss.xml; "
+        "nothing was changed.")
     for private in ("http://127.0.0.1:8080/feed", "http://10.1.2.3/rss", "http://[::1]/rss",
                     "http://169.254.169.254/latest", "http://localhost/rss"):
         assert "non-public address" in replies[f"/addfeed {private}"], private
@@ -72,8 +74,8 @@ async def test_admin_feed_commands(standin, start_bot, bot_settings, db_path):
     assert "Feeds: 0 active, 1 paused" in replies["/status"]
     assert "digest-delivery: next" in replies["/status"]
     feeds = {feed.name: feed for feed in list_feeds(open_db(db_path))}
-    assert set(feeds) == {"93.184.216.34"}  # one host, re-added with the second URL
-    assert feeds["93.184.216.34"].url == "https://93.184.216.34/atom"
+    assert set(feeds) == {"93.184.216.34"}  # one host: the second URL was refused
+    assert feeds["93.184.216.34"].url == "http://93.184.216.34/rss.xml"
     assert not feeds["93.184.216.34"].enabled
 
 

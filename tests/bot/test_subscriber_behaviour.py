@@ -13,6 +13,7 @@ from bot.app import build_application
 from bot.delivery import deliver_due
 from bot.run import running_bot
 from store.db import open_db
+from store.feeds import FetchOutcome, get_feed, list_feeds, record_fetch
 from store.subscribers import get_subscriber, subscribe
 
 ADMIN_ID = 1001
@@ -105,3 +106,36 @@ async def test_only_a_groups_admins_change_its_subscription(standin, start_bot, 
     checked = {(int(call.params["chat_id"]), int(call.params["user_id"]))
                for call in standin.sent(method="getChatMember")}
     assert checked == {(GROUP, GROUP_ADMIN), (GROUP, USER_ID)}
+
+
+async def test_addfeed_of_a_watched_feed_is_refused_by_name_and_changes_nothing(
+        standin, start_bot, db_path):
+    async with start_bot():
+        replies = [(await standin.reply_to(text, chat_id=ADMIN_ID))[0].params["text"] for text in (
+            "/addfeed https://93.184.216.34/rss.xml", "/addfeed https://93.184.216.34/rss.xml/ "
+            "blogger", "/addfeed @rybar_test", "/addfeed t.me/s/Rybar_Test news",
+            "/removefeed rybar_test", "/addfeed @rybar_test news")]
+    assert replies[1] == (
+        "Already watching 93.184.216.34 (rss, news) at https://93.184.216.34/rss.xml; nothing "
+        "was changed. To change it, /removefeed 93.184.216.34 and add it again.")
+    assert replies[3].startswith("Already watching rybar_test (telegram, blogger) at ")
+    assert replies[5].startswith("Added <b>rybar_test</b> (telegram, news)")  # removed: comes back
+    roles = {feed.name: feed.role for feed in list_feeds(open_db(db_path))}
+    assert roles == {"93.184.216.34": "news", "rybar_test": "news"}
+
+
+async def test_feeds_shows_raw_fetch_errors_to_admins_only(standin, start_bot, db_path, clock):
+    db = open_db(db_path)
+    async with start_bot():
+        await standin.reply_to("/addfeed https://93.184.216.34/rss.xml", chat_id=ADMIN_ID)
+        feed = get_feed(db, "93.184.216.34")
+        for hours in (5, 3):
+            failed_at = clock.now - timedelta(hours=hours)
+            record_fetch(db, feed.id, FetchOutcome(
+                started_at=failed_at, finished_at=failed_at, status="error",
+                error="connect to 10.0.0.7:8080 refused (internal-proxy.corp)"))
+        (member,) = await standin.reply_to("/feeds")
+        (admin,) = await standin.reply_to("/feeds", chat_id=ADMIN_ID)
+    assert "10.0.0.7" not in member.params["text"] and "internal-proxy" not in member.params["text"]
+    assert "failing since 2026-11-24T04:30:00Z" in member.params["text"]
+    assert "connect to 10.0.0.7:8080 refused (internal-proxy.corp)" in admin.params["text"]

@@ -130,8 +130,9 @@ def test_spike_alert_and_feeds_render(telegram_parse):
     digest = make_digest([_post(1, HOSTILE)])
     alert = telegram_parse(render_spike_alert(digest, digest.spikes[0]))
     assert alert.startswith("🔺 Spike: Label <mod_criticism> & co")
-    feeds = telegram_parse(render_feeds(digest.health))
+    feeds = telegram_parse(render_feeds(digest.health, show_errors=True))
     assert "bad<feed>" in feeds and "timeout & <oops>" in feeds
+    assert "timeout" not in telegram_parse(render_feeds(digest.health))
 
 
 @pytest.mark.parametrize("limit", [160, 300, 1000])
