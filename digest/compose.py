@@ -149,12 +149,13 @@ def _post_ref(row: dict[str, Any], text_field: str = "evidence", theme: str | No
         quote=trim_quote(row.get(text_field) or row.get("text")), stance=row.get("stance"),
         stance_probability=row.get("stance_probability"), theme=theme,
         theme_probability=row.get("theme_probability") if theme is not None else None,
+        language=row.get("language"),
     )
 
 
 _POST_COLUMNS = (
     "i.id, i.url, i.published_at, i.text, f.name AS feed_name, f.title AS feed_title, "
-    f"s.stance, {stance_probability_sql('s')} AS stance_probability, s.evidence"
+    f"s.stance, {stance_probability_sql('s')} AS stance_probability, s.evidence, s.language"
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 STANCES = ("supportive", "critical", "alarmed", "neutral")
 QUOTE_CHARS = 240  # how much of a post a digest quotes, at most
+READ_LANGUAGES = ("ru", "uk")  # the languages themes are built for; others are flagged
 # Embedding, override and isolate controls: in quoted post text they would reorder the rest of
 # the digest's line on screen ("Trojan Source"). Marks (LRM/RLM) are harmless and stay.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -49,6 +50,12 @@ class PostRef:
     stance_probability: float | None = None
     theme: str | None = None
     theme_probability: float | None = None
+    language: str | None = None  # the scored language (ISO 639-1 or "other"); None: unscored
+
+    @property
+    def other_language(self) -> bool:
+        """True when the post was scored as neither Russian nor Ukrainian."""
+        return self.language is not None and self.language not in READ_LANGUAGES
 
 
 @dataclass

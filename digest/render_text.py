@@ -18,7 +18,8 @@ def _pct(share: float) -> str:
 
 def _post_line(post: PostRef) -> str:
     link = f" {post.url}" if post.url else ""
-    return f"    [{post.feed_name} {_when(post.published_at)}] «{post.quote}»{link}"
+    note = " (other language)" if post.other_language else ""
+    return f"    [{post.feed_name} {_when(post.published_at)}] «{post.quote}»{note}{link}"
 
 
 def _header(digest: Digest) -> list[str]:

@@ -281,8 +281,9 @@ def _post_figures(post: PostRef) -> str:
 def _post_line(post: PostRef, quote_chars: int) -> str:
     who = link(post.url, _source_name(post.feed_title, post.feed_name))
     quote = trim_quote(post.quote, quote_chars)
+    note = " (other language)" if post.other_language else ""
     return (f"• {who} {_when(post.published_at)}{_post_figures(post)}: "
-            f"<i>«{escape(quote)}»</i> {post_ref(post.item_id)}")
+            f"<i>«{escape(quote)}»</i>{note} {post_ref(post.item_id)}")
 
 
 def _rift_lines(digest: Digest, quote_chars: int, limit: int) -> list[str]:
