@@ -24,6 +24,7 @@ import httpx
 
 from config.feeds import is_channel_source
 from config.settings import Settings
+from monitors.charsets import header_charset
 from monitors.errors import (
     BlockedAddress,
     BodyTooLarge,
@@ -64,11 +65,7 @@ class FetchedPage:
     @property
     def charset(self) -> str | None:
         """The charset named in the Content-Type header, if any."""
-        for part in (self.content_type or "").split(";")[1:]:
-            name, _, value = part.strip().partition("=")
-            if name.lower() == "charset" and value:
-                return value.strip().strip('"').lower()
-        return None
+        return header_charset(self.content_type)
 
 
 # --- a deadline on every socket read -------------------------------------------------------

@@ -18,6 +18,7 @@ import defusedxml.ElementTree
 import feedparser
 from defusedxml import DefusedXmlException
 
+from monitors.charsets import decide_charset, declared_in_document, header_charset
 from monitors.errors import InvalidFeed, NotAFeed
 from monitors.html_text import html_to_text
 from store.models import Item
@@ -32,7 +33,6 @@ _ROOT_END = re.compile(rb"</\s*(?:[\w-]+:)?(?:rss|feed|RDF)\s*>", re.IGNORECASE)
 _ENTRY_END = re.compile(rb"</\s*(?:[\w-]+:)?(?:item|entry)\s*>", re.IGNORECASE)
 # Closing tags only, the last perhaps without its '>' (what follows a feed's last entry).
 _CLOSING_TAGS_ONLY = re.compile(rb"(?:\s*</\s*[\w:.-]+\s*>)*\s*(?:</\s*[\w:.-]*\s*)?")
-_HIGH_RUN = re.compile(rb"[\x80-\xff]{3,}")
 
 
 def _utf16_head(body: bytes) -> bytes:
@@ -160,24 +160,17 @@ def _utf16_tail(body: bytes) -> bytes:
     return body[max(0, end - 4096):end].decode(codec, errors="ignore").encode("ascii", "ignore")
 
 
-def _mislabelled_cp1251(parsed: Any, body: bytes) -> bool:
-    """True when feedparser fell back to windows-1252 for bytes that read as Cyrillic cp1251.
+def _headers_for(body: bytes, content_type: str | None) -> dict[str, str]:
+    """The response headers feedparser reads, with the charset ``decide_charset`` chose.
 
-    Russian text in cp1251 is runs of high bytes (whole words); Western text in 1252 has
-    isolated accented letters. Sites that declare utf-8 but send cp1251 are common enough
-    in the sources riftwatch watches to be worth the check.
+    A wrong or missing declaration (a KOI8-R feed served with none, cp1251 sent as UTF-8)
+    would otherwise be read as windows-1252 or 1251 mojibake. UTF-16/32 is left to feedparser,
+    which reads the byte-order mark itself.
     """
-    if parsed.get("encoding") not in ("windows-1252", "iso-8859-1"):
-        return False
-    high = sum(byte >= 0x80 for byte in body)
-    in_runs = sum(len(run) for run in _HIGH_RUN.findall(body))
-    if high == 0 or in_runs < 0.6 * high:
-        return False
-    try:
-        body.decode("cp1251")
-    except UnicodeDecodeError:
-        return False
-    return True
+    charset = decide_charset(body, [header_charset(content_type), declared_in_document(body)])
+    if charset.startswith(("utf-16", "utf-32")):
+        return {"content-type": content_type} if content_type else {}
+    return {"content-type": f"application/xml; charset={charset}"}
 
 
 def _raise_unparseable(parsed: Any, body: bytes, url: str | None) -> None:
@@ -206,11 +199,7 @@ def parse_feed(body: bytes, content_type: str | None = None, url: str | None = N
     title, link, id or text are dropped (they would all share one content-hash key).
     """
     refuse_entity_declarations(body, url)
-    headers = {"content-type": content_type} if content_type else {}
-    parsed = _feedparse(body, headers)
-    if _mislabelled_cp1251(parsed, body):
-        log.debug("feed %s: not the charset it declares; reading it as windows-1251", url)
-        parsed = _feedparse(body, {"content-type": "application/xml; charset=windows-1251"})
+    parsed = _feedparse(body, _headers_for(body, content_type))
     if _is_cut_off(parsed, body):
         reason = str(parsed.get("bozo_exception")).splitlines()[0][:200]
         raise InvalidFeed(f"not a valid RSS/Atom feed: cut off before its end ({reason})", url=url)

@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from monitors.charsets import decode_document
 from monitors.errors import ChannelUnavailable, LayoutChanged, ParseError
 from monitors.html_text import node_to_text
 from store.models import Item
@@ -259,12 +260,8 @@ def _check_structure(tree: LexborHTMLParser, url: str | None) -> None:
 
 
 def _decode(html: bytes | str, charset: str | None) -> str:
-    if isinstance(html, str):
-        return html
-    try:
-        return html.decode(charset or "utf-8", errors="replace")
-    except LookupError:
-        return html.decode("utf-8", errors="replace")
+    """The page as text: t.me serves UTF-8, but the charset is decided, not assumed."""
+    return html if isinstance(html, str) else decode_document(html, charset)
 
 
 def ensure_complete_page(html: bytes, url: str | None = None) -> None:
