@@ -6,7 +6,6 @@ Holds resources; never decides what to reply or whom to send to.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +17,8 @@ import sqlite_utils
 
 from config import Settings
 from config.themes import Taxonomy
-from store.db import open_db
 from store.models import utc_now
+from store.pool import ConnectionPool
 
 T = TypeVar("T")
 CACHE_WINDOWS = 32
@@ -39,19 +38,14 @@ class BotEnv:
     clock: Callable[[], datetime] = utc_now
     describe_jobs: Callable[[], list[str]] = lambda: []
     rendered: OrderedDict[str, Any] = field(default_factory=OrderedDict)
-    _local: threading.local = field(default_factory=threading.local)
-    _connections: list[sqlite_utils.Database] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    pool: ConnectionPool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pool = ConnectionPool(self.db_path)
 
     def db(self) -> sqlite_utils.Database:
         """This thread's connection to the store (opened on first use)."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = open_db(self.db_path)
-            self._local.db = db
-            with self._lock:
-                self._connections.append(db)
-        return db
+        return self.pool.db()
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(*args)`` in a worker thread."""
@@ -68,8 +62,4 @@ class BotEnv:
             self.rendered.popitem(last=False)
 
     def close(self) -> None:
-        with self._lock:
-            for db in self._connections:
-                db.conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self.pool.close()

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     http_max_redirects: int = Field(default=5, ge=0, le=20)
     allow_private_urls: bool = False
     backfill_pages: int = Field(default=3, ge=0, le=100)
+    fetch_workers: int = Field(default=4, ge=1, le=32)  # feeds fetched at once, a thread each
     retry_base_seconds: float = Field(default=60.0, gt=0)
     retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
 

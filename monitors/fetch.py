@@ -6,7 +6,6 @@ Every failure of one feed is recorded on that feed and never stops the others; n
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -25,10 +24,10 @@ from store.db import open_db
 from store.feeds import FetchOutcome, get_feed, list_feeds, record_fetch
 from store.items import save_items
 from store.models import FeedState, Item, from_iso, utc_now
+from store.pool import ConnectionPool
 
 log = logging.getLogger(__name__)
 
-MAX_WORKERS = 4
 Progress = Callable[[str, FetchOutcome], None]
 
 
@@ -167,7 +166,7 @@ def fetch_all(
     backfill_pages: int = 0,
     progress: Progress | None = None,
 ) -> list[tuple[FeedState, FetchOutcome]]:
-    """Fetch the named feeds, or every enabled due feed, with up to four worker threads.
+    """Fetch the named feeds, or every enabled due feed, with ``settings.fetch_workers`` threads.
 
     Each worker uses its own SQLite connection; ``progress(feed_name, outcome)`` is called in
     the caller's thread as each feed finishes. Results come back in the order of the feeds.
@@ -179,32 +178,19 @@ def fetch_all(
         db.conn.close()
     if not targets:
         return []
-    local = threading.local()
-    connections: list[sqlite_utils.Database] = []
-    lock = threading.Lock()
-
-    def worker_db() -> sqlite_utils.Database:
-        if getattr(local, "db", None) is None:
-            local.db = open_db(db_path)
-            with lock:
-                connections.append(local.db)
-        return local.db
 
     def run(feed: FeedState) -> FetchOutcome:
-        return fetch_feed(worker_db(), feed, settings, backfill_pages, client)
+        return fetch_feed(connections.db(), feed, settings, backfill_pages, client)
 
     results: dict[int, FetchOutcome] = {}
-    try:
-        with new_client(settings) as client, ThreadPoolExecutor(
-                max_workers=min(MAX_WORKERS, len(targets)), thread_name_prefix="fetch") as pool:
-            futures: dict[Future[FetchOutcome], FeedState] = {
-                pool.submit(run, feed): feed for feed in targets}
-            for future in as_completed(futures):
-                feed = futures[future]
-                results[feed.id] = future.result()
-                if progress is not None:
-                    progress(feed.name, results[feed.id])
-    finally:
-        for conn in connections:
-            conn.conn.close()
+    workers = min(settings.fetch_workers, len(targets))
+    with ConnectionPool(db_path) as connections, new_client(settings) as client, \
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as threads:
+        futures: dict[Future[FetchOutcome], FeedState] = {
+            threads.submit(run, feed): feed for feed in targets}
+        for future in as_completed(futures):
+            feed = futures[future]
+            results[feed.id] = future.result()
+            if progress is not None:
+                progress(feed.name, results[feed.id])
     return [(feed, results[feed.id]) for feed in targets]

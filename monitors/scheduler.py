@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import Settings
-from monitors.fetch import MAX_WORKERS, fetch_feed, is_due
+from monitors.fetch import fetch_feed, is_due
 from store.db import open_db
 from store.feeds import FeedNotFound, FetchOutcome, get_feed, list_feeds
 from store.models import FeedState
@@ -59,7 +59,7 @@ class FeedScheduler:
         self.first_run_within_seconds = first_run_within_seconds
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
+            executors={"default": ThreadPoolExecutor(settings.fetch_workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
 
