@@ -7,7 +7,7 @@ and the packaged model, and composes the last-24h digest.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from config import FeedConfig, Settings
@@ -42,15 +42,19 @@ def demo_feeds(server: DemoServer, corpus: DemoCorpus) -> list[FeedConfig]:
 
 
 def run_demo(settings: Settings, taxonomy: Taxonomy, progress: Progress | None = None,
-             score: bool = True) -> DemoResult:
-    """Fetch the demo corpus into ``settings.db_path`` and compose the last-24h digest."""
+             score: bool = True, now: datetime | None = None) -> DemoResult:
+    """Fetch the demo corpus into ``settings.db_path`` and compose the last-24h digest.
+
+    The corpus is laid out relative to ``now`` (default: the clock) and the digest ends there,
+    so a fixed ``now`` gives the same digest every time.
+    """
     demo_settings = settings.model_copy(update={"allow_private_urls": True})
-    corpus = load_corpus()
+    until = now or utc_now()
+    corpus = load_corpus(until)
     with DemoServer(corpus) as server:
         db = open_db(Path(demo_settings.db_path))
         sync_feeds(db, demo_feeds(server, corpus))
         cycle = run_cycle(demo_settings, taxonomy, backfill_pages=DEMO_BACKFILL_PAGES,
                           progress=progress, score=score)
-    until = utc_now()
     digest = compose_digest(db, demo_settings, taxonomy, until - timedelta(hours=24), until)
     return DemoResult(cycle=cycle, digest=digest)

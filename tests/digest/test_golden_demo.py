@@ -1,0 +1,71 @@
+"""The demo digest, as text and as Telegram HTML, matches its golden files to the character.
+
+The demo corpus is fetched through the real monitors at a fixed "now"; scores come from a file
+(written once by the packaged model), so a change of model or machine cannot move the digest.
+An item the file has no score for stays unscored. Set RIFTWATCH_UPDATE_GOLDEN=1 to rewrite the
+golden files after a change meant to alter the digest, and read their diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from config import Settings, load_themes
+from config.settings import DEFAULT_THEMES_FILE
+from digest.compose import compose_digest
+from digest.model import Digest
+from digest.render_text import render_text
+from digest.telegram_html import render_digest
+from riftwatch.demo import run_demo
+from store.db import open_db
+from store.models import to_iso
+
+GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden"
+NOW = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
+MODEL = "golden-fixed-scores"
+TAXONOMY = load_themes(DEFAULT_THEMES_FILE)
+UPDATE = os.environ.get("RIFTWATCH_UPDATE_GOLDEN") == "1"  # read before fixtures clear RIFTWATCH_*
+
+
+def _store_fixed_scores(db: sqlite_utils.Database) -> None:
+    """The stored scores of the demo items, read from demo_scores.jsonl by item key."""
+    ids = dict(db.execute("SELECT key, id FROM items").fetchall())
+    lines = (GOLDEN / "demo_scores.jsonl").read_text(encoding="utf-8").splitlines()
+    for record in map(json.loads, lines):
+        if record["key"] not in ids:
+            continue
+        db.table("scores").insert({
+            **{name: value for name, value in record.items() if name != "key"},
+            "item_id": ids[record["key"]], "model_version": MODEL, "scored_at": to_iso(NOW),
+            "themes": json.dumps(record["themes"]), "targets": json.dumps(record["targets"]),
+        })
+
+
+@pytest.fixture
+def demo_digest(settings: Settings) -> Digest:
+    one_at_a_time = settings.model_copy(update={"fetch_workers": 1})  # item ids in feed order
+    run_demo(one_at_a_time, TAXONOMY, score=False, now=NOW)
+    db = open_db(settings.db_path)
+    _store_fixed_scores(db)
+    return compose_digest(db, settings, TAXONOMY, NOW - timedelta(hours=24), NOW)
+
+
+def _assert_golden(name: str, rendered: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(rendered + "\n", encoding="utf-8")
+    assert rendered + "\n" == path.read_text(encoding="utf-8")
+
+
+def test_demo_digest_text_is_golden(demo_digest: Digest) -> None:
+    _assert_golden("demo_digest.txt", render_text(demo_digest))
+
+
+def test_demo_digest_telegram_html_is_golden(demo_digest: Digest) -> None:
+    _assert_golden("demo_digest.html", render_digest(demo_digest))
