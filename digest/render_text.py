@@ -1,15 +1,21 @@
-"""Render a Digest as plain console text or JSON; pure formatting, no store access."""
+"""Render a Digest as plain console text or JSON; pure formatting, no store access, no escaping.
+
+Words the sections ``digest.sections`` chooses; the Telegram HTML formatter words the same ones.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from digest import sections as s
 from digest.model import STANCES, Digest, PostRef, ThemeRow
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "?"
+    return s.in_utc(moment).strftime("%Y-%m-%d %H:%M") if moment else "?"
 
 
 def _pct(share: float) -> str:
@@ -22,104 +28,139 @@ def _post_line(post: PostRef) -> str:
     return f"    [{post.feed_name} {_when(post.published_at)}] «{post.quote}»{note}{link}"
 
 
-def _header(digest: Digest) -> list[str]:
-    roles = ", ".join(f"{role} {count}" for role, count in sorted(digest.items_by_role.items()))
-    scope = []
-    if digest.channel_filter:
-        scope.append(f"channel {digest.channel_filter}")
-    if digest.theme_filter:
-        scope.append(f"theme {digest.theme_filter}")
-    lines = [
-        f"riftwatch digest {_when(digest.since)} → {_when(digest.until)} UTC"
-        + (f" ({'; '.join(scope)})" if scope else ""),
-        f"Items: {digest.total_items}" + (f" ({roles})" if roles else ""),
-    ]
-    if digest.model_version:
-        lines.append(f"Scored: {digest.scored_items} by model {digest.model_version}")
-    else:
-        lines.append("Scored: none yet (run `riftwatch score-pending` or wait for the pipeline)")
-    return lines
+def _more(count: int) -> list[str]:
+    return [f"  … and {count} more"] if count else []
 
 
-def _stance_lines(digest: Digest) -> list[str]:
-    mix = digest.stance
-    if mix is None or mix.total == 0:
-        return []
-    lines = ["", f"Stance of {digest.subject_role} posts (n={mix.total}) vs their "
-                 f"{digest.baseline_days}-day normal (n={mix.baseline_total}) "
-                 f"and the news (n={mix.news_total}):"]
-    for stance in STANCES:
-        lines.append(f"  {stance:<11} {_pct(mix.shares[stance]):>4}   "
-                     f"normal {_pct(mix.baseline_shares[stance]):>4}   "
-                     f"news {_pct(mix.news_shares[stance]):>4}")
-    return lines
+def _lift(row: ThemeRow, baseline_days: int) -> str:
+    kind = s.lift_kind(row)
+    if kind is s.LiftKind.NEW:
+        return f"new, absent from its {baseline_days}-day normal"
+    if kind is s.LiftKind.NO_BASELINE:
+        return "no baseline yet"
+    return f"{row.lift:.1f}x its {baseline_days}-day normal"
 
 
 def theme_sentence(row: ThemeRow, baseline_days: int) -> str:
     """'Against the Defence Ministry: 9/45 posts (20%), 3.1x its 14-day normal (z=4.2) …'."""
     return (
         f"{row.label}: {row.count}/{row.total} posts ({_pct(row.share)}), "
-        f"{row.lift:.1f}x its {baseline_days}-day normal ({row.baseline_count}/"
+        f"{_lift(row, baseline_days)} ({row.baseline_count}/"
         f"{row.baseline_total}; z={row.z:.1f}, p={row.p_value:.2g}); "
         f"news {row.news_count}/{row.news_total} ({row.news_lift:.1f}x)"
     )
 
 
-def _theme_lines(digest: Digest) -> list[str]:
-    if not digest.themes:
-        return []
-    lines = ["", "Theme spikes:" if digest.spikes else "Themes (no spike above the threshold):"]
-    rows = digest.spikes or [row for row in digest.themes if row.count > 0][:5]
-    for row in rows:
-        lines.append(("  ▲ " if row.spike else "  · ") + theme_sentence(row, digest.baseline_days))
-        lines.extend(_post_line(post) for post in digest.top_posts.get(row.theme, []))
+def _header(header: s.Header) -> list[str]:
+    roles = ", ".join(f"{role} {count}" for role, count in sorted(header.items_by_role.items()))
+    scope = []
+    if header.channel_filter:
+        scope.append(f"channel {header.channel_filter}")
+    if header.theme_filter:
+        scope.append(f"theme {header.theme_filter}")
+    lines = [
+        f"riftwatch digest {_when(header.since)} → {_when(header.until)} UTC"
+        + (f" ({'; '.join(scope)})" if scope else ""),
+        f"Items: {header.total_items}" + (f" ({roles})" if roles else ""),
+    ]
+    if header.model_version:
+        lines.append(f"Scored: {header.scored_items} by model {header.model_version}")
+    else:
+        lines.append("Scored: none yet (run `riftwatch score-pending` or wait for the pipeline)")
     return lines
 
 
-def _rift_lines(digest: Digest) -> list[str]:
-    if not digest.rifts:
-        return []
-    lines = ["", "Top rifts (who attacks whom):"]
-    for rift in digest.rifts[:5]:
+def _no_posts(_: s.NoPosts) -> list[str]:
+    return ["No posts in this window."]
+
+
+def _spikes(spikes: s.Spikes) -> list[str]:
+    return ["Theme spikes:",
+            *("  ▲ " + theme_sentence(row, spikes.baseline_days) for row in spikes.rows)]
+
+
+def _stance(stance: s.Stance) -> list[str]:
+    mix = stance.mix
+    if mix is None or not stance.scored:
+        return ["Stance: not scored yet (the classifier has not scored this window)"]
+    if mix.total == 0:
+        return [f"Stance: no scored {stance.subject_role} posts in this window"]
+    lines = [f"Stance of {stance.subject_role} posts (n={mix.total}) vs their "
+             f"{stance.baseline_days}-day normal (n={mix.baseline_total}) "
+             f"and the news (n={mix.news_total}):"]
+    for name in STANCES:
+        lines.append(f"  {name:<11} {_pct(mix.shares.get(name, 0.0)):>4}   "
+                     f"normal {_pct(mix.baseline_shares.get(name, 0.0)):>4}   "
+                     f"news {_pct(mix.news_shares.get(name, 0.0)):>4}")
+    return lines
+
+
+def _themes(themes: s.Themes) -> list[str]:
+    lines = [f"Themes (share of {themes.subject_role} posts, lift, news):"]
+    for row in themes.rows:
+        lines.append(("  ▲ " if row.spike else "  · ")
+                     + f"{row.label} {_pct(row.share)}, {_lift(row, themes.baseline_days)}, "
+                     f"news {_pct(row.news_share)}")
+    return lines
+
+
+def _rifts(rifts: s.Rifts) -> list[str]:
+    lines = ["Top rifts (who attacks whom):"]
+    for rift in rifts.rifts:
         posts = "post" if rift.count == 1 else "posts"
         lines.append(f"  {rift.source} → {rift.target_label}: {rift.count} {posts}")
         lines.extend(_post_line(post) for post in rift.evidence)
+    return lines + _more(rifts.more)
+
+
+def _top_posts(top: s.TopPosts) -> list[str]:
+    lines = ["Top posts:"]
+    for label, posts in top.groups:
+        lines.append(f"  {label}:")
+        lines.extend(_post_line(post) for post in posts)
     return lines
 
 
-def _channel_lines(digest: Digest) -> list[str]:
-    if not digest.channels:
-        return []
+def _newest(newest: s.Newest) -> list[str]:
+    return ["Newest posts:", *(_post_line(post) for post in newest.posts)]
+
+
+def _channels(channels: s.Channels) -> list[str]:
     lines = ["Channels:", f"  {'channel':<22} {'role':<8} {'posts':>5} {'critical':>8}  "
                           f"{'top theme':<17} last post"]
-    for row in digest.channels:
+    for row in channels.rows:
         lines.append(
             f"  {row.feed_name[:22]:<22} {row.role:<8} {row.posts:>5} "
             f"{row.stance_counts.get('critical', 0):>8}  {(row.top_theme or '-'):<17} "
             f"{_when(row.last_post_at)}"
         )
-    return ["", *lines]
+    return lines + _more(channels.more)
 
 
-def _newest_lines(digest: Digest) -> list[str]:
-    if not digest.newest or digest.themes:
-        return []
-    return ["", "Newest posts:", *(_post_line(post) for post in digest.newest)]
-
-
-def _health_lines(digest: Digest) -> list[str]:
-    failing = [feed for feed in digest.health if feed.last_error and feed.error_count]
-    ok = sum(1 for feed in digest.health if feed.enabled and not feed.error_count)
-    lines = ["", f"Feed health: {ok} ok, {len(failing)} failing"]
+def _health(health: s.Health) -> list[str]:
+    lines = [f"Feed health: {health.ok} ok, {len(health.failing)} failing"]
     lines.extend(f"  ✗ {feed.name}: {feed.last_error} (failures: {feed.error_count}, "
-                 f"retry after {feed.next_retry_at})" for feed in failing)
+                 f"retry after {feed.next_retry_at})" for feed in health.failing)
     return lines
 
 
+def _span(span: s.Span) -> str:
+    return f"{span.text} ({span.url})" if span.url else span.text
+
+
+def _block(block: s.Block) -> list[str]:
+    return [f"{block.title}:", *("  " + "".join(map(_span, line)) for line in block.lines)]
+
+
+WORDING: dict[type, Callable[[Any], list[str]]] = {
+    s.Header: _header, s.NoPosts: _no_posts, s.Spikes: _spikes, s.Stance: _stance,
+    s.Themes: _themes, s.Rifts: _rifts, s.TopPosts: _top_posts, s.Newest: _newest,
+    s.Channels: _channels, s.Health: _health, s.Block: _block,
+}
+
+
 def render_text(digest: Digest) -> str:
-    sections = (_header, _stance_lines, _theme_lines, _rift_lines, _channel_lines,
-                _newest_lines, _health_lines)
-    return "\n".join(line for section in sections for line in section(digest))
+    return s.word_sections(s.digest_sections(digest), WORDING)
 
 
 def render_json(digest: Digest) -> str:

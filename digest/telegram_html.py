@@ -8,10 +8,12 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
+from digest import sections
 from digest.model import (
     STANCES,
     DailyShare,
@@ -163,11 +165,12 @@ def _posts(count: int) -> str:
 
 
 def _lift(row: ThemeRow, baseline_days: int) -> str:
-    if row.count == 0:
+    kind = sections.lift_kind(row)
+    if kind is sections.LiftKind.NONE_NOW:
         return "none now"
-    if math.isinf(row.lift) or (row.baseline_share == 0 and row.share > 0):
+    if kind is sections.LiftKind.NEW:
         return f"new (absent from the {baseline_days}-day normal)"
-    if math.isnan(row.lift):
+    if kind is sections.LiftKind.NO_BASELINE:
         return "no baseline yet"
     return f"{row.lift:.1f}× its {baseline_days}-day normal (z={row.z:.1f})"
 
@@ -175,8 +178,7 @@ def _lift(row: ThemeRow, baseline_days: int) -> str:
 def _when(moment: datetime | None, with_date: bool = True) -> str:
     if moment is None:
         return "?"
-    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.strftime("%d %b %H:%M" if with_date else "%H:%M")
+    return sections.in_utc(moment).strftime("%d %b %H:%M" if with_date else "%H:%M")
 
 
 def _source_name(title: str | None, name: str) -> str:
@@ -186,70 +188,63 @@ def _source_name(title: str | None, name: str) -> str:
 # ---------------------------------------------------------------- digest sections
 
 
-def _header(digest: Digest) -> list[str]:
+def _header(header: sections.Header) -> list[str]:
     scope = []
-    if digest.channel_filter:
-        scope.append(f"channel <b>{escape(digest.channel_filter)}</b>")
-    if digest.theme_filter:
-        scope.append(f"theme <b>{escape(_theme_label(digest, digest.theme_filter))}</b>")
+    if header.channel_filter:
+        scope.append(f"channel <b>{escape(header.channel_filter)}</b>")
+    if header.theme_filter:
+        scope.append(f"theme <b>{escape(header.theme_filter)}</b>")
     title = "<b>riftwatch digest</b>" + (" · " + ", ".join(scope) if scope else "")
     roles = ", ".join(f"{count} {escape(role)}"
-                      for role, count in sorted(digest.items_by_role.items()))
-    model = f" (model {escape(digest.model_version)})" if digest.model_version else ""
-    counts = f"<b>{digest.total_items}</b> {_posts(digest.total_items)}"
+                      for role, count in sorted(header.items_by_role.items()))
+    model = f" (model {escape(header.model_version)})" if header.model_version else ""
+    counts = f"<b>{header.total_items}</b> {_posts(header.total_items)}"
     return [
         title,
-        f"{_when(digest.since)} – {_when(digest.until)} UTC",
-        counts + (f": {roles}" if roles else "") + f" · {digest.scored_items} scored{model}",
+        f"{_when(header.since)} – {_when(header.until)} UTC",
+        counts + (f": {roles}" if roles else "") + f" · {header.scored_items} scored{model}",
     ]
 
 
-def _theme_label(digest: Digest, theme: str) -> str:
-    for row in digest.themes:
-        if row.theme == theme:
-            return row.label
-    return theme
+def _no_posts(_: sections.NoPosts) -> list[str]:
+    return ["No posts in this window."]
 
 
-def _spike_lines(digest: Digest) -> list[str]:
-    if not digest.spikes:
-        return []
-    lines = ["", f"<b>Spikes</b> (against the {digest.baseline_days}-day normal)"]
-    for row in digest.spikes:
+def _spikes(spikes: sections.Spikes) -> list[str]:
+    lines = [f"<b>Spikes</b> (against the {spikes.baseline_days}-day normal)"]
+    for row in spikes.rows:
         lines.append(
-            f"🔺 <b>{escape(row.label)}</b>: {_lift(row, digest.baseline_days)} · "
-            f"{row.count} of {row.total} {escape(digest.subject_role)} posts "
+            f"🔺 <b>{escape(row.label)}</b>: {_lift(row, spikes.baseline_days)} · "
+            f"{row.count} of {row.total} {escape(spikes.subject_role)} posts "
             f"({_percent(row.share)}) · news {_percent(row.news_share)}"
         )
     return lines
 
 
-def _stance_lines(digest: Digest) -> list[str]:
-    if digest.stance is None or digest.scored_items == 0:
-        return ["", "<b>Stance</b>: not scored yet — the classifier has not scored this window."]
-    mix = digest.stance
+def _stance(stance: sections.Stance) -> list[str]:
+    mix = stance.mix
+    if mix is None or not stance.scored:
+        return ["<b>Stance</b>: not scored yet — the classifier has not scored this window."]
     if mix.total == 0:
-        return ["", f"<b>Stance</b>: no scored {escape(digest.subject_role)} posts in this window."]
-    lines = ["", f"<b>Stance of {escape(digest.subject_role)} posts</b> ({mix.total} posts · now / "
-                 f"{digest.baseline_days}-day normal / news)"]
-    for stance in STANCES:
+        return [f"<b>Stance</b>: no scored {escape(stance.subject_role)} posts in this window."]
+    lines = [f"<b>Stance of {escape(stance.subject_role)} posts</b> ({mix.total} posts · now / "
+             f"{stance.baseline_days}-day normal / news)"]
+    for name in STANCES:
         lines.append(
-            f"{stance} {_percent(mix.shares.get(stance, 0.0))} / "
-            f"{_percent(mix.baseline_shares.get(stance, 0.0))} / "
-            f"{_percent(mix.news_shares.get(stance, 0.0))}"
+            f"{name} {_percent(mix.shares.get(name, 0.0))} / "
+            f"{_percent(mix.baseline_shares.get(name, 0.0))} / "
+            f"{_percent(mix.news_shares.get(name, 0.0))}"
         )
     return lines
 
 
-def _theme_lines(digest: Digest, limit: int) -> list[str]:
-    rows = [row for row in digest.themes if row.count > 0][:limit]
-    if not rows:
-        return []
-    lines = ["", f"<b>Themes</b> (share of {escape(digest.subject_role)} posts · lift · news)"]
-    for row in rows:
+def _themes(themes: sections.Themes) -> list[str]:
+    lines = [f"<b>Themes</b> (share of {escape(themes.subject_role)} posts · lift · news)"]
+    for row in themes.rows:
         mark = " 🔺" if row.spike else ""
-        lift = "new" if math.isinf(row.lift) or row.baseline_share == 0 else f"{row.lift:.1f}×"
-        lines.append(f"• {escape(row.label)} {_percent(row.share)} · {lift} · "
+        new = sections.lift_kind(row) is sections.LiftKind.NEW
+        lines.append(f"• {escape(row.label)} {_percent(row.share)} · "
+                     f"{'new' if new else f'{row.lift:.1f}×'} · "
                      f"news {_percent(row.news_share)}{mark}")
     return lines
 
@@ -278,7 +273,7 @@ def _post_figures(post: PostRef) -> str:
     return f" ({' · '.join(figures)})" if figures else ""
 
 
-def _post_line(post: PostRef, quote_chars: int) -> str:
+def _post_line(post: PostRef, quote_chars: int = QUOTE_CHARS) -> str:
     who = link(post.url, _source_name(post.feed_title, post.feed_name))
     quote = trim_quote(post.quote, quote_chars)
     note = " (other language)" if post.other_language else ""
@@ -286,80 +281,75 @@ def _post_line(post: PostRef, quote_chars: int) -> str:
             f"<i>«{escape(quote)}»</i>{note} {post_ref(post.item_id)}")
 
 
-def _rift_lines(digest: Digest, quote_chars: int, limit: int) -> list[str]:
-    if not digest.rifts:
-        return []
-    lines = ["", "<b>Rifts</b> (who attacks whom)"]
-    for rift in digest.rifts[:limit]:
+def _more(count: int) -> list[str]:
+    return [f"… and {count} more"] if count else []
+
+
+def _rifts(rifts: sections.Rifts) -> list[str]:
+    lines = ["<b>Rifts</b> (who attacks whom)"]
+    for rift in rifts.rifts:
         lines.append(f"• <b>{escape(_source_name(rift.source_title, rift.source))}</b> → "
                      f"{escape(rift.target_label)}: {rift.count} {_posts(rift.count)}")
-        lines.extend("  " + _post_line(post, quote_chars) for post in rift.evidence[:1])
-    if len(digest.rifts) > limit:
-        lines.append(f"… and {len(digest.rifts) - limit} more")
+        lines.extend("  " + _post_line(post) for post in rift.evidence)
+    return lines + _more(rifts.more)
+
+
+def _top_posts(top: sections.TopPosts) -> list[str]:
+    lines = ["<b>Top posts</b>"]
+    for label, posts in top.groups:
+        lines.append(f"<i>{escape(label)}</i>")
+        lines.extend(_post_line(post) for post in posts)
     return lines
 
 
-def _top_post_lines(digest: Digest, quote_chars: int, per_theme: int) -> list[str]:
-    groups = [(theme, posts) for theme, posts in digest.top_posts.items() if posts]
-    if not groups:
-        return []
-    lines = ["", "<b>Top posts</b>"]
-    for theme, posts in groups:
-        lines.append(f"<i>{escape(_theme_label(digest, theme))}</i>")
-        lines.extend(_post_line(post, quote_chars) for post in posts[:per_theme])
-    return lines
+def _newest(newest: sections.Newest) -> list[str]:
+    return ["<b>Newest posts</b>", *(_post_line(post) for post in newest.posts)]
 
 
-def _channel_lines(digest: Digest, limit: int) -> list[str]:
-    if not digest.channels:
-        return []
-    lines = ["", "<b>Channels</b>"]
-    for row in digest.channels[:limit]:
+def _channels(channels: sections.Channels) -> list[str]:
+    lines = ["<b>Channels</b>"]
+    for row in channels.rows:
         mix = ", ".join(f"{stance} {row.stance_counts[stance]}" for stance in STANCES
                         if row.stance_counts.get(stance))
-        top = f" · top: {escape(_theme_label(digest, row.top_theme))}" if row.top_theme else ""
+        top = f" · top: {escape(channels.theme_labels[row.top_theme])}" if row.top_theme else ""
         lines.append(f"• {escape(_source_name(row.title, row.feed_name))} ({escape(row.role)}) "
                      f"{row.posts} {_posts(row.posts)}" + (f": {mix}" if mix else "") + top)
-    if len(digest.channels) > limit:
-        lines.append(f"… and {len(digest.channels) - limit} more")
-    return lines
+    return lines + _more(channels.more)
 
 
-def _newest_lines(digest: Digest, quote_chars: int) -> list[str]:
-    if not digest.newest or digest.top_posts:
-        return []
-    return ["", "<b>Newest posts</b>", *(_post_line(post, quote_chars) for post in digest.newest)]
+def _health(health: sections.Health) -> list[str]:
+    summary = f"<i>Feeds: {health.ok} ok"
+    if health.failing:
+        names = ", ".join(escape(feed.name) for feed in health.failing[:5])
+        more = ", …" if len(health.failing) > 5 else ""
+        summary += f", {len(health.failing)} failing ({names}{more})"
+    return [summary + "</i>"]
 
 
-def _health_lines(health: Iterable[FeedHealth]) -> list[str]:
-    feeds = [feed for feed in health if feed.enabled]
-    failing = [feed for feed in feeds if feed.last_error and feed.error_count]
-    if not feeds:
-        return []
-    summary = f"<i>Feeds: {len(feeds) - len(failing)} ok"
-    if failing:
-        names = ", ".join(escape(feed.name) for feed in failing[:5])
-        summary += f", {len(failing)} failing ({names}{', …' if len(failing) > 5 else ''})"
-    return ["", summary + "</i>"]
+_SPAN_TAGS = {"strong": "b", "emphasis": "i", "code": "code"}
 
 
-def render_digest(
-    digest: Digest, *, quote_chars: int = QUOTE_CHARS, max_themes: int = 8,
-    posts_per_theme: int = 3, max_channels: int = 15, max_rifts: int = 8,
-) -> str:
+def _span(span: sections.Span) -> str:
+    tag = _SPAN_TAGS.get(span.style)
+    text = f"<{tag}>{escape(span.text)}</{tag}>" if tag else escape(span.text)
+    return link(span.url, span.text) if span.url and not tag else text
+
+
+def _block(block: sections.Block) -> list[str]:
+    return [f"<b>{escape(block.title)}</b>", *("".join(map(_span, line)) for line in block.lines)]
+
+
+WORDING: dict[type, Callable[[Any], list[str]]] = {
+    sections.Header: _header, sections.NoPosts: _no_posts, sections.Spikes: _spikes,
+    sections.Stance: _stance, sections.Themes: _themes, sections.Rifts: _rifts,
+    sections.TopPosts: _top_posts, sections.Newest: _newest, sections.Channels: _channels,
+    sections.Health: _health, sections.Block: _block,
+}
+
+
+def render_digest(digest: Digest, limits: sections.SectionLimits | None = None) -> str:
     """The whole digest as one Telegram HTML text, each line with balanced tags."""
-    lines = _header(digest)
-    if digest.total_items == 0:
-        lines += ["", "No posts in this window."]
-    lines += _spike_lines(digest)
-    lines += _stance_lines(digest) if digest.total_items else []
-    lines += _theme_lines(digest, max_themes)
-    lines += _rift_lines(digest, quote_chars, max_rifts)
-    lines += _top_post_lines(digest, quote_chars, posts_per_theme)
-    lines += _newest_lines(digest, quote_chars)
-    lines += _channel_lines(digest, max_channels)
-    lines += _health_lines(digest.health)
-    return "\n".join(lines)
+    return sections.word_sections(sections.digest_sections(digest, limits), WORDING)
 
 
 def render_digest_messages(digest: Digest, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from digest.model import STANCES, ChannelRow, Digest, FeedHealth, PostRef, Rift, StanceMix, ThemeRow
+from digest.sections import SectionLimits
 from digest.telegram_html import (
     CAPTION_LIMIT,
     MESSAGE_LIMIT,
@@ -81,9 +82,9 @@ def test_long_quotes_are_trimmed_on_a_word_boundary():
 def test_long_digest_splits_on_lines_with_every_part_valid(telegram_parse):
     posts = [_post(n, f"{n} " + HOSTILE + " длинный текст поста " * 12) for n in range(80)]
     digest = make_digest(posts, channels=60)
-    whole = telegram_parse(render_digest(digest, posts_per_theme=80))
+    whole = telegram_parse(render_digest(digest, SectionLimits(posts_per_theme=80)))
     assert len(render_digest_messages(digest)) >= 2  # the default rendering splits too
-    parts = split_html(render_digest(digest, posts_per_theme=80))
+    parts = split_html(render_digest(digest, SectionLimits(posts_per_theme=80)))
     assert len(parts) >= 3
     visible = [telegram_parse(part) for part in parts]
     assert all(telegram_length(part) <= MESSAGE_LIMIT for part in parts)

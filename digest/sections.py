@@ -1,0 +1,263 @@
+"""The digest's sections, chosen once from a composed ``Digest``: which appear, in what order,
+and which rows each shows. Never words, formats or escapes anything.
+
+``render_text`` and ``telegram_html`` are two formatters of these sections: each maps every
+section type to a function that words it. Adding a section is one builder here (appended to
+``_BUILDERS``) and one wording function per formatter; ``tests/digest/test_sections.py`` fails
+until both formatters word every section type. A section whose words are the same in every
+format can be a ``Block`` of spans instead, which both formatters already know.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from digest.model import ChannelRow, Digest, FeedHealth, PostRef, Rift, StanceMix, ThemeRow
+
+
+@dataclass(frozen=True)
+class SectionLimits:
+    """How many rows a digest shows per section; what is cut is counted as 'and N more'."""
+
+    themes: int = 8
+    posts_per_theme: int = 3
+    rifts: int = 8
+    evidence_per_rift: int = 1
+    channels: int = 15
+
+
+# ---------------------------------------------------------------- spans, for Block sections
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text with an emphasis; formatters decide how each looks (and escape)."""
+
+    text: str
+    style: str = "plain"  # plain, strong, emphasis, code
+    url: str | None = None  # a link around the text, where the format has links
+
+
+Line = tuple[Span, ...]
+
+
+# ---------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class Header:
+    since: datetime
+    until: datetime
+    total_items: int
+    items_by_role: dict[str, int]
+    scored_items: int
+    model_version: str | None
+    channel_filter: str | None
+    theme_filter: str | None  # the theme's label, when the digest is filtered to one
+
+
+@dataclass(frozen=True)
+class NoPosts:
+    """The window holds no posts at all."""
+
+
+@dataclass(frozen=True)
+class Spikes:
+    rows: list[ThemeRow]
+    baseline_days: int
+    subject_role: str
+
+
+@dataclass(frozen=True)
+class Stance:
+    mix: StanceMix | None  # None, or a mix with total 0: nothing of subject_role scored
+    scored: bool  # whether anything in the window is scored at all
+    baseline_days: int
+    subject_role: str
+
+
+@dataclass(frozen=True)
+class Themes:
+    rows: list[ThemeRow]  # themes that occur in the window, most frequent first
+    baseline_days: int
+    subject_role: str
+
+
+@dataclass(frozen=True)
+class Rifts:
+    rifts: list[Rift]  # evidence already cut to SectionLimits.evidence_per_rift
+    more: int
+
+
+@dataclass(frozen=True)
+class TopPosts:
+    groups: list[tuple[str, list[PostRef]]]  # (theme label, its best posts)
+
+
+@dataclass(frozen=True)
+class Newest:
+    posts: list[PostRef]
+
+
+@dataclass(frozen=True)
+class Channels:
+    rows: list[ChannelRow]
+    more: int
+    theme_labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: int
+    failing: list[FeedHealth]  # enabled feeds whose last fetch failed
+
+
+@dataclass(frozen=True)
+class Block:
+    """A section worded once, for every format: a title and lines of spans."""
+
+    title: str
+    lines: list[Line] = field(default_factory=list)
+
+
+Section = (Header | NoPosts | Spikes | Stance | Themes | Rifts | TopPosts | Newest | Channels
+           | Health | Block)
+SECTION_TYPES: tuple[type, ...] = (Header, NoPosts, Spikes, Stance, Themes, Rifts, TopPosts,
+                                   Newest, Channels, Health, Block)
+
+
+# ---------------------------------------------------------------- shared judgements
+
+
+class LiftKind(Enum):
+    """What a theme's lift means, before any format words it."""
+
+    NONE_NOW = "none now"  # the theme does not occur in the window
+    NEW = "new"  # it occurs now and never in the baseline
+    NO_BASELINE = "no baseline"  # nothing to compare with yet
+    RATIO = "ratio"  # a number of times its normal
+
+
+def lift_kind(row: ThemeRow) -> LiftKind:
+    if row.count == 0:
+        return LiftKind.NONE_NOW
+    if math.isinf(row.lift) or (row.baseline_share == 0 and row.share > 0):
+        return LiftKind.NEW
+    if math.isnan(row.lift):
+        return LiftKind.NO_BASELINE
+    return LiftKind.RATIO
+
+
+def in_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive time is taken to be UTC already (as the store keeps them)."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def theme_label(digest: Digest, theme: str) -> str:
+    """A theme's label as the digest's rows name it; the bare name for an unknown theme."""
+    return next((row.label for row in digest.themes if row.theme == theme), theme)
+
+
+# ---------------------------------------------------------------- builders, in digest order
+
+
+def _header(digest: Digest, limits: SectionLimits) -> Header:
+    theme = theme_label(digest, digest.theme_filter) if digest.theme_filter else None
+    return Header(digest.since, digest.until, digest.total_items, digest.items_by_role,
+                  digest.scored_items, digest.model_version, digest.channel_filter, theme)
+
+
+def _no_posts(digest: Digest, limits: SectionLimits) -> NoPosts | None:
+    return NoPosts() if digest.total_items == 0 else None
+
+
+def _spikes(digest: Digest, limits: SectionLimits) -> Spikes | None:
+    return Spikes(digest.spikes, digest.baseline_days, digest.subject_role) \
+        if digest.spikes else None
+
+
+def _stance(digest: Digest, limits: SectionLimits) -> Stance | None:
+    if digest.total_items == 0:
+        return None
+    return Stance(digest.stance, digest.stance is not None and digest.scored_items > 0,
+                  digest.baseline_days, digest.subject_role)
+
+
+def _themes(digest: Digest, limits: SectionLimits) -> Themes | None:
+    rows = [row for row in digest.themes if row.count > 0][:limits.themes]
+    return Themes(rows, digest.baseline_days, digest.subject_role) if rows else None
+
+
+def _rifts(digest: Digest, limits: SectionLimits) -> Rifts | None:
+    if not digest.rifts:
+        return None
+    shown = [Rift(rift.source, rift.source_title, rift.target, rift.target_label, rift.count,
+                  rift.evidence[:limits.evidence_per_rift])
+             for rift in digest.rifts[:limits.rifts]]
+    return Rifts(shown, len(digest.rifts) - len(shown))
+
+
+def _quoted_groups(digest: Digest, limits: SectionLimits) -> list[tuple[str, list[PostRef]]]:
+    return [(theme_label(digest, theme), posts[:limits.posts_per_theme])
+            for theme, posts in digest.top_posts.items() if posts]
+
+
+def _top_posts(digest: Digest, limits: SectionLimits) -> TopPosts | None:
+    groups = _quoted_groups(digest, limits)
+    return TopPosts(groups) if groups else None
+
+
+def _newest(digest: Digest, limits: SectionLimits) -> Newest | None:
+    """The newest posts, only when no post is quoted under a theme."""
+    if not digest.newest or _quoted_groups(digest, limits):
+        return None
+    return Newest(digest.newest)
+
+
+def _channels(digest: Digest, limits: SectionLimits) -> Channels | None:
+    if not digest.channels:
+        return None
+    rows = digest.channels[:limits.channels]
+    labels = {row.top_theme: theme_label(digest, row.top_theme) for row in rows if row.top_theme}
+    return Channels(rows, len(digest.channels) - len(rows), labels)
+
+
+def _health(digest: Digest, limits: SectionLimits) -> Health | None:
+    """Enabled feeds only: a paused feed is neither ok nor failing."""
+    feeds = [feed for feed in digest.health if feed.enabled]
+    if not feeds:
+        return None
+    failing = [feed for feed in feeds if feed.last_error and feed.error_count]
+    return Health(len(feeds) - len(failing), failing)
+
+
+Builder = Callable[[Digest, SectionLimits], Section | None]
+_BUILDERS: Sequence[Builder] = (_header, _no_posts, _spikes, _stance, _themes, _rifts,
+                                _top_posts, _newest, _channels, _health)
+
+
+def digest_sections(digest: Digest, limits: SectionLimits | None = None) -> list[Section]:
+    """The sections of ``digest`` that have something to say, in the order a digest reads."""
+    chosen = limits or SectionLimits()
+    built = (builder(digest, chosen) for builder in _BUILDERS)
+    return [section for section in built if section is not None]
+
+
+# ---------------------------------------------------------------- the formatters' common frame
+
+Wording = Mapping[type, Callable[[Any], list[str]]]
+
+
+def missing_wording(wording: Wording) -> list[str]:
+    """Names of the section types a formatter does not word (empty when it words them all)."""
+    return [kind.__name__ for kind in SECTION_TYPES if kind not in wording]
+
+
+def word_sections(sections: Sequence[Section], wording: Wording) -> str:
+    """Each section worded by ``wording[type(section)]``, a blank line between sections."""
+    return "\n\n".join("\n".join(wording[type(section)](section)) for section in sections)
