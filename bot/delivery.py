@@ -10,9 +10,11 @@ had not landed, and a duplicated digest in an analyst's group is the worse failu
 is released again only when Telegram certainly did not take the message (RetryAfter after
 the rate limiter's retries, a connection that never opened), so those are retried.
 
-Spike alerts are claimed per (chat, theme) instead, in ``spike_alerts``: a chat hears about a
-theme at most once per ``RIFTWATCH_SPIKE_COOLDOWN_HOURS``, however long the spike lasts and
-however often the bot restarts. They check the same trailing window ``/summary`` shows.
+Alerts are claimed per (chat, kind, subject) instead, in ``alert_claims``: a chat hears about
+a spiking theme at most once per ``RIFTWATCH_SPIKE_COOLDOWN_HOURS``, and about a spreading
+critical post once ever, at most one spreading alert per ``RIFTWATCH_SPREAD_COOLDOWN_HOURS``
+(a post that crosses the threshold during the cooldown waits for the next tick after it),
+however often the bot restarts. Both check the same trailing window ``/summary`` shows.
 
 Never fetches, classifies or composes numbers itself: ``digest.compose`` does that.
 """
@@ -32,25 +34,28 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.env import BotEnv
 from config import Settings
 from config.timezones import zone_named
-from digest.compose import DIGEST_WINDOW, compose_digest
+from digest.compose import DIGEST_WINDOW, compose_digest, latest_model_version
 from digest.model import Digest
+from digest.spreading import spread_posts
+from digest.spreading_render import render_spread_alert
 from digest.telegram_html import quoted_item_ids, render_digest_messages, render_spike_alert
 from store.digest_messages import record_digest_message
 from store.subscribers import (
     Subscriber,
     active_subscribers,
+    claim_alert,
     claim_delivery,
-    claim_spike_alert,
     deactivate,
     delivered_chats,
+    release_alert,
     release_delivery,
-    release_spike_alert,
 )
 
 log = logging.getLogger(__name__)
 
 DAILY_GRACE = timedelta(hours=12)
 HOURLY_GRACE = timedelta(minutes=50)
+ALERT_MODES = ("spikes", "spreading")  # claimed per subject with a cooldown, not per window
 _GONE = ("chat not found", "bot was kicked", "user is deactivated", "group chat was deactivated")
 
 
@@ -104,9 +109,9 @@ def due_window(subscriber: Subscriber, now: datetime) -> Window | None:
     if subscriber.mode == "daily":
         until = _last_daily_time(subscriber.daily_time or "08:00", subscriber.timezone, now)
         window, grace = Window("daily", until - timedelta(days=1), until), DAILY_GRACE
-    else:  # hourly digests cover their hour; spikes are checked as /summary shows them
+    else:  # hourly digests cover their hour; alerts are checked as /summary shows them
         until = _top_of_hour(now)
-        span = DIGEST_WINDOW if subscriber.mode == "spikes" else timedelta(hours=1)
+        span = DIGEST_WINDOW if subscriber.mode in ALERT_MODES else timedelta(hours=1)
         window, grace = Window(subscriber.mode, until - span, until), HOURLY_GRACE
     if until < subscriber.updated_at or now - until > grace:
         return None
@@ -122,8 +127,8 @@ def plan_windows(env: BotEnv, now: datetime) -> dict[Window, list[int]]:
         if window is not None:
             plan.setdefault(window, []).append(subscriber.chat_id)
     for window, chats in list(plan.items()):
-        if window.mode == "spikes":
-            continue  # spike alerts are claimed per chat and theme, with a cooldown
+        if window.mode in ALERT_MODES:
+            continue  # alerts are claimed per chat and subject, with a cooldown
         done = delivered_chats(db, window.key)
         pending = [chat for chat in chats if chat not in done]
         if pending:
@@ -134,35 +139,67 @@ def plan_windows(env: BotEnv, now: datetime) -> dict[Window, list[int]]:
 
 
 @dataclass(frozen=True)
+class AlertClaim:
+    """What an alert claims before it is sent: (kind, subject) per chat, for ``cooldown``
+    (None: for good, so the same subject is never alerted twice)."""
+
+    kind: str
+    subject: str
+    cooldown: timedelta | None
+
+
+@dataclass(frozen=True)
 class Message:
     """What one window sends each of its chats; ``key`` names it in reports and ``digests_sent``.
 
-    A spike alert carries its ``spike_theme``: it is claimed per (chat, theme) with the
-    cooldown instead of per window, so a spike that persists is not alerted every hour.
+    An alert carries its ``claims``: it is claimed per (chat, kind, subject), each with its
+    cooldown, instead of per window, so a spike that persists is not alerted every hour and
+    a spreading post is alerted once.
     """
 
     key: str
     parts: list[str]
-    spike_theme: str | None = None
+    claims: tuple[AlertClaim, ...] = ()
 
 
 Outgoing = list[Message]
 
 
-def outgoing_for(window: Window, digest: Digest) -> Outgoing:
-    """The messages one window sends to each of its chats."""
+def _spike_messages(window: Window, digest: Digest, settings: Settings) -> Outgoing:
+    cooldown = timedelta(hours=settings.spike_cooldown_hours)
+    return [Message(f"spike:{row.theme}:{window.key.split(':', 1)[1]}",
+                    [render_spike_alert(digest, row)],
+                    (AlertClaim("spike", row.theme, cooldown),))
+            for row in digest.spikes]
+
+
+def spreading_messages(env: BotEnv, window: Window) -> Outgoing:
+    """One alert per critical post over the spread threshold in the window; each claims the
+    post for good, then the chat's spreading cooldown."""
+    cooldown = timedelta(hours=env.settings.spread_cooldown_hours)
+    db = env.db()
+    posts = spread_posts(db, window.since, window.until, latest_model_version(db),
+                         env.settings.spread_min_channels)
+    return [Message(f"spread:{spread.post.item_id}", [render_spread_alert(spread)],
+                    (AlertClaim("spread", f"post:{spread.post.item_id}", None),
+                     AlertClaim("spread", "cooldown", cooldown)))
+            for spread in posts]
+
+
+def outgoing_for(window: Window, digest: Digest, settings: Settings) -> Outgoing:
+    """The messages one digest window sends to each of its chats."""
     if window.mode == "spikes":
-        return [Message(f"spike:{row.theme}:{window.key.split(':', 1)[1]}",
-                        [render_spike_alert(digest, row)], spike_theme=row.theme)
-                for row in digest.spikes]
+        return _spike_messages(window, digest, settings)
     if window.mode == "hourly" and digest.total_items == 0:
         return []
     return [Message(window.key, render_digest_messages(digest))]
 
 
 def _compose_outgoing(env: BotEnv, window: Window) -> Outgoing:
+    if window.mode == "spreading":
+        return spreading_messages(env, window)
     digest = compose_digest(env.db(), env.settings, env.taxonomy, window.since, window.until)
-    return outgoing_for(window, digest)
+    return outgoing_for(window, digest, env.settings)
 
 
 async def _outgoing(env: BotEnv, window: Window, report: DeliveryReport) -> Outgoing:
@@ -212,26 +249,33 @@ def _certainly_not_sent(exc: TelegramError) -> bool:
         isinstance(exc, NetworkError) and not isinstance(exc, TimedOut))
 
 
-def _claim(db: sqlite_utils.Database, chat_id: int, message: Message, now: datetime,
-           settings: Settings) -> bool:
-    if message.spike_theme is None:
+def _claim(db: sqlite_utils.Database, chat_id: int, message: Message, now: datetime) -> bool:
+    """Claim a digest per window, an alert per claim in order; a claim that fails undoes
+    the ones won before it, so nothing is held for a message that is not sent."""
+    if not message.claims:
         return claim_delivery(db, chat_id, message.key, now)
-    cooldown = timedelta(hours=settings.spike_cooldown_hours)
-    return claim_spike_alert(db, chat_id, message.spike_theme, cooldown, now)
+    won: list[AlertClaim] = []
+    for claim in message.claims:
+        if not claim_alert(db, chat_id, claim.kind, claim.subject, claim.cooldown, now):
+            for taken in won:
+                release_alert(db, chat_id, taken.kind, taken.subject)
+            return False
+        won.append(claim)
+    return True
 
 
 def _release(db: sqlite_utils.Database, chat_id: int, message: Message) -> None:
-    if message.spike_theme is None:
+    if not message.claims:
         release_delivery(db, chat_id, message.key)
-    else:
-        release_spike_alert(db, chat_id, message.spike_theme)
+    for claim in message.claims:
+        release_alert(db, chat_id, claim.kind, claim.subject)
 
 
 async def deliver(env: BotEnv, bot: Bot, chat_id: int, message: Message,
                   report: DeliveryReport) -> None:
     """Claim the message for the chat, send, handle a blocked or vanished chat; never raises."""
     now, key = env.clock(), message.key
-    if not await env.with_db(_claim, chat_id, message, now, env.settings):
+    if not await env.with_db(_claim, chat_id, message, now):
         return
     try:
         await send_parts(bot, chat_id, message.parts, env)

@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     spike_z: float = Field(default=2.0, gt=0)
     spike_min_count: int = Field(default=3, ge=1)
     spike_cooldown_hours: float = Field(default=24.0, ge=1.0, le=24 * 30)  # per chat+theme
+    # Amplification graph and the Spreading section (issue 15)
+    edge_batch_size: int = Field(default=500, ge=1, le=100_000)  # items per extraction commit
+    quote_threshold: float = Field(default=0.6, gt=0.0, lt=1.0)  # Jaccard of two quoted texts
+    quote_num_perm: int = Field(default=64, ge=16, le=512)  # MinHash permutations
+    quote_shingle_chars: int = Field(default=5, ge=2, le=20)  # character shingles
+    quote_window_hours: float = Field(default=72.0, gt=0, le=24 * 30)  # how far apart a quote
+    quote_min_chars: int = Field(default=60, ge=10)  # shorter posts are never called quotes
+    spread_min_channels: int = Field(default=2, ge=1)  # other channels picking a post up
+    spread_top_pairs: int = Field(default=5, ge=0, le=50)  # amplifier pairs in the digest
+    spread_cooldown_hours: float = Field(default=1.0, ge=0.0, le=24 * 30)  # per chat, alerts
+    graph_png_max_nodes: int = Field(default=60, ge=2, le=1000)  # busiest nodes drawn
+
     timezone: str = "UTC"
     log_level: str = "INFO"
 

@@ -38,6 +38,7 @@ _MEDIA_SELECTORS: tuple[tuple[str, str], ...] = (
     ("poll", ".tgme_widget_message_poll"),
     ("sticker", ".tgme_widget_message_sticker_wrap"),
 )
+_TME_LINK = re.compile(r"^(?:https?:)?//(?:www\.)?(?:t|telegram)\.me/", re.IGNORECASE)
 _POST_RE = re.compile(r"^([A-Za-z0-9_]+)/(\d+)$")
 _VIEWS_RE = re.compile(r"^([0-9]+(?:[.,][0-9]+)?)\s*([KMB]?)$", re.IGNORECASE)
 _MULTIPLIERS = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
@@ -187,6 +188,25 @@ def _forwarded_from(message: LexborNode) -> str | None:
     return re.sub(r"^Forwarded from\s*", "", text).strip() or None
 
 
+def _forwarded_url(message: LexborNode) -> str | None:
+    """The original post's t.me address from a forward header, when the header links to it."""
+    link = message.css_first("a.tgme_widget_message_forwarded_from_name[href]")
+    if link is None:
+        return None
+    return (link.attributes.get("href") or "").strip() or None
+
+
+def _text_links(message: LexborNode) -> list[str]:
+    """t.me addresses the message's own text links to (mentions and post links)."""
+    links: list[str] = []
+    for block in _own(message, ".tgme_widget_message_text", _NOT_OWN_TEXT):
+        for anchor in block.css("a[href]"):
+            href = (anchor.attributes.get("href") or "").strip()
+            if _TME_LINK.match(href) and href not in links:
+                links.append(href)
+    return links
+
+
 def _edited(message: LexborNode) -> bool:
     meta = message.css_first(".tgme_widget_message_meta")
     if meta is None:
@@ -216,6 +236,8 @@ def parse_message(message: LexborNode) -> Item | None:
         published_at=_published(message),
         views=parse_views(_text_of(message.css_first(".tgme_widget_message_views"))),
         forwarded_from=_forwarded_from(message),
+        forwarded_url=_forwarded_url(message),
+        links=_text_links(message),
         link_preview=preview.to_json() if preview is not None else None,
         media=media_kinds(message),
         edited=_edited(message),

@@ -312,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_db(sub)
     from riftwatch.cli_data import register_data_commands  # score/import/export/browse, eval --data
     register_data_commands(commands)
+    from riftwatch.cli_graph import register_graph_command
+    register_graph_command(commands)
     return parser
 
 

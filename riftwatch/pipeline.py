@@ -1,4 +1,4 @@
-"""One pipeline cycle: fetch due feeds into the store, then score what is new.
+"""One pipeline cycle: fetch due feeds into the store, score what is new, extract its edges.
 
 Wires monitors and classifiers together (they never call each other); no rendering here.
 """
@@ -29,6 +29,7 @@ class CycleReport:
 
     outcomes: list[tuple[FeedState, FetchOutcome]] = field(default_factory=list)
     scored: int = 0
+    new_edges: int = 0
     fetch_seconds: float = 0.0
     score_seconds: float = 0.0
 
@@ -53,11 +54,22 @@ def score_new_items(db_path: Path, settings: Settings, taxonomy: Taxonomy) -> in
         db.conn.close()
 
 
+def extract_new_edges(db_path: Path, settings: Settings) -> int:
+    """Extract amplification edges from items and scores stored since the last run."""
+    from store.edge_extraction import extract_edges
+
+    db = open_db(db_path)
+    try:
+        return extract_edges(db, settings).new
+    finally:
+        db.conn.close()
+
+
 def run_cycle(
     settings: Settings, taxonomy: Taxonomy, feeds: list[str] | None = None,
     backfill_pages: int = 0, progress: Progress | None = None, score: bool = True,
 ) -> CycleReport:
-    """Fetch (all due feeds, or the named ones), then score new items."""
+    """Fetch (all due feeds, or the named ones), score new items, extract their edges."""
     report = CycleReport()
     started = time.perf_counter()
     report.outcomes = fetch_all(settings.db_path, settings, feeds=feeds,
@@ -67,6 +79,7 @@ def run_cycle(
         started = time.perf_counter()
         report.scored = score_new_items(settings.db_path, settings, taxonomy)
         report.score_seconds = time.perf_counter() - started
+    report.new_edges = extract_new_edges(settings.db_path, settings)
     log.info("cycle: %d feeds, %d new items, %d scored, %d failed", len(report.outcomes),
              report.new_items, report.scored, len(report.failed))
     return report

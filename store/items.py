@@ -35,6 +35,8 @@ def _item_row(item: Item, feed_id: int, now: str) -> dict[str, Any]:
         "published_at": to_iso(item.published_at),
         "views": item.views,
         "forwarded_from": item.forwarded_from,
+        "forwarded_url": item.forwarded_url,
+        "links": json.dumps(item.links) if item.links else None,
         "link_preview": item.link_preview,
         "media": json.dumps(item.media) if item.media else None,
         "edited": int(item.edited),

@@ -54,6 +54,8 @@ class Item:
     language: str | None = None
     views: int | None = None
     forwarded_from: str | None = None
+    forwarded_url: str | None = None  # the original post's t.me address, for a forward
+    links: list[str] = field(default_factory=list)  # t.me addresses its text links to
     link_preview: str | None = None
     media: list[str] = field(default_factory=list)
     edited: bool = False

@@ -164,9 +164,90 @@ def _v4_spike_alerts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v5_edges(db: sqlite_utils.Database) -> None:
+    """Who forwards, mentions, quotes and attacks whom: one evidence row per (kind, source,
+    target, item), so re-extracting never counts an item twice; ``edges`` sums them up."""
+    db.execute("ALTER TABLE items ADD COLUMN forwarded_url TEXT")
+    db.execute("ALTER TABLE items ADD COLUMN links TEXT")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS edge_evidence (
+            kind TEXT NOT NULL CHECK (kind IN ('forward', 'mention', 'quote', 'attack')),
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            ref_key TEXT,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (kind, source, target, item_id)
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS edge_evidence_seen ON edge_evidence(seen_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS edge_evidence_ref ON edge_evidence(ref_key)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS item_signatures (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            feed_id INTEGER NOT NULL,
+            published_at TEXT NOT NULL,
+            signature BLOB NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS item_signatures_published "
+               "ON item_signatures(published_at)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS extraction_marks (
+            stream TEXT PRIMARY KEY,
+            last_id INTEGER NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE VIEW IF NOT EXISTS edges AS
+        SELECT source, target, kind, COUNT(*) AS count, MIN(seen_at) AS first_seen,
+               MAX(seen_at) AS last_seen, group_concat(item_id, ' ') AS items
+        FROM edge_evidence GROUP BY kind, source, target"""
+    )
+
+
+def _v6_alert_claims(db: sqlite_utils.Database) -> None:
+    """One table claims every alert kind (a theme's spike, a post's spreading) per chat and
+    subject; subscribers may choose the ``spreading`` mode."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS alert_claims (
+            chat_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            alerted_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, kind, subject)
+        )"""
+    )
+    db.execute("INSERT OR IGNORE INTO alert_claims SELECT chat_id, 'spike', theme, alerted_at "
+               "FROM spike_alerts")
+    db.execute("DROP TABLE spike_alerts")
+    db.execute(
+        """
+        CREATE TABLE subscribers_v6 (
+            chat_id INTEGER PRIMARY KEY,
+            chat_type TEXT,
+            mode TEXT NOT NULL CHECK (mode IN ('daily', 'hourly', 'spikes', 'spreading')),
+            daily_time TEXT,
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("INSERT INTO subscribers_v6 SELECT * FROM subscribers")
+    db.execute("DROP TABLE subscribers")
+    db.execute("ALTER TABLE subscribers_v6 RENAME TO subscribers")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages,
-                               _v4_spike_alerts]
+                               _v4_spike_alerts, _v5_edges, _v6_alert_claims]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

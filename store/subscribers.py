@@ -13,7 +13,7 @@ import sqlite_utils
 
 from store.models import from_iso, to_iso, utc_now
 
-MODES = ("daily", "hourly", "spikes")
+MODES = ("daily", "hourly", "spikes", "spreading")
 
 
 @dataclass(frozen=True)
@@ -139,27 +139,40 @@ def deliveries(db: sqlite_utils.Database, chat_id: int | None = None) -> list[di
     return list(db.table("digests_sent").rows_where(where, params, order_by="sent_at, window_key"))
 
 
-def claim_spike_alert(
-    db: sqlite_utils.Database, chat_id: int, theme: str, cooldown: timedelta,
-    now: datetime | None = None,
+def claim_alert(
+    db: sqlite_utils.Database, chat_id: int, kind: str, subject: str,
+    cooldown: timedelta | None, now: datetime | None = None,
 ) -> bool:
-    """Record an alert about ``theme`` to ``chat_id`` *before* sending it; False while the last
-    one is younger than ``cooldown``. One atomic upsert, so two senders never both win."""
+    """Record an alert of ``kind`` about ``subject`` (a theme, a post) to ``chat_id`` *before*
+    sending it; False while the last one is younger than ``cooldown`` (None: ever sent).
+
+    One atomic upsert in ``alert_claims``, so two senders never both win and a restart
+    respects every claim made before it.
+    """
     moment = now or utc_now()
+    # With no cooldown the update's condition is never true: a claim, once made, stands.
+    expired = to_iso(moment - cooldown) if cooldown is not None else ""
     with db.conn:
         cursor = db.execute(
-            "INSERT INTO spike_alerts (chat_id, theme, alerted_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(chat_id, theme) DO UPDATE SET alerted_at = excluded.alerted_at "
-            "WHERE spike_alerts.alerted_at <= ?",
-            [chat_id, theme, to_iso(moment), to_iso(moment - cooldown)],
+            "INSERT INTO alert_claims (chat_id, kind, subject, alerted_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(chat_id, kind, subject) DO UPDATE SET alerted_at = excluded.alerted_at "
+            "WHERE alert_claims.alerted_at <= ?",
+            [chat_id, kind, subject, to_iso(moment), expired],
         )
     return cursor.rowcount == 1
 
 
-def release_spike_alert(db: sqlite_utils.Database, chat_id: int, theme: str) -> None:
+def release_alert(db: sqlite_utils.Database, chat_id: int, kind: str, subject: str) -> None:
     """Undo a claim whose alert certainly never reached the chat, so the next tick retries it.
 
     The claim only won because no alert was within the cooldown, so forgetting it is exact.
     """
     with db.conn:
-        db.execute("DELETE FROM spike_alerts WHERE chat_id = ? AND theme = ?", [chat_id, theme])
+        db.execute("DELETE FROM alert_claims WHERE chat_id = ? AND kind = ? AND subject = ?",
+                   [chat_id, kind, subject])
+
+
+def claimed_subjects(db: sqlite_utils.Database, chat_id: int, kind: str) -> set[str]:
+    """Subjects of ``kind`` already claimed for ``chat_id`` (whatever their age)."""
+    return {str(row[0]) for row in db.execute(
+        "SELECT subject FROM alert_claims WHERE chat_id = ? AND kind = ?", [chat_id, kind])}

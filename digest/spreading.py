@@ -1,0 +1,216 @@
+"""Compose the Spreading section: critical posts other watched channels passed on in a window,
+with how many, how fast and the path, and the busiest amplifier pairs against their normal.
+
+Reads stored edges, items and scores; never extracts edges or renders.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from classifiers.baseline import lift_against_baseline
+from config import Settings
+from digest.model import PostRef, trim_quote
+from store.edges import SPREAD_KINDS, EdgeEvidence, evidence_between
+from store.models import from_iso, to_iso
+from store.scores import stance_probability_sql
+
+MAX_PATH_DEPTH = 4  # a forward of a quote of a forward… is followed this far to its origin
+
+
+@dataclass
+class Pickup:
+    """One channel passing the post on: how, from whom, when, and its own post."""
+
+    channel: str
+    kind: str
+    from_channel: str
+    item_id: int
+    url: str | None
+    published_at: datetime | None
+
+
+@dataclass
+class SpreadPost:
+    """A critical post and the other watched channels that picked it up, oldest first."""
+
+    post: PostRef
+    channels: int
+    first_pickup: datetime | None
+    last_pickup: datetime | None
+    pickups: list[Pickup] = field(default_factory=list)
+
+
+@dataclass
+class AmplifierPair:
+    """How often ``source`` passed ``target``'s posts on now, against its normal."""
+
+    source: str
+    target: str
+    count: int
+    total: int
+    baseline_count: int
+    baseline_total: int
+    lift: float
+    z: float
+
+
+@dataclass
+class Spreading:
+    """The section's data: spread posts (most channels first) and top amplifier pairs."""
+
+    posts: list[SpreadPost]
+    pairs: list[AmplifierPair]
+    min_channels: int
+    baseline_days: int
+
+
+def _rows_by_key(db: sqlite_utils.Database, keys: set[str], model_version: str | None
+                 ) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = ("SELECT i.id, i.key, i.url, i.published_at, i.text, f.name AS feed_name, "
+               f"f.title AS feed_title, s.stance, {stance_probability_sql('s')} "
+               "AS stance_probability, s.evidence, s.language FROM items i "
+               "JOIN feeds f ON f.id = i.feed_id "
+               "LEFT JOIN scores s ON s.item_id = i.id AND s.model_version = ? "
+               f"WHERE i.key IN ({marks})")
+        for row in db.query(sql, [model_version, *chunk]):
+            found[row["key"]] = row
+    return found
+
+
+def _parent_keys(db: sqlite_utils.Database, item_ids: set[int]) -> dict[int, str]:
+    """For items that are themselves pick-ups, the key of the post each passed on."""
+    if not item_ids:
+        return {}
+    ordered = sorted(item_ids)
+    marks = ",".join("?" * len(ordered))
+    kinds = ",".join(f"'{kind}'" for kind in SPREAD_KINDS)
+    sql = (f"SELECT item_id, ref_key FROM edge_evidence WHERE item_id IN ({marks}) "
+           f"AND kind IN ({kinds}) AND ref_key IS NOT NULL ORDER BY seen_at")
+    parents: dict[int, str] = {}
+    for item_id, ref_key in db.execute(sql, ordered):
+        parents.setdefault(int(item_id), str(ref_key))
+    return parents
+
+
+def _origins(db: sqlite_utils.Database, evidence: list[EdgeEvidence],
+             model_version: str | None) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Item rows for every referenced key, and each key's origin key (itself if none): a
+    referenced post that was itself a pick-up leads on to the post it passed on."""
+    rows = _rows_by_key(db, {row.ref_key for row in evidence if row.ref_key}, model_version)
+    parent_of: dict[str, str] = {}
+    frontier = set(rows)
+    for _ in range(MAX_PATH_DEPTH):
+        key_of = {rows[key]["id"]: key for key in frontier}
+        for item_id, parent in _parent_keys(db, set(key_of)).items():
+            parent_of[key_of[item_id]] = parent
+        fresh = _rows_by_key(db, set(parent_of.values()) - set(rows), model_version)
+        rows.update(fresh)
+        frontier = set(fresh)
+        if not frontier:
+            break
+
+    def root(key: str) -> str:
+        seen = {key}
+        while parent_of.get(key) in rows and parent_of[key] not in seen:
+            key = parent_of[key]
+            seen.add(key)
+        return key
+
+    return rows, {key: root(key) for key in rows}
+
+
+def _post_ref(row: dict[str, Any]) -> PostRef:
+    return PostRef(item_id=row["id"], feed_name=row["feed_name"], feed_title=row["feed_title"],
+                   url=row["url"], published_at=from_iso(row["published_at"]),
+                   quote=trim_quote(row.get("evidence") or row.get("text")),
+                   stance=row.get("stance"), stance_probability=row.get("stance_probability"),
+                   language=row.get("language"))
+
+
+def _pickup_urls(db: sqlite_utils.Database, item_ids: set[int]) -> dict[int, str | None]:
+    ordered = sorted(item_ids)
+    if not ordered:
+        return {}
+    marks = ",".join("?" * len(ordered))
+    return {int(item_id): url for item_id, url in
+            db.execute(f"SELECT id, url FROM items WHERE id IN ({marks})", ordered)}
+
+
+def spread_posts(db: sqlite_utils.Database, since: datetime, until: datetime,
+                 model_version: str | None, min_channels: int) -> list[SpreadPost]:
+    """Critical posts picked up in [since, until) by at least ``min_channels`` other watched
+    channels, most channels first."""
+    evidence = [row for row in evidence_between(db, since, until, SPREAD_KINDS) if row.ref_key]
+    rows, origin = _origins(db, evidence, model_version)
+    urls = _pickup_urls(db, {row.item_id for row in evidence})
+    grouped: dict[str, list[Pickup]] = defaultdict(list)
+    for row in evidence:
+        if row.ref_key not in rows:
+            continue
+        root = origin[row.ref_key]
+        if row.source == rows[root]["feed_name"]:
+            continue
+        grouped[root].append(Pickup(row.source, row.kind, rows[row.ref_key]["feed_name"],
+                                    row.item_id, urls.get(row.item_id), from_iso(row.seen_at)))
+    found = [_spread_post(rows[root], pickups) for root, pickups in grouped.items()
+             if rows[root].get("stance") == "critical"]
+    return sorted((post for post in found if post.channels >= min_channels),
+                  key=lambda post: (-post.channels, post.first_pickup or until))
+
+
+def _spread_post(row: dict[str, Any], pickups: list[Pickup]) -> SpreadPost:
+    first_by_channel: dict[str, Pickup] = {}
+    for pickup in sorted(pickups, key=lambda entry: (entry.published_at or datetime.max,
+                                                     entry.item_id)):
+        first_by_channel.setdefault(pickup.channel, pickup)
+    path = list(first_by_channel.values())
+    times = [pickup.published_at for pickup in path if pickup.published_at]
+    return SpreadPost(post=_post_ref(row), channels=len(path),
+                      first_pickup=min(times) if times else None,
+                      last_pickup=max(times) if times else None, pickups=path)
+
+
+def _pair_counts(db: sqlite_utils.Database, since: datetime, until: datetime
+                 ) -> dict[tuple[str, str], int]:
+    kinds = ",".join(f"'{kind}'" for kind in SPREAD_KINDS)
+    sql = ("SELECT source, target, COUNT(*) FROM edge_evidence WHERE seen_at >= ? "
+           f"AND seen_at < ? AND kind IN ({kinds}) GROUP BY source, target")
+    return {(source, target): int(count) for source, target, count in
+            db.execute(sql, [to_iso(since), to_iso(until)])}
+
+
+def amplifier_pairs(db: sqlite_utils.Database, since: datetime, until: datetime,
+                    baseline_days: int, limit: int) -> list[AmplifierPair]:
+    """The busiest source → target pairs now, each with its share of all pick-ups against
+    the same share over the ``baseline_days`` before (lift and z as for themes)."""
+    now = _pair_counts(db, since, until)
+    base = _pair_counts(db, since - timedelta(days=baseline_days), since)
+    total, base_total = sum(now.values()), sum(base.values())
+    pairs = []
+    for (source, target), count in now.items():
+        lift = lift_against_baseline(count, total, base.get((source, target), 0), base_total)
+        pairs.append(AmplifierPair(source, target, count, total, lift.reference_count,
+                                   base_total, lift.lift, lift.z))
+    pairs.sort(key=lambda pair: (-pair.count, -pair.lift, pair.source, pair.target))
+    return pairs[:limit]
+
+
+def compose_spreading(db: sqlite_utils.Database, settings: Settings, since: datetime,
+                      until: datetime, model_version: str | None) -> Spreading:
+    """The Spreading section of the digest for [since, until)."""
+    return Spreading(
+        posts=spread_posts(db, since, until, model_version, settings.spread_min_channels),
+        pairs=amplifier_pairs(db, since, until, settings.baseline_days,
+                              settings.spread_top_pairs),
+        min_channels=settings.spread_min_channels, baseline_days=settings.baseline_days)

@@ -1,0 +1,89 @@
+"""The ``graph`` command: who forwards, mentions, quotes and attacks whom, as CSV, JSON, GEXF
+or PNG. A thin shell: brings the stored edges up to date, composes the graph, writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from riftwatch.cli import CommandError, _add_db, _open_synced_db, _runtime
+
+if TYPE_CHECKING:
+    from digest.graph import AmplificationGraph
+
+DEFAULT_PNG = Path("riftwatch-graph.png")
+
+
+def _write_csv(result: AmplificationGraph, out: Path | None) -> None:
+    from digest.graph_render import EDGE_COLUMNS, edge_rows
+    from riftwatch.byod.writers import RowWriter
+
+    rows = edge_rows(result)
+    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        writer = RowWriter(handle, "csv", EDGE_COLUMNS)
+        for row in rows:
+            writer.write(row)
+    finally:
+        if out:
+            handle.close()
+
+
+def _write_bytes(data: bytes, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(data)
+        print(f"wrote {out}", file=sys.stderr)
+
+
+def cmd_graph(args: argparse.Namespace) -> None:
+    from digest.compose import parse_window
+    from digest.graph import UnknownKindError, build_graph, parse_kinds
+    from digest.graph_render import graph_gexf, graph_json, render_graph_png
+    from store.edge_extraction import extract_edges
+    from store.models import utc_now
+
+    settings, taxonomy = _runtime(args)
+    try:
+        kinds = parse_kinds(args.kind)
+    except UnknownKindError as exc:
+        raise CommandError(str(exc)) from None
+    until = utc_now()
+    since = until - parse_window(args.since)
+    db = _open_synced_db(settings)
+    extract_edges(db, settings)
+    result = build_graph(db, since, until, kinds, taxonomy)
+    if args.format == "csv":
+        _write_csv(result, args.out)
+    elif args.format == "json":
+        _write_bytes((json.dumps(graph_json(result), ensure_ascii=False, indent=2) + "\n")
+                     .encode("utf-8"), args.out)
+    elif args.format == "gexf":
+        _write_bytes(graph_gexf(result), args.out)
+    else:
+        _write_bytes(render_graph_png(result, settings.graph_png_max_nodes),
+                     args.out or DEFAULT_PNG)
+
+
+def register_graph_command(commands: argparse._SubParsersAction) -> None:
+    """Add ``graph``."""
+    graph = commands.add_parser(
+        "graph", help="who forwards, mentions, quotes and attacks whom in a window",
+        description="Amplification edges of the window: forward (channel → the channel it "
+                    "forwarded), mention (@name or t.me link), quote (near-copy within "
+                    "RIFTWATCH_QUOTE_WINDOW_HOURS), attack (channel → the target it attacks). "
+                    "CSV columns: source,target,kind,count,first_seen,last_seen,items.")
+    graph.add_argument("--since", default="7d", help="window: 24h, 7d, 2w (default 7d)")
+    graph.add_argument("--kind", help="comma-separated kinds: forward,mention,quote,attack "
+                       "(default: all)")
+    graph.add_argument("--format", choices=["csv", "json", "gexf", "png"], default="csv")
+    graph.add_argument("--out", type=Path, help="output file (default: stdout; png: "
+                       f"{DEFAULT_PNG})")
+    _add_db(graph)
+    graph.set_defaults(func=cmd_graph)

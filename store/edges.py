@@ -1,0 +1,116 @@
+"""Amplification edges as stored: evidence rows in, per-window aggregates and marks out.
+
+Persists and reads; never decides what an edge is (``store.edge_extraction`` does). One row
+of ``edge_evidence`` per (kind, source, target, item): writing the same evidence twice is a
+no-op, so an edge's count is the number of distinct items behind it, however often it is
+extracted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from store.models import to_iso
+
+EDGE_KINDS = ("forward", "mention", "quote", "attack")
+SPREAD_KINDS = ("forward", "mention", "quote")  # a channel passing another's post on
+
+
+@dataclass(frozen=True)
+class EdgeEvidence:
+    """One item that makes ``source`` → ``target`` an edge of ``kind``.
+
+    ``ref_key`` is the item key of the post it passes on (a forward's original, a quoted or
+    linked post) when known; ``seen_at`` is the item's publication time.
+    """
+
+    kind: str
+    source: str
+    target: str
+    item_id: int
+    seen_at: str
+    ref_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Edge:
+    """All evidence for one (source, target, kind) in a window."""
+
+    source: str
+    target: str
+    kind: str
+    count: int
+    first_seen: str
+    last_seen: str
+    items: list[int]
+
+
+def read_mark(db: sqlite_utils.Database, stream: str) -> int:
+    """The last id ``stream`` has extracted (0 before the first run)."""
+    row = db.execute("SELECT last_id FROM extraction_marks WHERE stream = ?", [stream]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def write_mark(db: sqlite_utils.Database, stream: str, last_id: int) -> None:
+    """Advance ``stream``'s mark; call inside the transaction that stored its evidence."""
+    db.execute("INSERT INTO extraction_marks (stream, last_id) VALUES (?, ?) "
+               "ON CONFLICT(stream) DO UPDATE SET last_id = excluded.last_id", [stream, last_id])
+
+
+def insert_evidence(db: sqlite_utils.Database, rows: Iterable[EdgeEvidence]) -> int:
+    """Store evidence rows not stored yet; return how many were new."""
+    cursor = db.conn.executemany(
+        "INSERT OR IGNORE INTO edge_evidence (kind, source, target, item_id, ref_key, seen_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(row.kind, row.source, row.target, row.item_id, row.ref_key, row.seen_at)
+         for row in rows],
+    )
+    return max(cursor.rowcount, 0)
+
+
+def _window_filter(since: datetime, until: datetime, kinds: Sequence[str]
+                   ) -> tuple[str, list[str]]:
+    marks = ",".join("?" * len(kinds))
+    params = [to_iso(since) or "", to_iso(until) or "", *kinds]
+    return f"seen_at >= ? AND seen_at < ? AND kind IN ({marks})", params
+
+
+def edges_between(db: sqlite_utils.Database, since: datetime, until: datetime,
+                  kinds: Sequence[str] = EDGE_KINDS) -> list[Edge]:
+    """Edges whose evidence was published in [since, until), busiest first."""
+    where, params = _window_filter(since, until, kinds)
+    sql = ("SELECT source, target, kind, COUNT(*), MIN(seen_at), MAX(seen_at), "
+           f"group_concat(item_id, ' ') FROM edge_evidence WHERE {where} "
+           "GROUP BY kind, source, target ORDER BY COUNT(*) DESC, source, target, kind")
+    return [Edge(source, target, kind, int(count), first, last,
+                 sorted(int(item) for item in items.split()))
+            for source, target, kind, count, first, last, items in db.execute(sql, params)]
+
+
+def evidence_between(db: sqlite_utils.Database, since: datetime, until: datetime,
+                     kinds: Sequence[str] = EDGE_KINDS) -> list[EdgeEvidence]:
+    """Every evidence row published in [since, until), oldest first."""
+    where, params = _window_filter(since, until, kinds)
+    sql = ("SELECT kind, source, target, item_id, seen_at, ref_key FROM edge_evidence "
+           f"WHERE {where} ORDER BY seen_at, item_id")
+    return [EdgeEvidence(*row) for row in db.execute(sql, params)]
+
+
+def save_signatures(db: sqlite_utils.Database,
+                    rows: Iterable[tuple[int, int, str, bytes]]) -> None:
+    """Store (item id, feed id, published at, MinHash signature bytes) rows."""
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO item_signatures (item_id, feed_id, published_at, signature) "
+        "VALUES (?, ?, ?, ?)", list(rows))
+
+
+def signatures_between(db: sqlite_utils.Database, since: str, until: str
+                       ) -> list[tuple[int, int, str, bytes]]:
+    """Stored signatures of items published in [since, until]."""
+    return [tuple(row) for row in db.execute(  # type: ignore[misc]
+        "SELECT item_id, feed_id, published_at, signature FROM item_signatures "
+        "WHERE published_at >= ? AND published_at <= ?", [since, until])]
