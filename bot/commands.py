@@ -17,6 +17,7 @@ from bot.status import render_status
 from config import RiftwatchError, Settings
 from config.echo import quote_input
 from config.feeds import (
+    FEED_ROLES,
     FeedConfig,
     FeedRole,
     feed_from_source,
@@ -46,7 +47,7 @@ from store.subscribers import deactivate, get_subscriber, subscribe
 
 MAX_WINDOW = timedelta(days=90)
 LONGEST_SOURCE = 2048  # characters of a feed address /addfeed accepts
-ROLES: dict[str, FeedRole] = {"blogger": "blogger", "news": "news"}
+ROLES: dict[str, FeedRole] = {role: role for role in FEED_ROLES}
 DEFAULT_DAILY_TIME = "08:00"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _REF_RE = re.compile(r"^#?(\d{1,18})$")

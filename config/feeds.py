@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from config.errors import ConfigError, config_error_from_validation
+from config.settings import DEFAULT_FEED_INTERVAL_MINUTES
 from config.toml_file import read_toml
 
 FeedKind = Literal["rss", "telegram"]
 FeedRole = Literal["blogger", "news"]
+FEED_ROLES: tuple[FeedRole, ...] = get_args(FeedRole)
+FEED_KINDS: tuple[FeedKind, ...] = get_args(FeedKind)
 
 _CHANNEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _TME_RE = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?:s/)?([A-Za-z0-9_]+)/?$")
@@ -44,7 +47,7 @@ class FeedConfig(BaseModel):
     url: str | None = None
     channel: str | None = None
     title: str | None = None
-    interval_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    interval_minutes: int = Field(default=DEFAULT_FEED_INTERVAL_MINUTES, ge=1, le=7 * 24 * 60)
     enabled: bool = True
 
     @model_validator(mode="after")
@@ -79,7 +82,7 @@ def is_channel_source(text: str) -> bool:
 
 def feed_from_source(
     source: str, role: FeedRole | None = None, name: str | None = None,
-    title: str | None = None, interval_minutes: int = 30,
+    title: str | None = None, interval_minutes: int = DEFAULT_FEED_INTERVAL_MINUTES,
 ) -> FeedConfig:
     """A FeedConfig from ``@NAME``, ``t.me/NAME`` or an http(s) URL, as a user types it.
 

@@ -117,10 +117,13 @@ def backoff_seconds(error_count: int, base: float, cap: float) -> float:
 
 
 def record_fetch(
-    db: sqlite_utils.Database, feed_id: int, outcome: FetchOutcome,
-    retry_base: float = 60.0, retry_cap: float = 6 * 3600.0,
+    db: sqlite_utils.Database, feed_id: int, outcome: FetchOutcome, *,
+    retry_base: float, retry_cap: float,
 ) -> None:
-    """Log one fetch and update the feed's health: success resets errors, failure backs off."""
+    """Log one fetch and update the feed's health: success resets errors, failure backs off.
+
+    ``retry_base``/``retry_cap`` are the settings' retry_base_seconds/retry_max_seconds.
+    """
     finished = to_iso(outcome.finished_at)
     with db.conn:
         db.table("fetch_log").insert({

@@ -133,7 +133,8 @@ async def test_feeds_shows_raw_fetch_errors_to_admins_only(standin, start_bot, d
             failed_at = clock.now - timedelta(hours=hours)
             record_fetch(db, feed.id, FetchOutcome(
                 started_at=failed_at, finished_at=failed_at, status="error",
-                error="connect to 10.0.0.7:8080 refused (internal-proxy.corp)"))
+                error="connect to 10.0.0.7:8080 refused (internal-proxy.corp)"),
+                retry_base=60.0, retry_cap=3600.0)
         (member,) = await standin.reply_to("/feeds")
         (admin,) = await standin.reply_to("/feeds", chat_id=ADMIN_ID)
     assert "10.0.0.7" not in member.params["text"] and "internal-proxy" not in member.params["text"]

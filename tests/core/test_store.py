@@ -80,7 +80,8 @@ def test_errors_back_off_and_success_resets(db) -> None:  # type: ignore[no-unty
     record_fetch(db, feed_id, FetchOutcome(NOW, NOW, "error", 429, error="rate limited",
                                            retry_after_seconds=7200), retry_base=60, retry_cap=3600)
     assert get_feed(db, "rybar").next_retry_at == "2026-11-25T14:00:00Z"  # Retry-After wins
-    record_fetch(db, feed_id, FetchOutcome(NOW, NOW, "ok", 200, 5, 5, etag='"e1"'))
+    record_fetch(db, feed_id, FetchOutcome(NOW, NOW, "ok", 200, 5, 5, etag='"e1"'),
+                 retry_base=60, retry_cap=3600)
     feed = get_feed(db, "rybar")
     assert feed.error_count == 0 and feed.next_retry_at is None and feed.etag == '"e1"'
     assert db["fetch_log"].count == 5
