@@ -20,7 +20,7 @@ The tree (a second base, where one is named, is kept for callers that catch it):
     ├── LabelError (ValueError)         store.labels: a label that cannot be stored
     ├── WindowError (ValueError)        digest.compose: a window such as --since that is not one
     ├── UsageError                      bot.commands: bad bot command arguments
-    ├── CommandError                    riftwatch.cli: a CLI failure with no better class
+    ├── CommandError                    riftwatch.cli_common: a CLI failure with no better class
     ├── OpmlError (ValueError)          riftwatch.opml: not OPML we can read
     ├── ReadError                       riftwatch.byod.readers: an analyst's file cannot be read
     ├── NothingToScore                  riftwatch.byod.score_file: not one row could be read

@@ -162,7 +162,7 @@ def feeds_to_fetch(db: sqlite_utils.Database,
 def fetch_all(
     db_path: Path | str,
     settings: Settings,
-    feeds: Sequence[str] | None = None,
+    feed_names: Sequence[str] | None = None,
     backfill_pages: int = 0,
     progress: Progress | None = None,
 ) -> list[tuple[FeedState, FetchOutcome]]:
@@ -173,7 +173,7 @@ def fetch_all(
     """
     db = open_db(db_path)
     try:
-        targets = feeds_to_fetch(db, feeds)
+        targets = feeds_to_fetch(db, feed_names)
     finally:
         db.conn.close()
     if not targets:

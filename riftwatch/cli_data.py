@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from riftwatch.cli import CommandError, _add_db, _open_synced_db, _runtime
+from riftwatch.cli_common import add_db_option, add_role_option, open_synced_db, start_command
 
 MAX_BAD_ROWS_SHOWN = 20
 
@@ -52,11 +52,11 @@ def _default_scored_path(source: Path, out: Path | None) -> Path:
     return Path.cwd() / f"{source.stem}-scored{suffix}"
 
 
-def cmd_score_file(args: argparse.Namespace) -> None:
+def cmd_score(args: argparse.Namespace) -> None:
     from classifiers.scoring import load_post_scorer
     from riftwatch.byod.score_file import score_file
 
-    settings, taxonomy = _runtime(args)
+    settings, taxonomy = start_command(args)
     out = _default_scored_path(args.file, args.out)
     bad = _BadRowPrinter(args.file)
     advance, close = _posts_bar("scoring")
@@ -86,7 +86,7 @@ def cmd_eval_data(args: argparse.Namespace) -> None:
         format_evaluation,
     )
 
-    settings, taxonomy = _runtime(args)
+    settings, taxonomy = start_command(args)
     bad = _BadRowPrinter(args.data) if args.data else None
 
     load = partial(load_post_scorer, settings, taxonomy)
@@ -96,38 +96,9 @@ def cmd_eval_data(args: argparse.Namespace) -> None:
                                batch_size=settings.batch_size, on_bad=bad,
                                max_record_chars=settings.max_record_chars)
     else:
-        result = evaluate_stored_labels(_open_synced_db(settings), load,
+        result = evaluate_stored_labels(open_synced_db(settings), load,
                                         batch_size=settings.batch_size)
     print(format_evaluation(result, args.format))
-
-
-def _extend_eval(evaluate: argparse.ArgumentParser) -> None:
-    """Give ``eval`` the --data/--labels options; without them it keeps its shared-set report."""
-    group = evaluate.add_argument_group("your own labels")
-    group.add_argument("--data", type=Path, metavar="FILE",
-                       help="a labelled CSV or JSONL file to evaluate the shipped model on "
-                            "(it is never trained on)")
-    group.add_argument("--label-column", help="the column with the labels: yes/no "
-                       "(1/0, true/false, yes/no) or stance names")
-    group.add_argument("--positive", metavar="EXPR",
-                       help="what counts as a positive prediction for yes/no labels: a stance "
-                            "(critical), a theme (theme:mod_criticism) or a union with | "
-                            "(default: see classifiers/MODELS.md; 'critical' for most columns)")
-    group.add_argument("--text-column", help="the text column (default: message, text, …)")
-    group.add_argument("--labels", action="store_true",
-                       help="evaluate against the labels analysts gave with /label")
-    group.add_argument("--format", choices=["text", "json"], default="text")
-    shared_eval = evaluate.get_default("func")
-
-    def run_eval(args: argparse.Namespace) -> None:
-        if args.data is None and not args.labels:
-            shared_eval(args)
-            return
-        if args.data is not None and not args.label_column:
-            raise CommandError("--data needs --label-column COLUMN (the column with the labels)")
-        cmd_eval_data(args)
-
-    evaluate.set_defaults(func=run_eval)
 
 
 # ---- import / export / browse ------------------------------------------------------------------
@@ -135,8 +106,8 @@ def _extend_eval(evaluate: argparse.ArgumentParser) -> None:
 def cmd_import_telegram(args: argparse.Namespace) -> None:
     from riftwatch.byod.telegram_export import import_telegram_export
 
-    settings, _ = _runtime(args)
-    report = import_telegram_export(_open_synced_db(settings), args.path,
+    settings, _ = start_command(args)
+    report = import_telegram_export(open_synced_db(settings), args.path,
                                     channel=args.channel, feed_name=args.name, role=args.role,
                                     max_record_chars=settings.max_record_chars)
     created = " (new feed, not watched: `riftwatch feeds add` watches it)" \
@@ -160,12 +131,12 @@ def cmd_export(args: argparse.Namespace) -> None:
     from riftwatch.byod.writers import output_format
     from store.models import utc_now
 
-    settings, taxonomy = _runtime(args)
+    settings, taxonomy = start_command(args)
     since = utc_now() - parse_window(args.since)
     file_format = output_format(args.out or Path("x.csv"), args.format)
     out = _export_path(args, file_format)
     themes = taxonomy.theme_names() if args.with_scores else None
-    report = export_items(_open_synced_db(settings), out, file_format, since,
+    report = export_items(open_synced_db(settings), out, file_format, since,
                           theme_names=themes, model_version=args.model_version,
                           channel=args.channel)
     if out is not None:
@@ -176,8 +147,8 @@ def cmd_export(args: argparse.Namespace) -> None:
 def cmd_browse(args: argparse.Namespace) -> None:
     from riftwatch.byod.browse import HOST, serve
 
-    settings, taxonomy = _runtime(args)
-    _open_synced_db(settings)
+    settings, taxonomy = start_command(args)
+    open_synced_db(settings)
     print(f"Datasette on http://{HOST}:{args.port}/{Path(settings.db_path).stem} "
           "(canned queries: theme_spikes, top_rifts, posts_per_channel_per_day); Ctrl-C stops")
     serve(settings.db_path, taxonomy, port=args.port, show_ids=args.show_ids)
@@ -186,14 +157,14 @@ def cmd_browse(args: argparse.Namespace) -> None:
 # ---- parser --------------------------------------------------------------------------------------
 
 def register_data_commands(commands: argparse._SubParsersAction) -> None:
-    """Add ``score``, ``import``, ``export``, ``browse``; give ``eval`` --data and --labels."""
+    """Add ``score``, ``import``, ``export`` and ``browse`` (``eval --data`` is in ``cli``)."""
     score = commands.add_parser("score", help="score every row of a CSV or JSONL file")
     score.add_argument("file", type=Path, help="CSV (any column order, BOM or not) or JSON Lines")
     score.add_argument("--text-column", help="column with the post text (default: message, "
                        "text, content, post or body, whichever comes first)")
     score.add_argument("--out", type=Path, help="output file; .jsonl writes JSON Lines, else CSV "
                        "(default: FILE-scored.csv in the current folder)")
-    score.set_defaults(func=cmd_score_file)
+    score.set_defaults(func=cmd_score)
 
     imp = commands.add_parser("import", help="bring posts in from other tools")
     sources = imp.add_subparsers(dest="import_source", required=True)
@@ -203,7 +174,7 @@ def register_data_commands(commands: argparse._SubParsersAction) -> None:
     telegram.add_argument("--channel", help="the channel's public username (@name): gives "
                           "permalinks and dedup against the t.me monitor")
     telegram.add_argument("--name", help="feed name (default: the username, else the title)")
-    telegram.add_argument("--role", choices=["blogger", "news"], default="blogger")
+    add_role_option(telegram, default="blogger")
     telegram.set_defaults(func=cmd_import_telegram)
 
     export = commands.add_parser("export", help="write stored items (and scores) to a file")
@@ -226,5 +197,4 @@ def register_data_commands(commands: argparse._SubParsersAction) -> None:
     browse.set_defaults(func=cmd_browse)
 
     for parser in (score, telegram, export, browse):
-        _add_db(parser)
-    _extend_eval(commands.choices["eval"])
+        add_db_option(parser)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from riftwatch.cli import CommandError, _add_db, _open_synced_db, _runtime
+from riftwatch.cli_common import CommandError, add_db_option, open_synced_db, start_command
 
 if TYPE_CHECKING:
     from digest.graph import AmplificationGraph
@@ -49,14 +49,14 @@ def cmd_graph(args: argparse.Namespace) -> None:
     from store.edge_extraction import extract_edges
     from store.models import utc_now
 
-    settings, taxonomy = _runtime(args)
+    settings, taxonomy = start_command(args)
     try:
         kinds = parse_kinds(args.kind)
     except UnknownKindError as exc:
         raise CommandError(str(exc)) from None
     until = utc_now()
     since = until - parse_window(args.since)
-    db = _open_synced_db(settings)
+    db = open_synced_db(settings)
     extract_edges(db, settings)
     result = build_graph(db, since, until, kinds, taxonomy)
     if args.format == "csv":
@@ -85,5 +85,5 @@ def register_graph_command(commands: argparse._SubParsersAction) -> None:
     graph.add_argument("--format", choices=["csv", "json", "gexf", "png"], default="csv")
     graph.add_argument("--out", type=Path, help="output file (default: stdout; png: "
                        f"{DEFAULT_PNG})")
-    _add_db(graph)
+    add_db_option(graph)
     graph.set_defaults(func=cmd_graph)

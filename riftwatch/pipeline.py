@@ -66,13 +66,13 @@ def extract_new_edges(db_path: Path, settings: Settings) -> int:
 
 
 def run_cycle(
-    settings: Settings, taxonomy: Taxonomy, feeds: list[str] | None = None,
+    settings: Settings, taxonomy: Taxonomy, feed_names: list[str] | None = None,
     backfill_pages: int = 0, progress: Progress | None = None, score: bool = True,
 ) -> CycleReport:
     """Fetch (all due feeds, or the named ones), score new items, extract their edges."""
     report = CycleReport()
     started = time.perf_counter()
-    report.outcomes = fetch_all(settings.db_path, settings, feeds=feeds,
+    report.outcomes = fetch_all(settings.db_path, settings, feed_names=feed_names,
                                 backfill_pages=backfill_pages, progress=progress)
     report.fetch_seconds = time.perf_counter() - started
     if score:

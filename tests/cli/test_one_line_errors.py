@@ -22,7 +22,8 @@ from riftwatch.byod.positive import PositiveError
 from riftwatch.byod.readers import ReadError
 from riftwatch.byod.score_file import NothingToScore
 from riftwatch.byod.telegram_export import ExportError
-from riftwatch.cli import CommandError, main
+from riftwatch.cli import main
+from riftwatch.cli_common import CommandError
 from riftwatch.opml import OpmlError
 from store.feeds import FeedNotFound
 from store.labels import LabelError

@@ -165,13 +165,13 @@ def test_every_published_post_is_stored_exactly_once_despite_random_faults(
         for channel in channels.values():
             for _ in range(rng.choice([0, 0, 1, 1, 2])):
                 channel.publish(rng)
-        fetch_all(db_path, fast, feeds=names, backfill_pages=rng.choice([0, 0, 0, 1]))
+        fetch_all(db_path, fast, feed_names=names, backfill_pages=rng.choice([0, 0, 0, 1]))
         cycles += 1
 
     publisher.fault_rate = 0.0  # the network heals: one more post each, a calm deep cycle
     for channel in channels.values():
         channel.publish(rng)
-    for outcome in (o for _, o in fetch_all(db_path, fast, feeds=names, backfill_pages=100)):
+    for outcome in (o for _, o in fetch_all(db_path, fast, feed_names=names, backfill_pages=100)):
         assert outcome.status in ("ok", "not_modified"), outcome.error
 
     print(f"{cycles} cycles; requests served: {publisher.served}")

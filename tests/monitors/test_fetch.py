@@ -197,7 +197,7 @@ def test_fetch_all_skips_feeds_backing_off_and_paused(feed_server, db, db_path, 
     fetch_feed(db, broken, settings)
     names = [feed.name for feed, _ in fetch_all(db_path, settings)]
     assert names == ["good"]
-    named = fetch_all(db_path, settings, feeds=["broken", "paused"])
+    named = fetch_all(db_path, settings, feed_names=["broken", "paused"])
     assert [feed.name for feed, _ in named] == ["broken", "paused"]
     assert get_feed(db, "broken").error_count == 2
 
