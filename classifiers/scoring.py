@@ -14,8 +14,8 @@ from pathlib import Path
 import sqlite_utils
 
 from classifiers.classifier import Classifier, ScoreResult
-from classifiers.encoder import Encoder, default_model_dir
 from classifiers.heads import load_heads
+from classifiers.precision import load_encoder
 from config.settings import DEFAULT_THEMES_FILE, Settings
 from config.themes import Taxonomy, load_themes
 from store.models import to_iso, utc_now
@@ -30,7 +30,8 @@ def load_classifier(settings: Settings, taxonomy: Taxonomy) -> Classifier:
     """The classifier for these settings and taxonomy, built once per process and reused.
 
     The model is ``settings.model`` when set (any local ``transformers`` directory), else the
-    packaged e5-small converted into ``settings.cache_dir`` on first use.
+    packaged e5-small converted into ``settings.cache_dir`` on first use; its arithmetic is
+    ``settings.precision`` (``auto``: chosen for this CPU, see ``classifiers.precision``).
     """
     key = (
         str(settings.model),
@@ -38,21 +39,21 @@ def load_classifier(settings: Settings, taxonomy: Taxonomy) -> Classifier:
         settings.threads,
         settings.max_tokens,
         settings.batch_size,
+        settings.precision,
         taxonomy.model_dump_json(),
     )
     with _CACHE_LOCK:
         if key not in _CACHE:
-            model_dir = default_model_dir(settings.cache_dir, settings.model)
-            encoder = Encoder(
-                model_dir,
-                threads=settings.threads,
-                max_tokens=settings.max_tokens,
-                batch_size=settings.batch_size,
-            )
-            default_stances = load_themes(DEFAULT_THEMES_FILE).stances
-            _CACHE[key] = Classifier(encoder, load_heads(), taxonomy, default_stances)
+            _CACHE[key] = build_classifier(settings, taxonomy)
             logger.info("classifier ready: %s", _CACHE[key].model_version)
         return _CACHE[key]
+
+
+def build_classifier(settings: Settings, taxonomy: Taxonomy) -> Classifier:
+    """A new classifier for these settings (``load_classifier`` keeps one per process)."""
+    encoder = load_encoder(settings)
+    default_stances = load_themes(DEFAULT_THEMES_FILE).stances
+    return Classifier(encoder, load_heads(), taxonomy, default_stances)
 
 
 class PostScorer:

@@ -6,7 +6,7 @@ Every tunable number lives here, in one place, with its default.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -17,9 +17,6 @@ from config.timezones import zone_named
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_FEEDS_FILE = PACKAGE_DIR / "feeds.toml"
 DEFAULT_THEMES_FILE = PACKAGE_DIR / "themes.toml"
-# Minutes between fetches of a feed that names no interval_minutes (feeds.toml, /addfeed, the
-# CLI and the store's column default); a per-feed value, so a constant rather than a variable.
-DEFAULT_FEED_INTERVAL_MINUTES = 30
 
 
 def _split_ids(value: object) -> object:
@@ -70,6 +67,7 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=16, ge=1, le=512)
     max_tokens: int = Field(default=256, ge=16, le=512)
     max_post_chars: int = Field(default=20_000, ge=100)  # of a post the classifier reads
+    precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"  # auto: measured per CPU
 
     # Files an analyst brings (score, eval --data, import telegram-export)
     max_record_chars: int = Field(default=1_000_000, ge=1_000)  # one line or record, at most
