@@ -17,6 +17,9 @@ from config.timezones import zone_named
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_FEEDS_FILE = PACKAGE_DIR / "feeds.toml"
 DEFAULT_THEMES_FILE = PACKAGE_DIR / "themes.toml"
+# Minutes between fetches of a feed that names no interval_minutes (feeds.toml, /addfeed, the
+# CLI and the store's column default); a per-feed value, so a constant rather than a variable.
+DEFAULT_FEED_INTERVAL_MINUTES = 30
 
 
 def _split_ids(value: object) -> object:

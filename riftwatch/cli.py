@@ -7,55 +7,24 @@ classifiers, digest or bot functions. Errors become one line and a non-zero exit
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.redact import install_settings_redaction
-from config import (
-    ConfigError,
-    FeedConfig,
-    RiftwatchError,
-    Settings,
-    load_feeds,
-    load_settings,
-    load_themes,
+from config import ConfigError, FeedConfig, RiftwatchError
+from config.settings import DEFAULT_FEED_INTERVAL_MINUTES
+from riftwatch.cli_common import (
+    CommandError,
+    add_db_option,
+    add_role_option,
+    one_line,
+    open_synced_db,
+    start_command,
 )
-from config.themes import Taxonomy
-
-log = logging.getLogger("riftwatch")
+from riftwatch.cli_data import cmd_eval_data, register_data_commands
+from riftwatch.cli_graph import register_graph_command
 
 DEMO_DB = Path("riftwatch-demo.db")
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-class CommandError(RiftwatchError):
-    """A user-facing failure: printed as one line, exit status 1."""
-
-
-def one_line(exc: BaseException) -> str:
-    """The exception's message on one line, however many its text had."""
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def _runtime(args: argparse.Namespace) -> tuple[Settings, Taxonomy]:
-    overrides = {"db_path": args.db} if getattr(args, "db", None) else {}
-    settings = load_settings(**overrides)
-    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
-    install_settings_redaction(settings)  # before anything is built from the settings
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    return settings, load_themes(settings.themes_file)
-
-
-def _open_synced_db(settings: Settings):  # type: ignore[no-untyped-def]
-    from store.db import open_db
-    from store.feeds import sync_feeds
-
-    db = open_db(settings.db_path)
-    sync_feeds(db, load_feeds(settings.feeds_file))
-    return db
 
 
 # ---- feeds ---------------------------------------------------------------------------------
@@ -63,8 +32,8 @@ def _open_synced_db(settings: Settings):  # type: ignore[no-untyped-def]
 def cmd_feeds_list(args: argparse.Namespace) -> None:
     from store.feeds import list_feeds
 
-    settings, _ = _runtime(args)
-    db = _open_synced_db(settings)
+    settings, _ = start_command(args)
+    db = open_synced_db(settings)
     print(f"{'name':<24} {'kind':<8} {'role':<7} {'on':<3} {'last success':<20} last error")
     for feed in list_feeds(db):
         error = f"{feed.last_error} (x{feed.error_count})" if feed.error_count else ""
@@ -79,7 +48,7 @@ def cmd_feeds_add(args: argparse.Namespace) -> None:
     from monitors.http import check_source_allowed
     from store.feeds import add_feed
 
-    settings, _ = _runtime(args)
+    settings, _ = start_command(args)
     try:
         config = feed_from_source(args.source, role=args.role, name=args.name, title=args.title,
                                   interval_minutes=args.interval)
@@ -88,15 +57,15 @@ def cmd_feeds_add(args: argparse.Namespace) -> None:
         raise CommandError(str(exc)) from None
     except MonitorError as exc:
         raise CommandError(f"cannot add {args.source}: {exc.message}") from None
-    feed = add_feed(_open_synced_db(settings), config)
+    feed = add_feed(open_synced_db(settings), config)
     print(f"added {feed.name} ({feed.kind}, {feed.role}): {feed.url}")
 
 
 def cmd_feeds_remove(args: argparse.Namespace) -> None:
     from store.feeds import remove_feed
 
-    settings, _ = _runtime(args)
-    remove_feed(_open_synced_db(settings), args.name)
+    settings, _ = start_command(args)
+    remove_feed(open_synced_db(settings), args.name)
     print(f"removed {args.name} (its items stay in the store)")
 
 
@@ -104,9 +73,9 @@ def cmd_feeds_import_opml(args: argparse.Namespace) -> None:
     from riftwatch.opml import read_opml
     from store.feeds import add_feed
 
-    settings, _ = _runtime(args)
+    settings, _ = start_command(args)
     feeds = read_opml(args.file, role=args.role)
-    db = _open_synced_db(settings)
+    db = open_synced_db(settings)
     for config in feeds:
         add_feed(db, config)
     print(f"imported {len(feeds)} feeds from {args.file}")
@@ -116,10 +85,10 @@ def cmd_feeds_export_opml(args: argparse.Namespace) -> None:
     from riftwatch.opml import write_opml
     from store.feeds import list_feeds
 
-    settings, _ = _runtime(args)
+    settings, _ = start_command(args)
     feeds = [FeedConfig.model_validate({"name": feed.name, "kind": feed.kind, "role": feed.role,
                                         "url": feed.url, "title": feed.title})
-             for feed in list_feeds(_open_synced_db(settings))]
+             for feed in list_feeds(open_synced_db(settings))]
     data = write_opml(feeds)
     if args.out:
         args.out.write_bytes(data)
@@ -156,20 +125,20 @@ def cmd_fetch(args: argparse.Namespace) -> None:
     from riftwatch.pipeline import run_cycle
     from store.feeds import list_feeds
 
-    settings, taxonomy = _runtime(args)
-    db = _open_synced_db(settings)
+    settings, taxonomy = start_command(args)
+    db = open_synced_db(settings)
     names = args.feed or None
     total = len(names) if names else len(list_feeds(db, include_disabled=False))
-    report = run_cycle(settings, taxonomy, feeds=names, backfill_pages=args.backfill,
+    report = run_cycle(settings, taxonomy, feed_names=names, backfill_pages=args.backfill,
                        progress=_progress_bar(total), score=not args.no_score)
     _print_cycle(report)
 
 
-def cmd_score(args: argparse.Namespace) -> None:
+def cmd_score_pending(args: argparse.Namespace) -> None:
     from riftwatch.pipeline import score_new_items
 
-    settings, taxonomy = _runtime(args)
-    _open_synced_db(settings)
+    settings, taxonomy = start_command(args)
+    open_synced_db(settings)
     print(f"scored {score_new_items(settings.db_path, settings, taxonomy)} items")
 
 
@@ -178,11 +147,11 @@ def cmd_digest(args: argparse.Namespace) -> None:
     from digest.render_text import render_json, render_text
     from store.models import utc_now
 
-    settings, taxonomy = _runtime(args)
+    settings, taxonomy = start_command(args)
     window = parse_window(args.since)
     until = utc_now()
     try:
-        digest = compose_digest(_open_synced_db(settings), settings, taxonomy, until - window,
+        digest = compose_digest(open_synced_db(settings), settings, taxonomy, until - window,
                                 until, channel=args.channel, theme=args.theme)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
@@ -190,9 +159,19 @@ def cmd_digest(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
+    """``eval``: the shared labelled sets, or with --data/--labels the analyst's own labels."""
+    if args.data is None and not args.labels:
+        cmd_eval_shared(args)
+        return
+    if args.data is not None and not args.label_column:
+        raise CommandError("--data needs --label-column COLUMN (the column with the labels)")
+    cmd_eval_data(args)
+
+
+def cmd_eval_shared(args: argparse.Namespace) -> None:
     from classifiers.evaluate import evaluate_shared, format_shared_report
 
-    settings, taxonomy = _runtime(args)
+    settings, taxonomy = start_command(args)
     if not args.shared.is_dir():
         raise CommandError(f"{args.shared} not found; pass --shared PATH to the shared data folder")
     print(format_shared_report(evaluate_shared(settings, args.shared, taxonomy)))
@@ -201,7 +180,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
 def cmd_prepare_model(args: argparse.Namespace) -> None:
     from classifiers.precision import describe_choice, prepare_precision
 
-    settings, _ = _runtime(args)
+    settings, _ = start_command(args)
     resolved = prepare_precision(settings, remeasure=args.remeasure)
     where = f"RIFTWATCH_MODEL {settings.model}" if settings.model else "default model"
     print(f"{where} ready in {resolved.model_dir}")
@@ -211,8 +190,8 @@ def cmd_prepare_model(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> None:
     from riftwatch.service import run_service
 
-    settings, taxonomy = _runtime(args)
-    _open_synced_db(settings)
+    settings, taxonomy = start_command(args)
+    open_synced_db(settings)
     run_service(settings, taxonomy)
 
 
@@ -225,7 +204,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     args.db = db_path
-    settings, taxonomy = _runtime(args)
+    settings, taxonomy = start_command(args)
     result = run_demo(settings, taxonomy, progress=_progress_bar(5), score=not args.no_score)
     _print_cycle(result.cycle)
     print(f"store: {settings.db_path}\n")
@@ -233,10 +212,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 # ---- parser --------------------------------------------------------------------------------
-
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="SQLite store (default: RIFTWATCH_DB_PATH)")
-
 
 def _feeds_parser(commands: argparse._SubParsersAction) -> None:
     feeds = commands.add_parser("feeds", help="list and change the watched feeds")
@@ -246,23 +221,41 @@ def _feeds_parser(commands: argparse._SubParsersAction) -> None:
     add = sub.add_parser("add", help="watch a channel (@name, t.me/name) or an RSS/Atom URL")
     add.add_argument("source")
     add.add_argument("--name")
-    add.add_argument("--role", choices=["blogger", "news"],
-                     help="default: blogger for channels, news for URLs")
+    add_role_option(add, help_text="default: blogger for channels, news for URLs")
     add.add_argument("--title")
-    add.add_argument("--interval", type=int, default=30, help="minutes between fetches")
+    add.add_argument("--interval", type=int, default=DEFAULT_FEED_INTERVAL_MINUTES,
+                     help="minutes between fetches")
     add.set_defaults(func=cmd_feeds_add)
     remove = sub.add_parser("remove", help="stop watching a feed (its items stay)")
     remove.add_argument("name")
     remove.set_defaults(func=cmd_feeds_remove)
     imp = sub.add_parser("import-opml", help="add every feed of an OPML file")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--role", choices=["blogger", "news"], default="news")
+    add_role_option(imp, default="news")
     imp.set_defaults(func=cmd_feeds_import_opml)
     exp = sub.add_parser("export-opml", help="write the watched feeds as OPML")
     exp.add_argument("--out", type=Path)
     exp.set_defaults(func=cmd_feeds_export_opml)
     for parser in (listing, add, remove, imp, exp):
-        _add_db(parser)
+        add_db_option(parser)
+
+
+def _eval_data_options(evaluate: argparse.ArgumentParser) -> None:
+    """``eval --data``/``--labels``: the shipped model against the analyst's own labels."""
+    group = evaluate.add_argument_group("your own labels")
+    group.add_argument("--data", type=Path, metavar="FILE",
+                       help="a labelled CSV or JSONL file to evaluate the shipped model on "
+                            "(it is never trained on)")
+    group.add_argument("--label-column", help="the column with the labels: yes/no "
+                       "(1/0, true/false, yes/no) or stance names")
+    group.add_argument("--positive", metavar="EXPR",
+                       help="what counts as a positive prediction for yes/no labels: a stance "
+                            "(critical), a theme (theme:mod_criticism) or a union with | "
+                            "(default: see classifiers/MODELS.md; 'critical' for most columns)")
+    group.add_argument("--text-column", help="the text column (default: message, text, …)")
+    group.add_argument("--labels", action="store_true",
+                       help="evaluate against the labels analysts gave with /label")
+    group.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(func=cmd_fetch)
 
     score = commands.add_parser("score-pending", help="score stored items not yet scored")
-    score.set_defaults(func=cmd_score)
+    score.set_defaults(func=cmd_score_pending)
 
     digest = commands.add_parser("digest", help="print the digest for a recent window")
     digest.add_argument("--since", default="24h", help="window: 90m, 6h, 24h, 7d (default 24h)")
@@ -294,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="measure the classifier on labelled data")
     evaluate.add_argument("--shared", type=Path, default=Path("../shared/data"),
                           help="folder with milblog-criticism/, ruw-stance/, rusentne/")
+    _eval_data_options(evaluate)
     evaluate.set_defaults(func=cmd_eval)
 
     prepare = commands.add_parser(
@@ -312,10 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     for sub in (fetch, score, digest, evaluate, run, demo):
-        _add_db(sub)
-    from riftwatch.cli_data import register_data_commands  # score/import/export/browse, eval --data
-    register_data_commands(commands)
-    from riftwatch.cli_graph import register_graph_command
+        add_db_option(sub)
+    register_data_commands(commands)  # score, import, export, browse
     register_graph_command(commands)
     return parser
 
