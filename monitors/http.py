@@ -120,6 +120,7 @@ def _clamp(timeout: float | None) -> float | None:
 def _transport() -> httpx.HTTPTransport:
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx offers no public way to pass a network backend; the pool itself is public httpcore.
+    # _pool is private: pyproject.toml holds httpx below 0.29 for this line.
     transport._pool = httpcore.ConnectionPool(  # noqa: SLF001
         ssl_context=httpx.create_ssl_context(trust_env=False),
         max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0,
