@@ -30,6 +30,7 @@ from digest.model import (
     ThemeRow,
     trim_quote,
 )
+from digest.spreading import compose_spreading
 from store.feeds import list_feeds
 from store.models import from_iso, to_iso, utc_now
 from store.scores import stance_probability_sql
@@ -320,6 +321,7 @@ def compose_digest(
         row.theme for row in digest.themes if row.count > 0][:3]
     digest.top_posts = _top_posts(db, version, window, shown)
     digest.rifts = _rifts(db, version, window, taxonomy)
+    digest.spreading = compose_spreading(db, settings, since, until, version)
     return digest
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from digest.spreading import Spreading
 
 STANCES = ("supportive", "critical", "alarmed", "neutral")
 QUOTE_CHARS = 240  # how much of a post a digest quotes, at most
@@ -169,6 +172,7 @@ class Digest:
     channel_filter: str | None = None
     theme_filter: str | None = None
     subject_role: str = "blogger"  # whose posts the stance and theme figures describe
+    spreading: Spreading | None = None  # critical posts other channels passed on (scored only)
 
     @property
     def spikes(self) -> list[ThemeRow]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from digest import sections as s
 from digest.model import STANCES, Digest, PostRef, ThemeRow
+from digest.spreading_render import render_spreading_text
 
 
 def _when(moment: datetime | None) -> str:
@@ -156,6 +157,7 @@ WORDING: dict[type, Callable[[Any], list[str]]] = {
     s.Header: _header, s.NoPosts: _no_posts, s.Spikes: _spikes, s.Stance: _stance,
     s.Themes: _themes, s.Rifts: _rifts, s.TopPosts: _top_posts, s.Newest: _newest,
     s.Channels: _channels, s.Health: _health, s.Block: _block,
+    s.SpreadingSection: lambda section: render_spreading_text(section.spreading).splitlines(),
 }
 
 

@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from digest.model import ChannelRow, Digest, FeedHealth, PostRef, Rift, StanceMix, ThemeRow
+from digest.spreading import Spreading
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,13 @@ class Rifts:
 
 
 @dataclass(frozen=True)
+class SpreadingSection:
+    """Critical posts other watched channels passed on, and the top amplifier pairs."""
+
+    spreading: Spreading
+
+
+@dataclass(frozen=True)
 class TopPosts:
     groups: list[tuple[str, list[PostRef]]]  # (theme label, its best posts)
 
@@ -125,10 +133,10 @@ class Block:
     lines: list[Line] = field(default_factory=list)
 
 
-Section = (Header | NoPosts | Spikes | Stance | Themes | Rifts | TopPosts | Newest | Channels
-           | Health | Block)
-SECTION_TYPES: tuple[type, ...] = (Header, NoPosts, Spikes, Stance, Themes, Rifts, TopPosts,
-                                   Newest, Channels, Health, Block)
+Section = (Header | NoPosts | Spikes | Stance | Themes | Rifts | SpreadingSection | TopPosts
+           | Newest | Channels | Health | Block)
+SECTION_TYPES: tuple[type, ...] = (Header, NoPosts, Spikes, Stance, Themes, Rifts,
+                                   SpreadingSection, TopPosts, Newest, Channels, Health, Block)
 
 
 # ---------------------------------------------------------------- shared judgements
@@ -202,6 +210,11 @@ def _rifts(digest: Digest, limits: SectionLimits) -> Rifts | None:
     return Rifts(shown, len(digest.rifts) - len(shown))
 
 
+def _spreading(digest: Digest, limits: SectionLimits) -> SpreadingSection | None:
+    """In every scored digest, saying so when nothing spread."""
+    return SpreadingSection(digest.spreading) if digest.spreading is not None else None
+
+
 def _quoted_groups(digest: Digest, limits: SectionLimits) -> list[tuple[str, list[PostRef]]]:
     return [(theme_label(digest, theme), posts[:limits.posts_per_theme])
             for theme, posts in digest.top_posts.items() if posts]
@@ -238,7 +251,7 @@ def _health(digest: Digest, limits: SectionLimits) -> Health | None:
 
 Builder = Callable[[Digest, SectionLimits], Section | None]
 _BUILDERS: Sequence[Builder] = (_header, _no_posts, _spikes, _stance, _themes, _rifts,
-                                _top_posts, _newest, _channels, _health)
+                                _spreading, _top_posts, _newest, _channels, _health)
 
 
 def digest_sections(digest: Digest, limits: SectionLimits | None = None) -> list[Section]:

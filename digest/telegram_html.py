@@ -24,6 +24,7 @@ from digest.model import (
     trim_quote,
     without_bidi_controls,
 )
+from digest.spreading_render import render_spreading_html
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -344,6 +345,8 @@ WORDING: dict[type, Callable[[Any], list[str]]] = {
     sections.Stance: _stance, sections.Themes: _themes, sections.Rifts: _rifts,
     sections.TopPosts: _top_posts, sections.Newest: _newest, sections.Channels: _channels,
     sections.Health: _health, sections.Block: _block,
+    sections.SpreadingSection: lambda section: render_spreading_html(
+        section.spreading).splitlines(),
 }
 
 

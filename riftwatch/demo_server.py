@@ -1,12 +1,15 @@
 """Serve the bundled demo corpus on 127.0.0.1 as t.me/s pages and an RSS feed.
 
 The corpus (``demo_corpus/corpus.toml``) is sample text written by this project. Pages use
-the real t.me/s markup, so the demo exercises the real monitors end to end.
+the real t.me/s markup, so the demo exercises the real monitors end to end: its ``spread``
+entries become forwards (with the "Forwarded from" header), quotes and mentions (with a
+t.me link to the original post) of the ``today`` posts.
 """
 
 from __future__ import annotations
 
 import html
+import re
 import threading
 import tomllib
 from dataclasses import dataclass
@@ -33,6 +36,8 @@ class DemoPost:
     published_at: datetime
     text: str
     views: int
+    ref: str | None = None  # "today/N" for a today post, so spread posts can point at it
+    forward_of: str | None = None  # a forward of this ref ("today/N")
 
 
 @dataclass(frozen=True)
@@ -52,21 +57,56 @@ class DemoCorpus:
     news_title: str
     articles: list[DemoArticle]
 
+    def post_address(self, ref: str) -> tuple[str, int]:
+        """(channel, post id) of the post laid out for ``ref`` ("today/N")."""
+        for channel, posts in self.posts.items():
+            for post in posts:
+                if post.ref == ref:
+                    return channel, post.post_id
+        raise KeyError(f"no demo post for {ref}")
+
+
+Timed = tuple[datetime, str, str | None, str | None]  # moment, text, ref, forward_of
+
+
+def _today_moment(position: int, now: datetime) -> datetime:
+    return now - timedelta(minutes=20 + 35 * position)
+
+
+def _spread_posts(channel: str, data: dict, now: datetime) -> list[Timed]:
+    """This channel's pick-ups of today posts: forwards keep the original text; quotes and
+    mentions carry their own (``{link}`` marks where the original's address goes)."""
+    timed: list[Timed] = []
+    for entry in data.get("spread", []):
+        if entry["channel"] != channel:
+            continue
+        position = int(entry["of"].split("/")[1])
+        moment = _today_moment(position, now) + timedelta(minutes=entry["after_minutes"])
+        if entry["kind"] == "forward":
+            timed.append((moment, data["posts"]["today"][position], None, entry["of"]))
+        else:
+            timed.append((moment, entry["text"].replace("{link}", "{link:" + entry["of"] + "}"),
+                          None, None))
+    return timed
+
 
 def _channel_posts(channel: str, index: int, data: dict, now: datetime) -> list[DemoPost]:
     background, today = data["posts"]["background"], data["posts"]["today"]
-    timed: list[tuple[datetime, str]] = []
+    timed: list[Timed] = []
     for day in range(1, BACKGROUND_DAYS + 1):
         for slot in range(POSTS_PER_DAY):
             text = background[(index * 5 + day * 3 + slot) % len(background)]
-            timed.append((now - timedelta(days=day, hours=3 + 7 * slot + index), text))
+            timed.append((now - timedelta(days=day, hours=3 + 7 * slot + index), text, None,
+                          None))
     channels = len(data["channel"])
     for position, text in enumerate(today):
         if position % channels == index:
-            timed.append((now - timedelta(minutes=20 + 35 * position), text))
-    timed.sort()
-    return [DemoPost(channel, FIRST_POST_ID + offset, moment, text, 900 + 137 * offset)
-            for offset, (moment, text) in enumerate(timed)]
+            timed.append((_today_moment(position, now), text, f"today/{position}", None))
+    timed += _spread_posts(channel, data, now)
+    timed.sort(key=lambda entry: entry[0])
+    return [DemoPost(channel, FIRST_POST_ID + offset, moment, text, 900 + 137 * offset, ref,
+                     forward_of)
+            for offset, (moment, text, ref, forward_of) in enumerate(timed)]
 
 
 def _articles(data: dict, now: datetime) -> list[DemoArticle]:
@@ -107,6 +147,30 @@ def _views(count: int) -> str:
     return f"{count / 1000:.1f}K" if count >= 1000 else str(count)
 
 
+_FORWARDED = ('<div class="tgme_widget_message_forwarded_from accent_color">Forwarded from&nbsp;'
+              '<a class="tgme_widget_message_forwarded_from_name" href="https://t.me/{channel}/'
+              '{post_id}"><span dir="auto">{title}</span></a></div>\n')
+_LINK_MARK = re.compile(r"\{link:(today/\d+)\}")
+
+
+def _forwarded_header(corpus: DemoCorpus, post: DemoPost) -> str:
+    if post.forward_of is None:
+        return ""
+    channel, post_id = corpus.post_address(post.forward_of)
+    return _FORWARDED.format(channel=channel, post_id=post_id,
+                             title=html.escape(corpus.titles[channel]))
+
+
+def _text_html(corpus: DemoCorpus, text: str) -> str:
+    """Escaped post text, each ``{link:today/N}`` an anchor to that post, as t.me shows it."""
+    def anchor(match: re.Match[str]) -> str:
+        channel, post_id = corpus.post_address(match.group(1))
+        address = f"https://t.me/{channel}/{post_id}"
+        return f'<a href="{address}" target="_blank">{address}</a>'
+
+    return _LINK_MARK.sub(anchor, html.escape(text))
+
+
 def render_channel_page(corpus: DemoCorpus, channel: str, before: int | None) -> str:
     """The t.me/s page of the newest PAGE_SIZE posts older than ``before``."""
     posts = [post for post in corpus.posts[channel] if before is None or post.post_id < before]
@@ -114,7 +178,8 @@ def render_channel_page(corpus: DemoCorpus, channel: str, before: int | None) ->
     title = html.escape(corpus.titles[channel])
     messages = "".join(
         _MESSAGE.format(channel=channel, post_id=post.post_id, title=title,
-                        text=html.escape(post.text), views=_views(post.views),
+                        forwarded=_forwarded_header(corpus, post),
+                        text=_text_html(corpus, post.text), views=_views(post.views),
                         datetime=post.published_at.isoformat(timespec="seconds"),
                         clock=post.published_at.strftime("%H:%M"))
         for post in page

@@ -25,7 +25,7 @@ def test_demo_pages_parse_with_the_real_parser_and_page_backwards() -> None:
 def test_demo_without_model_prints_counts_and_newest(settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["demo", "--no-score"]) == 0
     out = capsys.readouterr().out
-    assert "fetched 5 feeds" in out and "149 new items, 0 failed" in out
+    assert "fetched 5 feeds" in out and "154 new items, 0 failed" in out
     assert "Newest posts:" in out and "Feed health: 5 ok, 0 failing" in out
     assert Path("riftwatch-demo.db").exists()
 
@@ -37,9 +37,24 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
     assert main(["demo", "--format", "json"]) == 0
     out = capsys.readouterr().out
     digest = json.loads(out[out.index("{"):])
-    assert digest["total_items"] == 23 and digest["items_by_role"] == {"blogger": 20, "news": 3}
-    assert digest["scored_items"] == 23 and digest["model_version"].startswith("e5-small-")
+    assert digest["total_items"] == 28 and digest["items_by_role"] == {"blogger": 25, "news": 3}
+    assert digest["scored_items"] == 28 and digest["model_version"].startswith("e5-small-")
     assert digest["stance"]["baseline_total"] == 112
     mod = next(row for row in digest["themes"] if row["theme"] == "mod_criticism")
     assert mod["count"] >= 3 and mod["spike"] is True  # the Bakhmut-flanks pattern is caught
     assert any(rift["target"] in {"ministry", "shoigu", "gerasimov"} for rift in digest["rifts"])
+    assert digest["spreading"]["posts"], "a critical demo post is passed on by two channels"
+
+
+@pytest.mark.slow
+def test_demo_graph_lists_forward_and_attack_edges_with_item_ids(
+        settings: Settings, model_cache: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RIFTWATCH_CACHE_DIR", str(model_cache))
+    assert main(["demo"]) == 0
+    assert "Spreading:" in capsys.readouterr().out
+    monkeypatch.setenv("RIFTWATCH_DB_PATH", "riftwatch-demo.db")
+    assert main(["graph", "--since", "30d", "--format", "csv"]) == 0
+    rows = [line.split(",") for line in capsys.readouterr().out.splitlines()[1:]]
+    kinds = {row[2] for row in rows}
+    assert {"forward", "attack", "mention", "quote"} <= kinds
+    assert all(row[6].replace(" ", "").isdigit() for row in rows)
