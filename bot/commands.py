@@ -27,6 +27,8 @@ from config.feeds import (
 from config.timezones import zone_named
 from digest.chart import render_trend_png
 from digest.compose import DIGEST_WINDOW, compose_digest, parse_window, theme_daily_shares
+from digest.graph import UnknownKindError, build_graph, parse_kinds
+from digest.graph_render import graph_caption, render_graph_png
 from digest.telegram_html import (
     escape,
     post_ref,
@@ -40,6 +42,7 @@ from digest.telegram_html import (
 from monitors.errors import MonitorError
 from monitors.http import check_url_allowed
 from store.digest_messages import QuotedPost, items_in_message, quoted_post
+from store.edges import EDGE_KINDS
 from store.feeds import add_feed, list_feeds, remove_feed, set_feed_enabled
 from store.labels import LabelError, add_label, normalise_label
 from store.models import FeedState, normalise_url
@@ -160,10 +163,10 @@ def help_text(env: BotEnv, request: CommandRequest) -> Reply:
 
 
 def _parse_subscription(env: BotEnv, args: list[str]) -> tuple[str, str | None, str]:
-    """(mode, daily time, timezone) from ``[daily HH:MM [TZ] | hourly | spikes]``."""
+    """(mode, daily time, timezone) from ``[daily HH:MM [TZ] | hourly | spikes | spreading]``."""
     mode = (args[0].lower() if args else "daily")
     timezone = env.settings.timezone
-    if mode in ("hourly", "spikes") and len(args) == 1:
+    if mode in ("hourly", "spikes", "spreading") and len(args) == 1:
         return mode, None, timezone
     if mode != "daily" or len(args) > 3:
         raise UsageError(USAGE["subscribe"])
@@ -183,6 +186,11 @@ def _describe(settings: Settings, mode: str, daily_time: str | None, timezone: s
         return f"a daily digest at {daily_time} ({timezone}) covering the previous 24 hours"
     if mode == "hourly":
         return "an hourly digest at the top of each hour (hours with no posts are skipped)"
+    if mode == "spreading":
+        return (f"an alert when a critical post is picked up (forwarded, mentioned or quoted) "
+                f"by {settings.spread_min_channels} or more other watched channels within "
+                f"{DIGEST_WINDOW / timedelta(hours=1):g} hours (checked hourly; once per post, "
+                f"at most one alert every {settings.spread_cooldown_hours:g} hours)")
     return (f"an alert when a theme spikes against its baseline (checked hourly over the last "
             f"{DIGEST_WINDOW / timedelta(hours=1):g} hours, as /summary shows them; at most one "
             f"alert per theme every {settings.spike_cooldown_hours:g} hours)")
@@ -271,6 +279,28 @@ def trend(env: BotEnv, request: CommandRequest) -> Reply:
     label = next(item.label for item in env.taxonomy.themes if item.name == theme)
     png = render_trend_png(shares, f"{label}: last {days} days")
     return Reply(photo=png, caption=trend_caption(label, shares))
+
+
+def graph(env: BotEnv, request: CommandRequest) -> Reply:
+    """The amplification graph of a window (default 7 days), optionally of some edge kinds."""
+    window = timedelta(days=7)
+    kinds: tuple[str, ...] = EDGE_KINDS
+    for arg in request.args[:2]:
+        if re.match(r"^\d+\s*[a-zA-Z]$", arg):
+            window = _window(arg)
+        else:
+            try:
+                kinds = parse_kinds(arg)
+            except UnknownKindError as exc:
+                raise UsageError(f"{exc}. {USAGE['graph']}") from None
+    if len(request.args) > 2:
+        raise UsageError(USAGE["graph"])
+    until = _now(env)
+    result = build_graph(env.db(), until - window, until, kinds, env.taxonomy)
+    if not result.edges:
+        return Reply.text("No forwards, mentions, quotes or attacks in that window yet.")
+    return Reply(photo=render_graph_png(result, env.settings.graph_png_max_nodes),
+                 caption=graph_caption(result))
 
 
 def feeds(env: BotEnv, request: CommandRequest) -> Reply:
@@ -441,7 +471,8 @@ def status_command(env: BotEnv, request: CommandRequest) -> Reply:
 COMMANDS: list[Command] = [
     Command("start", "/start", "what riftwatch is and what to type", help_text),
     Command("help", "/help", "the commands", help_text),
-    Command("subscribe", "/subscribe [daily HH:MM [Area/City] | hourly | spikes]",
+    Command("subscribe",
+            "/subscribe [daily HH:MM [Area/City] | hourly | spikes | spreading]",
             "get digests in this chat (daily 08:00 by default)", subscribe_chat, chat_admin=True),
     Command("unsubscribe", "/unsubscribe", "stop digests in this chat", unsubscribe_chat,
             chat_admin=True),
@@ -453,6 +484,8 @@ COMMANDS: list[Command] = [
     Command("themes", "/themes", "themes in the last 24 h against their baseline", themes),
     Command("trend", "/trend THEME [7d]", "chart of a theme's daily share, bloggers vs news",
             trend),
+    Command("graph", "/graph [7d] [forward,mention,quote,attack]",
+            "who forwards, mentions, quotes and attacks whom (a drawn graph)", graph),
     Command("feeds", "/feeds", "watched feeds and their health", feeds),
     Command("label", "/label [#REF] supportive|critical|alarmed|neutral|theme:NAME|wrong",
             "correct the model on a quoted post: reply to the digest, or give its #REF "

@@ -72,8 +72,24 @@ ORDER BY t.value DESC, i.published_at DESC LIMIT 100
 """
 
 
+_WHO_AMPLIFIES_WHOM = f"""
+SELECT e.source AS amplifier, e.target AS amplified, COUNT(*) AS pickups,
+       SUM(e.kind = 'forward') AS forwards, SUM(e.kind = 'mention') AS mentions,
+       SUM(e.kind = 'quote') AS quotes, SUM(s.stance = 'critical') AS critical_posts_passed_on,
+       MIN(e.seen_at) AS first_seen, MAX(e.seen_at) AS last_seen
+FROM edge_evidence e
+LEFT JOIN items origin ON origin.key = e.ref_key
+LEFT JOIN scores s ON s.item_id = origin.id AND s.model_version = {_LATEST_MODEL}
+WHERE e.kind IN ('forward', 'mention', 'quote')
+  AND e.seen_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || coalesce(nullif(:days, ''), 7)
+                            || ' days')
+GROUP BY e.source, e.target ORDER BY pickups DESC, critical_posts_passed_on DESC
+"""
+
+
 def canned_queries(taxonomy: Taxonomy) -> dict[str, dict[str, Any]]:
-    """theme_spikes, top_rifts and posts_per_channel_per_day, for the latest model's scores."""
+    """theme_spikes, top_rifts, posts_per_channel_per_day and who_amplifies_whom, for the
+    latest model's scores."""
     rifts = [theme.name for theme in taxonomy.themes if theme.is_rift]
     return {
         "theme_spikes": {
@@ -94,6 +110,13 @@ def canned_queries(taxonomy: Taxonomy) -> dict[str, dict[str, Any]]:
             "description": "Posts, scored posts and critical/alarmed posts per feed and UTC "
                            "day over the last :days days (default 14).",
             "sql": _POSTS_PER_CHANNEL_PER_DAY.strip(),
+        },
+        "who_amplifies_whom": {
+            "title": "Who amplifies whom",
+            "description": "Per channel pair over the last :days days (default 7): how often "
+                           "the amplifier forwarded, mentioned or quoted the amplified "
+                           "channel's posts, and how many of those posts were critical.",
+            "sql": _WHO_AMPLIFIES_WHOM.strip(),
         },
     }
 
@@ -155,12 +178,30 @@ _TABLES: dict[str, dict[str, Any]] = {
         },
     },
     "fetch_log": {"title": "Fetch log", "description": "One row per fetch of a feed."},
+    "edges": {
+        "title": "Amplification edges",
+        "description": "Who forwards, mentions, quotes and attacks whom, over all time: one "
+                       "row per source, target and kind (the view over edge_evidence).",
+        "columns": {
+            "source": "The channel that forwards, mentions, quotes or attacks",
+            "target": "The channel passed on (a feed name, or an unwatched username), or the "
+                      "attacked target",
+            "kind": "forward, mention, quote or attack",
+            "count": "Distinct posts behind the edge",
+            "items": "Their item ids, space-separated",
+        },
+    },
+    "edge_evidence": {
+        "title": "Edge evidence",
+        "description": "One row per post that makes an edge; ref_key is the item key of the "
+                       "post it passes on, when known.",
+    },
     "subscribers": {"hidden": True},
     "digests_sent": {"hidden": True},
 }
 # Who subscribes and who labels: Telegram chat and user ids, closed by default (arbitrary SQL
 # too, since it could read them); labels stay readable through the canned query below.
-PRIVATE_TABLES = ("subscribers", "digests_sent", "digest_messages", "labels")
+PRIVATE_TABLES = ("subscribers", "digests_sent", "digest_messages", "labels", "alert_claims")
 _LABELS_WITHOUT_IDS = {
     "title": "Analysts' labels",
     "description": "Feedback given with /label (a stance, theme:NAME or wrong), newest first; "
