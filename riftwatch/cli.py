@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config import ConfigError, FeedConfig, RiftwatchError
 from config.settings import DEFAULT_FEED_INTERVAL_MINUTES
@@ -23,6 +24,9 @@ from riftwatch.cli_common import (
 )
 from riftwatch.cli_data import cmd_eval_data, register_data_commands
 from riftwatch.cli_graph import register_graph_command
+
+if TYPE_CHECKING:
+    from riftwatch.pipeline import CycleReport
 
 DEMO_DB = Path("riftwatch-demo.db")
 
@@ -113,7 +117,7 @@ def _progress_bar(total: int) -> Callable[..., None] | None:
     return advance
 
 
-def _print_cycle(report) -> None:  # type: ignore[no-untyped-def]
+def _print_cycle(report: CycleReport) -> None:
     print(f"fetched {len(report.outcomes)} feeds in {report.fetch_seconds:.1f}s: "
           f"{report.new_items} new items, {len(report.failed)} failed; "
           f"scored {report.scored} in {report.score_seconds:.1f}s")

@@ -111,6 +111,6 @@ def save_signatures(db: sqlite_utils.Database,
 def signatures_between(db: sqlite_utils.Database, since: str, until: str
                        ) -> list[tuple[int, int, str, bytes]]:
     """Stored signatures of items published in [since, until]."""
-    return [tuple(row) for row in db.execute(  # type: ignore[misc]
+    return [tuple(row) for row in db.execute(
         "SELECT item_id, feed_id, published_at, signature FROM item_signatures "
         "WHERE published_at >= ? AND published_at <= ?", [since, until])]

@@ -182,7 +182,7 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_text(path: Path):  # type: ignore[no-untyped-def]
+def _open_text(path: Path) -> IO[str]:
     with path.open("rb") as handle:
         head = handle.read(4)
     encoding = "utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"

@@ -34,7 +34,7 @@ async def test_private_tables_and_sql_are_closed_by_default(
     datasette = make_datasette(db_path, load_themes(settings.themes_file))
     await datasette.invoke_startup()
     name = db_path.stem
-    for table in PRIVATE_TABLES:
+    for table in set(PRIVATE_TABLES) & set(db.table_names()):
         response = await datasette.client.get(f"/{name}/{table}.json")
         assert response.status_code == 403, table
     response = await datasette.client.get(
@@ -45,6 +45,18 @@ async def test_private_tables_and_sql_are_closed_by_default(
     assert str(LABELLER) not in labels.text and str(SUBSCRIBER_CHAT) not in labels.text
     assert (await datasette.client.get(f"/{name}/items.json?_size=1")).status_code == 200
     assert (await datasette.client.get(f"/{name}/theme_spikes.json")).status_code == 200
+
+
+async def test_alert_claims_with_chat_ids_are_closed(
+        settings: Settings, db: sqlite_utils.Database, db_path: Path) -> None:
+    assert {"spike_alerts", "alert_claims"} <= set(PRIVATE_TABLES)
+    db["alert_claims"].insert({"chat_id": SUBSCRIBER_CHAT, "kind": "spike",
+                               "subject": "mod_criticism", "alerted_at": to_iso(utc_now())})
+    datasette = make_datasette(db_path, load_themes(settings.themes_file))
+    await datasette.invoke_startup()
+    response = await datasette.client.get(f"/{db_path.stem}/alert_claims.json?_shape=array")
+    assert response.status_code == 403
+    assert str(SUBSCRIBER_CHAT) not in response.text
 
 
 async def test_show_ids_opens_them(settings: Settings, db: sqlite_utils.Database,

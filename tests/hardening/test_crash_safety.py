@@ -264,6 +264,8 @@ def test_a_writer_process_and_cli_processes_share_the_store_safely(
     assert int(out.split()[-1]) >= 3 and runs >= 4
     db = open_db(db_path)
     assert db.execute("SELECT count(*) FROM fetch_log WHERE status = 'error'").fetchone()[0] == 0
-    assert db.execute("SELECT count(*), count(DISTINCT key) FROM items").fetchone()[0] >= 100
+    items, keys = db.execute("SELECT count(*), count(DISTINCT key) FROM items").fetchone()
+    assert items >= 100
+    assert keys == items, "an item was stored twice"
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert kit.integrity(db_path) == "ok"
