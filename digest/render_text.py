@@ -115,11 +115,7 @@ def _rifts(rifts: s.Rifts) -> list[str]:
 
 
 def _top_posts(top: s.TopPosts) -> list[str]:
-    lines = ["Top posts:"]
-    for label, posts in top.groups:
-        lines.append(f"  {label}:")
-        lines.extend(_post_line(post) for post in posts)
-    return lines
+    return s.word_groups("Top posts:", top.groups, lambda label: f"  {label}:", _post_line)
 
 
 def _newest(newest: s.Newest) -> list[str]:

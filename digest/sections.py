@@ -271,6 +271,17 @@ def missing_wording(wording: Wording) -> list[str]:
     return [kind.__name__ for kind in SECTION_TYPES if kind not in wording]
 
 
+def word_groups(heading: str, groups: Sequence[tuple[str, Sequence[PostRef]]],
+                label_line: Callable[[str], str], post_line: Callable[[PostRef], str]
+                ) -> list[str]:
+    """A heading, then each group's label line followed by its post lines."""
+    lines = [heading]
+    for label, posts in groups:
+        lines.append(label_line(label))
+        lines.extend(post_line(post) for post in posts)
+    return lines
+
+
 def word_sections(sections: Sequence[Section], wording: Wording) -> str:
     """Each section worded by ``wording[type(section)]``, a blank line between sections."""
     return "\n\n".join("\n".join(wording[type(section)](section)) for section in sections)

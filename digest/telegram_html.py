@@ -296,11 +296,8 @@ def _rifts(rifts: sections.Rifts) -> list[str]:
 
 
 def _top_posts(top: sections.TopPosts) -> list[str]:
-    lines = ["<b>Top posts</b>"]
-    for label, posts in top.groups:
-        lines.append(f"<i>{escape(label)}</i>")
-        lines.extend(_post_line(post) for post in posts)
-    return lines
+    return sections.word_groups("<b>Top posts</b>", top.groups,
+                                lambda label: f"<i>{escape(label)}</i>", _post_line)
 
 
 def _newest(newest: sections.Newest) -> list[str]:

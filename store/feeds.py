@@ -27,14 +27,7 @@ def sync_feeds(db: sqlite_utils.Database, configs: list[FeedConfig]) -> None:
     with db.conn:
         for config in configs:
             row = _row_or_none(db, config.name)
-            fields = {
-                "kind": config.kind,
-                "role": config.role,
-                "url": config.fetch_url,
-                "channel": config.channel,
-                "title": config.title,
-                "interval_minutes": config.interval_minutes,
-            }
+            fields = _config_fields(config)
             if row is None:
                 db.table("feeds").insert({"name": config.name, "enabled": int(config.enabled),
                                     "created_at": now, **fields})
@@ -44,18 +37,16 @@ def sync_feeds(db: sqlite_utils.Database, configs: list[FeedConfig]) -> None:
                 db.table("feeds").update(row["id"], fields)
 
 
+def _config_fields(config: FeedConfig) -> dict[str, object]:
+    """The feeds-table columns a feed's config sets."""
+    return {"kind": config.kind, "role": config.role, "url": config.fetch_url,
+            "channel": config.channel, "title": config.title,
+            "interval_minutes": config.interval_minutes}
+
+
 def add_feed(db: sqlite_utils.Database, config: FeedConfig) -> FeedState:
     """Add a feed (or bring back a removed one of the same name), enabled."""
-    fields = {
-        "kind": config.kind,
-        "role": config.role,
-        "url": config.fetch_url,
-        "channel": config.channel,
-        "title": config.title,
-        "interval_minutes": config.interval_minutes,
-        "enabled": 1,
-        "removed": 0,
-    }
+    fields = {**_config_fields(config), "enabled": 1, "removed": 0}
     with db.conn:
         row = _row_or_none(db, config.name)
         if row is None:
