@@ -19,6 +19,8 @@ import json
 import logging
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
@@ -320,14 +322,44 @@ def resolve_precision(
         choice = PrecisionChoice(choice_key(cpu, threads), path, "set by RIFTWATCH_PRECISION",
                                  measured=False)
     else:
-        choice_file = folder / CHOICE_FILENAME
-        cached = None if remeasure else load_choice(choice_file, choice_key(cpu, threads))
-        choice = cached or measure_choice(model_dir, folder, cpu, threads, batch_size)
-        if cached is None:
-            save_choice(choice_file, choice)
-            logger.info("precision %s chosen: %s", choice.precision, choice.reason)
+        key = choice_key(cpu, threads)
+        cached = None if remeasure else load_choice(folder / CHOICE_FILENAME, key)
+        choice = cached or measure_in_child(model_dir, folder, key, threads, batch_size)
     int8_model = int8_file(model_dir, folder) if choice.precision == "int8" else None
     return ResolvedPrecision(model_dir, choice.precision, int8_model, choice)
+
+
+def measure_in_child(
+    model_dir: Path, folder: Path, key: Mapping[str, object], threads: int, batch_size: int
+) -> PrecisionChoice:
+    """Measure and cache the choice in a fresh Python process, then read it back.
+
+    The three encoders timed side by side and the int8 build peak near 2.3 GB; in a child that
+    memory is gone when it exits, so a service choosing on first use keeps its own peak RSS to
+    the one encoder it runs. If the child fails, fp32 (fast enough everywhere, never emulated)
+    is used for this process and nothing is cached.
+    """
+    command = [sys.executable, "-m", "classifiers.precision", str(model_dir), str(folder),
+               str(threads), str(batch_size)]
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(
+        filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    choice = load_choice(folder / CHOICE_FILENAME, key) if done.returncode == 0 else None
+    if choice is None:
+        problem = (done.stderr.strip().splitlines() or ["no choice written"])[-1]
+        logger.warning("timing the precisions failed (%s); using fp32", problem)
+        return PrecisionChoice(dict(key), "fp32", f"timing failed: {problem}", measured=False)
+    logger.info("precision %s chosen: %s", choice.precision, choice.reason)
+    return choice
+
+
+def measure_and_save(model_dir: Path, folder: Path, threads: int, batch_size: int) -> None:
+    """The child's work: time this CPU's paths and write the choice beside the model."""
+    import torch
+
+    torch.set_num_threads(threads)
+    choice = measure_choice(model_dir, folder, detect_cpu(), threads, batch_size)
+    save_choice(folder / CHOICE_FILENAME, choice)
 
 
 def int8_file(model_dir: Path, folder: Path) -> Path:
@@ -379,3 +411,7 @@ def prepare_precision(settings: Settings, remeasure: bool = False) -> ResolvedPr
     model_dir = default_model_dir(settings.cache_dir, settings.model)
     return resolve_precision(settings.precision, model_dir, settings.cache_dir, settings.threads,
                              settings.batch_size, remeasure=remeasure)
+
+
+if __name__ == "__main__":  # the child ``measure_in_child`` starts
+    measure_and_save(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))

@@ -176,3 +176,12 @@ def test_prepare_model_says_what_it_chose(
     assert f"ready in {tiny_model_dir}" in out
     assert "precision: fp32 — set by RIFTWATCH_PRECISION" in out
     assert "CPU: " in out
+
+
+def test_auto_falls_back_to_fp32_when_timing_fails(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """The timing runs in a child process; a model it cannot load leaves fp32, uncached."""
+    cache = tmp_path / "cache"
+    resolved = resolve_precision("auto", tiny_model_dir, cache, threads=2)
+    assert (resolved.precision, resolved.choice.measured) == ("fp32", False)
+    assert "timing failed" in resolved.choice.reason
+    assert not (derived_dir(cache, tiny_model_dir) / CHOICE_FILENAME).exists()
