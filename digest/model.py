@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from digest.spreading import Spreading
+from typing import Any
 
 STANCES = ("supportive", "critical", "alarmed", "neutral")
 QUOTE_CHARS = 240  # how much of a post a digest quotes, at most
@@ -148,6 +145,53 @@ class DailyShare:
     news_count: int
     news_total: int
     news_share: float
+
+
+@dataclass
+class Pickup:
+    """One channel passing the post on: how, from whom, when, and its own post."""
+
+    channel: str
+    kind: str
+    from_channel: str
+    item_id: int
+    url: str | None
+    published_at: datetime | None
+
+
+@dataclass
+class SpreadPost:
+    """A critical post and the other watched channels that picked it up, oldest first."""
+
+    post: PostRef
+    channels: int
+    first_pickup: datetime | None
+    last_pickup: datetime | None
+    pickups: list[Pickup] = field(default_factory=list)
+
+
+@dataclass
+class AmplifierPair:
+    """How often ``source`` passed ``target``'s posts on now, against its normal."""
+
+    source: str
+    target: str
+    count: int
+    total: int
+    baseline_count: int
+    baseline_total: int
+    lift: float
+    z: float
+
+
+@dataclass
+class Spreading:
+    """The section's data: spread posts (most channels first) and top amplifier pairs."""
+
+    posts: list[SpreadPost]
+    pairs: list[AmplifierPair]
+    min_channels: int
+    baseline_days: int
 
 
 @dataclass

@@ -17,8 +17,16 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from digest.model import ChannelRow, Digest, FeedHealth, PostRef, Rift, StanceMix, ThemeRow
-from digest.spreading import Spreading
+from digest.model import (
+    ChannelRow,
+    Digest,
+    FeedHealth,
+    PostRef,
+    Rift,
+    Spreading,
+    StanceMix,
+    ThemeRow,
+)
 
 
 @dataclass(frozen=True)

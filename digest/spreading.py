@@ -7,7 +7,6 @@ Reads stored edges, items and scores; never extracts edges or renders.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,59 +14,12 @@ import sqlite_utils
 
 from classifiers.baseline import lift_against_baseline
 from config import Settings
-from digest.model import PostRef, trim_quote
+from digest.model import AmplifierPair, Pickup, PostRef, Spreading, SpreadPost, trim_quote
 from store.edges import SPREAD_KINDS, EdgeEvidence, evidence_between
 from store.models import from_iso, to_iso
 from store.scores import stance_probability_sql
 
 MAX_PATH_DEPTH = 4  # a forward of a quote of a forward… is followed this far to its origin
-
-
-@dataclass
-class Pickup:
-    """One channel passing the post on: how, from whom, when, and its own post."""
-
-    channel: str
-    kind: str
-    from_channel: str
-    item_id: int
-    url: str | None
-    published_at: datetime | None
-
-
-@dataclass
-class SpreadPost:
-    """A critical post and the other watched channels that picked it up, oldest first."""
-
-    post: PostRef
-    channels: int
-    first_pickup: datetime | None
-    last_pickup: datetime | None
-    pickups: list[Pickup] = field(default_factory=list)
-
-
-@dataclass
-class AmplifierPair:
-    """How often ``source`` passed ``target``'s posts on now, against its normal."""
-
-    source: str
-    target: str
-    count: int
-    total: int
-    baseline_count: int
-    baseline_total: int
-    lift: float
-    z: float
-
-
-@dataclass
-class Spreading:
-    """The section's data: spread posts (most channels first) and top amplifier pairs."""
-
-    posts: list[SpreadPost]
-    pairs: list[AmplifierPair]
-    min_channels: int
-    baseline_days: int
 
 
 def _rows_by_key(db: sqlite_utils.Database, keys: set[str], model_version: str | None

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
-from digest.model import trim_quote
-from digest.spreading import AmplifierPair, Pickup, Spreading, SpreadPost
+from digest.model import AmplifierPair, Pickup, Spreading, SpreadPost, trim_quote
 
 Escape = Callable[[str], str]
 QUOTE_CHARS = 200
