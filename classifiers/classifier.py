@@ -22,14 +22,14 @@ from classifiers.heads import (
     theme_features,
     theme_probabilities,
 )
-from classifiers.text import clean_text, detect_language, sentence_windows, split_sentences
+from classifiers.protocol import PostFeatures
+from classifiers.text import detect_language, sentence_windows, split_sentences
 from config.themes import STANCE_NAMES, Stance, Taxonomy
 
 logger = logging.getLogger(__name__)
 
-SCORING_VERSION = "2"  # bump when the scoring recipe below changes
+SCORING_VERSION = "3"  # bump when the scoring recipe below changes
 OTHER_STANCES = tuple(name for name in STANCE_NAMES if name != "critical")
-TARGET_THRESHOLD = 0.5
 EVIDENCE_CHARS = 300
 
 
@@ -64,11 +64,18 @@ class PostWindows:
 
 
 def model_version_for(
-    encoder_name: str, encoder_fingerprint: str, heads_digest: str, taxonomy: Taxonomy
+    encoder_name: str,
+    encoder_fingerprint: str,
+    heads_digest: str,
+    taxonomy: Taxonomy,
+    critical_threshold: float,
 ) -> str:
-    """A name that changes whenever the encoder, the heads, the taxonomy or the recipe change."""
+    """A name that changes whenever the encoder, the heads, the taxonomy, the critical threshold
+    or the recipe change."""
     digest = hashlib.sha256()
-    for part in (encoder_fingerprint, heads_digest, taxonomy.model_dump_json(), SCORING_VERSION):
+    parts = (encoder_fingerprint, heads_digest, taxonomy.model_dump_json(),
+             f"{critical_threshold:.4f}", SCORING_VERSION)
+    for part in parts:
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return f"{encoder_name}-{digest.hexdigest()[:10]}"
@@ -83,12 +90,18 @@ class Classifier:
         heads: ShippedHeads,
         taxonomy: Taxonomy,
         default_stances: list[Stance],
+        critical_threshold: float | None = None,
     ) -> None:
+        """``critical_threshold`` overrides the threshold the protocol chose for the head."""
         self.encoder = encoder
         self.heads = heads
         self.taxonomy = taxonomy
         self.compiled = CompiledTaxonomy.from_taxonomy(taxonomy)
         self.uses_trained_head = heads.meta.get("encoder_fingerprint") == encoder.fingerprint
+        self.critical_head = heads.critical_head(with_embedding=self.uses_trained_head)
+        self.critical_threshold = (
+            self.critical_head.threshold if critical_threshold is None else critical_threshold
+        )
         if not self.uses_trained_head:
             logger.warning(
                 "model %s is not the one the critical head was trained on: using the "
@@ -105,7 +118,7 @@ class Classifier:
             self._embed_prototypes(theme.description, theme.examples) for theme in taxonomy.themes
         ]
         self.model_version = model_version_for(
-            encoder.name, encoder.fingerprint, heads.digest, taxonomy
+            encoder.name, encoder.fingerprint, heads.digest, taxonomy, self.critical_threshold
         )
 
     def _embed_prototypes(self, description: str, examples: list[str]) -> np.ndarray:
@@ -117,7 +130,7 @@ class Classifier:
             return []
         windows = PostWindows.of(texts)
         embedded = self.encoder.embed(windows.texts, kind="passage")
-        p_critical = self._critical([clean_text(t) for t in texts], embedded, windows.spans)
+        p_critical = self._critical(texts, embedded, windows.spans)
         p_window = self._critical(
             windows.texts, embedded, [(i, i + 1) for i in range(len(embedded))]
         )
@@ -148,11 +161,12 @@ class Classifier:
     def _critical(
         self, texts: list[str], embedded: np.ndarray, spans: list[tuple[int, int]]
     ) -> np.ndarray:
-        if not self.uses_trained_head:
-            return self.heads.critical_proba(texts, None)
-        scale = float(self.heads.meta["embedding_scale"])
-        dense = np.stack([pooled_features(embedded[a:b], scale) for a, b in spans])
-        return self.heads.critical_proba(texts, dense)
+        """Calibrated P(critical) of each text (its windows are ``embedded[a:b]``)."""
+        dense = None
+        if self.critical_head.uses_embedding:
+            scale = float(self.heads.meta["embedding_scale"])
+            dense = np.stack([pooled_features(embedded[a:b], scale) for a, b in spans])
+        return self.critical_head.probability(PostFeatures.of(texts, dense))
 
     def _result(
         self,
@@ -169,7 +183,7 @@ class Classifier:
         for name, share in zip(OTHER_STANCES, others, strict=True):
             probabilities[name] = float((1.0 - p_critical) * share)
         probabilities = {name: probabilities[name] for name in STANCE_NAMES}
-        stance = max(probabilities, key=probabilities.__getitem__)
+        stance = self._stance(probabilities)
         start, end = windows.spans[index]
         local_critical = p_window[start:end]
         top_theme = int(np.argmax(themes))
@@ -187,6 +201,13 @@ class Classifier:
             evidence=self._evidence_sentence(windows.texts[start + best], top_theme),
             language=detect_language(text),
         )
+
+    def _stance(self, probabilities: dict[str, float]) -> str:
+        """``critical`` when its calibrated probability reaches the threshold, else the most
+        likely of the other stances."""
+        if probabilities["critical"] >= self.critical_threshold:
+            return "critical"
+        return max(OTHER_STANCES, key=probabilities.__getitem__)
 
     def _evidence_sentence(self, window: str, theme_index: int) -> str:
         """The window's sentence with most target aliases and top-theme keywords (first on ties)."""
@@ -206,7 +227,7 @@ class Classifier:
         """Targets named in a critical window, or anywhere in a post whose stance is critical."""
         attacked: list[str] = []
         for text, p in zip(window_texts, window_critical, strict=True):
-            if p < TARGET_THRESHOLD and not post_is_critical:
+            if p < self.critical_threshold and not post_is_critical:
                 continue
             attacked.extend(name for name in self.compiled.targets_in(text) if name not in attacked)
         return attacked

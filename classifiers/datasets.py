@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.themes import RIFT_THEMES, Taxonomy
 from store.db import open_db
 from store.labels import labelled_items, latest_stance_labels
 
@@ -63,6 +64,115 @@ def load_milblog(shared_dir: Path) -> LabelledTexts:
             labels.append("critical" if parse_bool_label(row["is_criticism"]) else "not_critical")
             groups.append(row.get("channel_name") or "")
     return LabelledTexts(texts, labels, groups)
+
+
+STANCE_ANNOTATIONS = Path(__file__).resolve().parent / "annotations" / "stance_annotations.csv"
+
+
+@dataclass
+class AnnotatedStances(LabelledTexts):
+    """The four-stance annotated posts: the settled label, both annotators' labels, a source."""
+
+    first: list[str]
+    second: list[str]
+
+
+def load_stance_annotations(
+    annotations: Path, shared_dir: Path, demo_corpus: Path
+) -> AnnotatedStances:
+    """The annotated set: each row names its post (milblog row, saved t.me page and post id,
+    or demo corpus list and index) and the post's text hash; the text is read from its source
+    and must still hash the same (ValueError otherwise). Groups hold the source."""
+    texts = _annotated_sources(shared_dir, demo_corpus)
+    data = AnnotatedStances([], [], [], [], [])
+    with Path(annotations).open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            text = texts[row["source"]].get(row["ref"])
+            if text is None or text_hash(text) != row["sha1"]:
+                raise ValueError(f"{annotations}: {row['source']} {row['ref']} is not the "
+                                 "annotated text (missing or changed)")
+            data.texts.append(text)
+            data.labels.append(row["stance"])
+            data.groups.append(row["source"])
+            data.first.append(row["annotator_1"])
+            data.second.append(row["annotator_2"])
+    return data
+
+
+def text_hash(text: str) -> str:
+    """The short hash that ties an annotation to the text it was made on."""
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _annotated_sources(shared_dir: Path, demo_corpus: Path) -> dict[str, dict[str, str]]:
+    return {
+        "milblog": _milblog_rows(Path(shared_dir)),
+        "tme": _saved_channel_posts(Path(shared_dir) / "tme-pages"),
+        "demo": _demo_posts(Path(demo_corpus)),
+    }
+
+
+def _milblog_rows(shared_dir: Path) -> dict[str, str]:
+    path = shared_dir / "milblog-criticism" / "dev.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {str(i): (row.get("message") or "").strip()
+                for i, row in enumerate(csv.DictReader(handle))}
+
+
+def _saved_channel_posts(folder: Path) -> dict[str, str]:
+    """``FILE#POST_ID`` → text for every post the t.me parser reads from the saved pages."""
+    from monitors.errors import ParseError
+    from monitors.telegram import parse_channel_page
+
+    posts = {}
+    for path in sorted(folder.glob("*.html")):
+        try:
+            page = parse_channel_page(path.read_bytes())
+        except ParseError:
+            continue  # fragments without a post (a bare photo, a poll widget)
+        posts.update({f"{path.name}#{item.post_id}": (item.text or "").strip()
+                      for item in page.items})
+    return posts
+
+
+def _demo_posts(corpus: Path) -> dict[str, str]:
+    """``LIST/INDEX`` → text for the demo corpus's post lists (sample text we wrote)."""
+    import tomllib
+
+    lists = tomllib.loads(corpus.read_text(encoding="utf-8"))["posts"]
+    return {f"{name}/{i}": text.strip() for name, posts in lists.items()
+            for i, text in enumerate(posts)}
+
+
+CRITICAL_EXAMPLE_THEMES = (*RIFT_THEMES, "command_chaos")
+NOT_CRITICAL_EXAMPLE_THEMES = ("retreat_admission", "escalation_demand")
+
+
+def taxonomy_examples(taxonomy: Taxonomy) -> LabelledTexts:
+    """The taxonomy's own example sentences as weak ``critical`` / ``not_critical`` labels.
+
+    Critical: the critical stance's examples and those of the rift themes and command chaos
+    (each attacks the command or the state by the codebook). Not critical: the other stances'
+    examples, retreat admissions and calls to escalate. Supply shortages are left out (they
+    may lament or blame). Groups hold where each example came from.
+    """
+    data = LabelledTexts([], [], [])
+    for stance in taxonomy.stances:
+        _add_examples(data, stance.examples, stance.name == "critical", f"stance:{stance.name}")
+    for theme in taxonomy.themes:
+        if theme.name in CRITICAL_EXAMPLE_THEMES + NOT_CRITICAL_EXAMPLE_THEMES:
+            critical = theme.name in CRITICAL_EXAMPLE_THEMES
+            _add_examples(data, theme.examples, critical, f"theme:{theme.name}")
+    return data
+
+
+def _add_examples(data: LabelledTexts, examples: list[str], critical: bool, group: str) -> None:
+    for example in examples:
+        data.texts.append(example)
+        data.labels.append("critical" if critical else "not_critical")
+        data.groups.append(group)
 
 
 def load_store_labels(db_path: Path) -> LabelledTexts:

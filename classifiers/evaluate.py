@@ -1,5 +1,6 @@
 """Measure the classifier against labelled data: generic per-class metrics, and the shared sets
-(milblog-criticism with cross-validation, ruw-stance, rusentne targets).
+(milblog-criticism under the nested protocol beside the lexical baseline, the annotated four
+stances, ruw-stance, rusentne targets).
 
 Returns plain report data and formats it as text; never trains the shipped heads, never writes.
 """
@@ -7,6 +8,7 @@ Returns plain report data and formats it as text; never trains the shipped heads
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,10 +17,26 @@ from typing import Any, Protocol
 import numpy as np
 
 from classifiers.classifier import Classifier
-from classifiers.datasets import load_milblog, load_rusentne, load_ruw_stance
+from classifiers.datasets import (
+    AnnotatedStances,
+    load_milblog,
+    load_rusentne,
+    load_ruw_stance,
+    load_stance_annotations,
+)
+from classifiers.protocol import (
+    BASELINE_BLOCKS,
+    INNER_FOLDS,
+    OUTER_FOLDS,
+    OuterFold,
+    brier_score,
+    nested_cv,
+    recipes_for,
+    reliability,
+)
 from classifiers.scoring import load_classifier
 from config.settings import Settings
-from config.themes import RIFT_THEMES, Target, Taxonomy
+from config.themes import STANCE_NAMES, Target, Taxonomy
 
 RUSENTNE_SAMPLE = 1500
 RUW_MAP = {"supportive": "FAVOR", "critical": "AGAINST", "alarmed": "AGAINST", "neutral": "NONE"}
@@ -125,43 +143,129 @@ def score_all(classifier: TextScorer, texts: list[str], batch_size: int = 64) ->
     return results
 
 
-def evaluate_milblog(classifier: Classifier, shared_dir: Path) -> list[Section]:
-    """``critical`` and ``critical | rift theme`` vs is_criticism, critical head cross-validated.
+@dataclass
+class NestedMilblog:
+    """The nested protocol's outer folds on milblog, per candidate set, and the posts' texts."""
 
-    The shipped critical head was trained on this file, so its probability here comes from
-    5-fold x 3 cross-validation of the same recipe; theme probabilities come from the
-    taxonomy's examples (never trained on this file) and are used as they ship.
-    """
-    from classifiers.train import CV_REPEATS, cross_validated_critical, embed_posts
+    texts: list[str]
+    y: np.ndarray
+    outer: dict[str, list[OuterFold]]
+
+    def out_of_fold_critical(self, name: str = "shipped") -> dict[str, bool]:
+        """Text → the outer fold's decision (first repeat), for posts evaluated elsewhere."""
+        decided: dict[str, bool] = {}
+        for fold in self.outer[name][:OUTER_FOLDS]:
+            for index, positive in zip(fold.test_index, fold.predicted, strict=True):
+                decided[self.texts[index]] = bool(positive)
+        return decided
+
+
+def nested_milblog(classifier: Classifier, shared_dir: Path) -> NestedMilblog:
+    """Run the nested protocol on milblog for the shipped candidates and the plain baseline."""
+    from classifiers.train import HEAD_CANDIDATES, example_posts, labelled_posts
 
     data = load_milblog(shared_dir)
-    y = np.array([label == "critical" for label in data.labels], dtype=int)
-    posts = embed_posts(classifier.encoder, data.texts)
-    folds = cross_validated_critical(posts, y, use_dense=classifier.uses_trained_head)
-    shipped = score_all(classifier, data.texts)
-    rift = np.array([max(r.themes.get(name, 0.0) for name in RIFT_THEMES) >= 0.5 for r in shipped])
-    sections = []
-    for name, extra in (("critical", None), ("critical | rift theme", rift)):
-        gold, predicted, fold_f1 = [], [], []
-        for idx, p in folds:
-            positive = p >= 0.5 if extra is None else (p >= 0.5) | extra[idx]
-            labels_fold = ["critical" if v else "not_critical" for v in positive]
-            gold_fold = [data.labels[i] for i in idx]
-            fold_f1.append(
-                evaluate_labels(gold_fold, labels_fold, ["critical", "not_critical"]).macro_f1
-            )
-            gold.extend(gold_fold)
-            predicted.extend(labels_fold)
-        metrics = evaluate_labels(gold, predicted, ["critical", "not_critical"])
-        sections.append(
-            Section(
-                f"milblog-criticism: {name} vs is_criticism",
-                f"out-of-fold predictions, 5-fold x {CV_REPEATS} repeats pooled ({len(y)} posts)",
-                metrics,
-                [f"per-fold macro-F1 {np.mean(fold_f1):.3f} ± {np.std(fold_f1):.3f}"],
-            )
+    posts = labelled_posts(classifier.encoder, data)
+    extra = example_posts(classifier.encoder, classifier.taxonomy)
+    shipped = "full" if classifier.uses_trained_head else "lexical"
+    if not classifier.uses_trained_head:
+        posts.features.dense = extra.features.dense = None
+    candidates = {
+        "shipped": HEAD_CANDIDATES[shipped],
+        "baseline": recipes_for([BASELINE_BLOCKS]),
+    }
+    return NestedMilblog(data.texts, posts.y, nested_cv(candidates, posts, extra))
+
+
+def milblog_sections(nested: NestedMilblog) -> list[Section]:
+    """One section per candidate set: pooled outer-fold metrics, per-fold spread, calibration."""
+    titles = {
+        "shipped": "milblog-criticism: shipped recipe (nested CV)",
+        "baseline": "milblog-criticism: char 2-5 TF-IDF + LR baseline (nested CV)",
+    }
+    return [_nested_section(titles[name], folds, nested.y) for name, folds in nested.outer.items()]
+
+
+def _nested_section(title: str, folds: list[OuterFold], y: np.ndarray) -> Section:
+    labels = ["critical", "not_critical"]
+    gold: list[str] = []
+    predicted: list[str] = []
+    fold_f1 = []
+    for fold in folds:
+        gold_fold = [labels[1 - v] for v in y[fold.test_index]]
+        predicted_fold = [labels[1 - v] for v in fold.predicted]
+        fold_f1.append(evaluate_labels(gold_fold, predicted_fold, labels).macro_f1)
+        gold += gold_fold
+        predicted += predicted_fold
+    probability = np.concatenate([fold.probability for fold in folds])
+    truth = np.concatenate([y[fold.test_index] for fold in folds])
+    chosen = Counter(f"{fold.choice.recipe.name} @ {fold.choice.threshold:.2f}" for fold in folds)
+    return Section(
+        title,
+        f"{len(folds)} outer folds ({OUTER_FOLDS}-fold x {len(folds) // OUTER_FOLDS}), "
+        f"pooled; recipe, C, Platt calibration and threshold chosen in {INNER_FOLDS} inner "
+        f"folds of each outer training part ({len(y)} posts)",
+        evaluate_labels(gold, predicted, labels),
+        [
+            f"per-fold macro-F1 {np.mean(fold_f1):.3f} ± {np.std(fold_f1):.3f}",
+            f"Brier score {brier_score(probability, truth):.3f}; reliability "
+            + ", ".join(f"{r['bin']}: predicted {r['mean_predicted']:.2f} observed "
+                        f"{r['observed']:.2f} (n={r['n']})"
+                        for r in reliability(probability, truth)),
+            "chosen per fold: " + "; ".join(f"{k} x{n}" for k, n in chosen.most_common()),
+        ],
+    )
+
+
+def evaluate_stances(
+    classifier: Classifier, annotated: AnnotatedStances, held_out_critical: dict[str, bool]
+) -> list[Section]:
+    """Four stances against the annotated set, beside the annotators' agreement.
+
+    The critical head was trained on the milblog posts, so for those the critical decision is
+    the nested protocol's outer fold (``held_out_critical``); the other stances and the posts
+    from other sources are the shipped model's.
+    """
+    results = score_all(classifier, annotated.texts)
+    predicted = [
+        _stance_with(result, held_out_critical.get(text))
+        for text, result in zip(annotated.texts, results, strict=True)
+    ]
+    kappa = cohens_kappa(annotated.first, annotated.second)
+    raw = np.mean([a == b for a, b in zip(annotated.first, annotated.second, strict=True)])
+    sources = Counter(annotated.groups)
+    return [
+        Section(
+            "annotated posts: four stances",
+            f"{len(annotated.texts)} posts annotated twice under classifiers/CODEBOOK.md "
+            f"({', '.join(f'{k} {n}' for k, n in sources.items())}); disagreements settled by "
+            "a third reading; critical decided out-of-fold for milblog posts",
+            evaluate_labels(annotated.labels, predicted, list(STANCE_NAMES)),
+            [
+                f"annotator agreement: Cohen's kappa {kappa:.3f}, raw {raw:.3f}",
+                "the annotators are two independent language-model passes, not human coders",
+            ],
         )
-    return sections
+    ]
+
+
+def _stance_with(result: Any, critical: bool | None) -> str:
+    """The result's stance, with the critical decision replaced when one is given."""
+    if critical is None:
+        return str(result.stance)
+    if critical:
+        return "critical"
+    others = {k: v for k, v in result.stance_probabilities.items() if k != "critical"}
+    return max(others, key=others.__getitem__)
+
+
+def cohens_kappa(first: Sequence[str], second: Sequence[str]) -> float:
+    """Agreement between two annotators beyond chance."""
+    labels = sorted(set(first) | set(second))
+    n = len(first)
+    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
+    expected = sum((first.count(label) / n) * (second.count(label) / n) for label in labels)
+    return float((observed - expected) / (1 - expected)) if expected < 1 else 1.0
 
 
 def evaluate_ruw(classifier: Classifier, shared_dir: Path) -> list[Section]:
@@ -236,20 +340,35 @@ def evaluate_rusentne(
 
 
 def evaluate_shared(
-    settings: Settings, shared_dir: Path, taxonomy: Taxonomy | None = None
+    settings: Settings,
+    shared_dir: Path,
+    annotations: AnnotationSources,
+    taxonomy: Taxonomy | None = None,
 ) -> SharedReport:
-    """All three shared evaluations with the configured classifier."""
+    """Every shared evaluation with the configured classifier: milblog under the nested
+    protocol (shipped recipe and baseline), the annotated four stances, ruw-stance, rusentne."""
     from config.themes import load_themes
 
     taxonomy = taxonomy or load_themes(settings.themes_file)
     classifier = load_classifier(settings, taxonomy)
     shared_dir = Path(shared_dir)
+    nested = nested_milblog(classifier, shared_dir)
+    annotated = load_stance_annotations(annotations.file, shared_dir, annotations.demo_corpus)
     sections = (
-        evaluate_milblog(classifier, shared_dir)
+        milblog_sections(nested)
+        + evaluate_stances(classifier, annotated, nested.out_of_fold_critical())
         + evaluate_ruw(classifier, shared_dir)
         + evaluate_rusentne(classifier, shared_dir)
     )
     return SharedReport(classifier.model_version, sections)
+
+
+@dataclass
+class AnnotationSources:
+    """Where the four-stance annotations are, and the demo corpus some of them name."""
+
+    file: Path
+    demo_corpus: Path
 
 
 def format_shared_report(report: SharedReport) -> str:

@@ -1,4 +1,4 @@
-"""The small scoring heads on top of the encoder: a critical-stance logistic regression,
+"""The small scoring heads on top of the encoder: a calibrated critical-stance logistic regression,
 prototype similarity for the other stances, calibrated theme similarity and target finding.
 
 Works on embeddings and strings handed in; never loads the encoder and never touches the store.
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,12 +20,24 @@ from config.themes import Target, Taxonomy, Theme
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 HEADS_NPZ = "heads.npz"
 HEADS_META = "heads.json"
-TFIDF_OPTIONS = {
+CHAR_TFIDF = {
     "analyzer": "char_wb",
     "ngram_range": (2, 5),
     "sublinear_tf": True,
     "lowercase": True,
+    "min_df": 2,
+    "max_features": 30_000,
 }
+LEMMA_TFIDF = {
+    "analyzer": "word",
+    "token_pattern": r"\S+",
+    "ngram_range": (1, 2),
+    "sublinear_tf": True,
+    "lowercase": False,
+    "min_df": 2,
+    "max_features": 20_000,
+}
+BLOCKS = ("char", "lemma", "embedding")  # the feature blocks a critical head may stack
 STANCE_SCALE = (
     50.0  # e5 similarities sit in a narrow band; this spreads them (softmax temperature 0.02)
 )
@@ -41,51 +54,126 @@ def pooled_features(window_embeddings: np.ndarray, scale: float) -> np.ndarray:
     return np.concatenate([mean, window_embeddings.max(axis=0)]) * scale
 
 
-def make_tfidf(vocabulary: list[str] | None = None, idf: np.ndarray | None = None, **fit_options):
-    """A char n-gram TF-IDF vectoriser: fresh for fitting, or rebuilt from a shipped vocabulary."""
+def make_vectorizer(block: str, vocabulary: list[str] | None = None,
+                    idf: np.ndarray | None = None) -> Any:
+    """The TF-IDF vectoriser of a sparse block: fresh for fitting, or rebuilt from a vocabulary."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    options = dict(CHAR_TFIDF if block == "char" else LEMMA_TFIDF)
     if vocabulary is None:
-        return TfidfVectorizer(**TFIDF_OPTIONS, **fit_options)
-    vectorizer = TfidfVectorizer(
-        **TFIDF_OPTIONS, vocabulary={g: i for i, g in enumerate(vocabulary)}
-    )
+        return TfidfVectorizer(**options)
+    del options["min_df"], options["max_features"]
+    vectorizer = TfidfVectorizer(**options, vocabulary={g: i for i, g in enumerate(vocabulary)})
     vectorizer.idf_ = idf
     return vectorizer
 
 
+class BlockInputs(Protocol):
+    """What a head reads: cleaned texts (char block), lemmas (lemma block), pooled embeddings."""
+
+    cleaned: list[str]
+    lemmas: list[str]
+    dense: np.ndarray | None
+
+    def texts_for(self, block: str) -> list[str]: ...
+
+
+def stack_blocks(blocks: Sequence[str], vectorizers: dict[str, Any], inputs: BlockInputs) -> Any:
+    """The blocks' features side by side, in ``blocks`` order, as one sparse matrix."""
+    import scipy.sparse as sp
+
+    parts = []
+    for block in blocks:
+        if block == "embedding":
+            if inputs.dense is None:
+                raise ValueError("the embedding block needs pooled embeddings")
+            parts.append(sp.csr_matrix(inputs.dense))
+        else:
+            parts.append(vectorizers[block].transform(inputs.texts_for(block)))
+    return sp.hstack(parts).tocsr()
+
+
 @dataclass
 class LinearHead:
-    """Logistic-regression weights over [tf-idf | optional dense features]."""
+    """Logistic-regression weights over stacked feature blocks."""
 
     coef: np.ndarray
     intercept: float
 
-    def predict_proba(self, tfidf_rows, dense: np.ndarray | None = None) -> np.ndarray:
-        n_sparse = tfidf_rows.shape[1]
-        logits = tfidf_rows @ self.coef[:n_sparse] + self.intercept
-        if dense is not None:
-            logits = logits + dense @ self.coef[n_sparse:]
-        return sigmoid(np.asarray(logits, dtype=np.float64).ravel())
+    def decision(self, features: Any) -> np.ndarray:
+        return np.asarray(features @ self.coef + self.intercept, dtype=np.float64).ravel()
+
+
+@dataclass
+class CalibratedHead:
+    """A linear head, its Platt calibration and the decision threshold the protocol chose."""
+
+    blocks: tuple[str, ...]
+    vectorizers: dict[str, Any]
+    linear: LinearHead
+    platt: tuple[float, float]
+    threshold: float
+
+    @property
+    def uses_embedding(self) -> bool:
+        return "embedding" in self.blocks
+
+    def probability(self, inputs: BlockInputs) -> np.ndarray:
+        """Calibrated P(critical) per post."""
+        logit = self.linear.decision(stack_blocks(self.blocks, self.vectorizers, inputs))
+        return sigmoid(self.platt[0] * logit + self.platt[1])
 
 
 @dataclass
 class ShippedHeads:
-    """The trained artefacts: tf-idf vocabulary, the two critical heads, theme calibration."""
+    """The trained artefacts: the critical head (with and without the encoder's embedding) and
+    the theme calibration."""
 
-    vectorizer: Any  # a fitted sklearn TfidfVectorizer
-    full: LinearHead
-    lexical: LinearHead
+    full: CalibratedHead
+    lexical: CalibratedHead
     theme_calibration: np.ndarray  # weights for [similarity, similarity - mean, keyword], bias
     meta: dict
     digest: str
 
-    def critical_proba(self, texts: list[str], dense: np.ndarray | None) -> np.ndarray:
-        """P(critical) per text; ``dense`` None (foreign encoder) uses the lexical head."""
-        rows = self.vectorizer.transform(texts)
-        if dense is None:
-            return self.lexical.predict_proba(rows)
-        return self.full.predict_proba(rows, dense)
+    def critical_head(self, with_embedding: bool) -> CalibratedHead:
+        """The full head when the trained encoder's embeddings are at hand, else the lexical one."""
+        return self.full if with_embedding else self.lexical
+
+
+def _head_arrays(prefix: str, head: CalibratedHead) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {
+        f"{prefix}_coef": head.linear.coef.astype(np.float32),
+        f"{prefix}_intercept": np.array(head.linear.intercept, dtype=np.float32),
+        f"{prefix}_platt": np.array(head.platt, dtype=np.float64),
+        f"{prefix}_threshold": np.array(head.threshold, dtype=np.float64),
+        f"{prefix}_blocks": np.array(head.blocks, dtype=str),
+    }
+    for block, vectorizer in head.vectorizers.items():
+        arrays[f"{prefix}_{block}_vocab"] = np.array(vectorizer.get_feature_names_out(), dtype=str)
+        arrays[f"{prefix}_{block}_idf"] = vectorizer.idf_.astype(np.float32)
+    return arrays
+
+
+def _head_from(prefix: str, data: Any) -> CalibratedHead:
+    blocks = tuple(str(b) for b in data[f"{prefix}_blocks"])
+    vectorizers = {
+        block: make_vectorizer(
+            block,
+            [str(g) for g in data[f"{prefix}_{block}_vocab"]],
+            data[f"{prefix}_{block}_idf"].astype(np.float64),
+        )
+        for block in blocks
+        if block != "embedding"
+    }
+    platt = data[f"{prefix}_platt"].astype(np.float64)
+    return CalibratedHead(
+        blocks,
+        vectorizers,
+        LinearHead(data[f"{prefix}_coef"].astype(np.float64),
+                   float(data[f"{prefix}_intercept"])),
+        (float(platt[0]), float(platt[1])),
+        float(data[f"{prefix}_threshold"]),
+    )
 
 
 def load_heads(directory: Path = ARTIFACTS_DIR) -> ShippedHeads:
@@ -96,33 +184,25 @@ def load_heads(directory: Path = ARTIFACTS_DIR) -> ShippedHeads:
     digest = hashlib.sha256(npz_path.read_bytes() + meta_path.read_bytes()).hexdigest()[:12]
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     with np.load(npz_path, allow_pickle=False) as data:
-        vectorizer = make_tfidf([str(g) for g in data["vocab"]], data["idf"].astype(np.float64))
-        full = LinearHead(data["full_coef"].astype(np.float64), float(data["full_intercept"]))
-        lexical = LinearHead(data["lex_coef"].astype(np.float64), float(data["lex_intercept"]))
+        full, lexical = _head_from("full", data), _head_from("lex", data)
         calibration = data["theme_calibration"].astype(np.float64)
-    return ShippedHeads(vectorizer, full, lexical, calibration, meta, digest)
+    return ShippedHeads(full, lexical, calibration, meta, digest)
 
 
 def save_heads(
     directory: Path,
-    vocab: list[str],
-    idf: np.ndarray,
-    full: LinearHead,
-    lexical: LinearHead,
+    full: CalibratedHead,
+    lexical: CalibratedHead,
     theme_calibration: np.ndarray,
     meta: dict,
 ) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        directory / HEADS_NPZ,
-        vocab=np.array(vocab, dtype=str),
-        idf=idf.astype(np.float32),
-        full_coef=full.coef.astype(np.float32),
-        full_intercept=np.float32(full.intercept),
-        lex_coef=lexical.coef.astype(np.float32),
-        lex_intercept=np.float32(lexical.intercept),
-        theme_calibration=theme_calibration.astype(np.float32),
-    )
+    arrays = {
+        **_head_arrays("full", full),
+        **_head_arrays("lex", lexical),
+        "theme_calibration": theme_calibration.astype(np.float32),
+    }
+    np.savez_compressed(directory / HEADS_NPZ, **arrays)  # type: ignore[arg-type]
     (directory / HEADS_META).write_text(
         json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

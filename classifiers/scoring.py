@@ -40,6 +40,7 @@ def load_classifier(settings: Settings, taxonomy: Taxonomy) -> Classifier:
         settings.max_tokens,
         settings.batch_size,
         settings.precision,
+        settings.critical_threshold,
         taxonomy.model_dump_json(),
     )
     with _CACHE_LOCK:
@@ -53,7 +54,9 @@ def build_classifier(settings: Settings, taxonomy: Taxonomy) -> Classifier:
     """A new classifier for these settings (``load_classifier`` keeps one per process)."""
     encoder = load_encoder(settings)
     default_stances = load_themes(DEFAULT_THEMES_FILE).stances
-    return Classifier(encoder, load_heads(), taxonomy, default_stances)
+    return Classifier(
+        encoder, load_heads(), taxonomy, default_stances, settings.critical_threshold
+    )
 
 
 class PostScorer:

@@ -2,7 +2,8 @@
 
 Reproducible (fixed seeds, deterministic solvers):
 ``python -m classifiers.train --shared ../shared/data``.
-Also holds the cross-validation used by ``classifiers.evaluate``; it never scores the store.
+Recipes, calibration and thresholds are chosen by ``classifiers.protocol`` (inner folds);
+the embedding of posts is shared with ``classifiers.evaluate``. It never scores the store.
 """
 
 from __future__ import annotations
@@ -12,24 +13,34 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from classifiers.classifier import PostWindows
-from classifiers.datasets import LabelledTexts, load_milblog, load_store_labels
+from classifiers.datasets import (
+    LabelledTexts,
+    load_milblog,
+    load_store_labels,
+    taxonomy_examples,
+)
 from classifiers.encoder import Encoder, default_model_dir
 from classifiers.heads import (
     ARTIFACTS_DIR,
-    LinearHead,
-    make_tfidf,
     max_similarity,
     pooled_features,
     prototype_texts,
     save_heads,
     theme_features,
 )
-from classifiers.text import clean_text
+from classifiers.protocol import (
+    FEATURE_SETS,
+    Choice,
+    Labelled,
+    PostFeatures,
+    choose_recipes,
+    fit_choices,
+    recipes_for,
+)
 from config.settings import DEFAULT_THEMES_FILE, load_settings
 from config.themes import Taxonomy, load_themes
 
@@ -37,72 +48,43 @@ logger = logging.getLogger(__name__)
 
 SEED = 0
 EMBEDDING_SCALE = 2.0
-FULL_C = 3.0
-LEXICAL_C = 10.0
-MAX_NGRAMS = 30_000
-MIN_DF = 2
-CV_FOLDS, CV_REPEATS = 5, 3
 KEYWORD_LOGIT = 2.0  # a prior, not learned: the examples contain their keywords by design
 THEME_C = 100.0  # similarities span ~0.1: weak regularisation lets the slope be learned
+EXAMPLES = (False, True)  # whether the taxonomy's example sentences join training: chosen
+HEAD_CANDIDATES = {
+    "full": recipes_for(FEATURE_SETS, examples=EXAMPLES),
+    "lexical": recipes_for(
+        (blocks for blocks in FEATURE_SETS if "embedding" not in blocks), examples=EXAMPLES
+    ),
+}
 
 
 @dataclass
 class EmbeddedPosts:
-    """Posts with their window embeddings, cleaned text and pooled features."""
+    """Posts with their window embeddings and the features a critical head reads."""
 
     texts: list[str]
-    cleaned: list[str]
     windows: np.ndarray
     spans: list[tuple[int, int]]
-    dense: np.ndarray
+    features: PostFeatures
 
 
 def embed_posts(encoder: Encoder, texts: list[str]) -> EmbeddedPosts:
     windows = PostWindows.of(texts)
     embedded = encoder.embed(windows.texts, kind="passage")
     dense = np.stack([pooled_features(embedded[a:b], EMBEDDING_SCALE) for a, b in windows.spans])
-    return EmbeddedPosts(texts, [clean_text(t) for t in texts], embedded, windows.spans, dense)
+    return EmbeddedPosts(texts, embedded, windows.spans, PostFeatures.of(texts, dense))
 
 
-def fit_linear_head(
-    cleaned: list[str], dense: np.ndarray | None, y: np.ndarray, c: float, vectorizer: Any = None
-) -> tuple[Any, LinearHead]:
-    """Fit tf-idf (unless given) and a balanced logistic regression on [tf-idf | dense]."""
-    import scipy.sparse as sp
-    from sklearn.linear_model import LogisticRegression
-
-    if vectorizer is None:
-        vectorizer = make_tfidf(min_df=MIN_DF, max_features=MAX_NGRAMS).fit(cleaned)
-    rows = vectorizer.transform(cleaned)
-    features = rows if dense is None else sp.hstack([rows, sp.csr_matrix(dense)]).tocsr()
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=SEED)
-    model.fit(features, y)
-    return vectorizer, LinearHead(
-        model.coef_.ravel().astype(np.float64), float(model.intercept_[0])
-    )
+def labelled_posts(encoder: Encoder, data: LabelledTexts) -> Labelled:
+    """Embedded posts with 1 for ``critical`` and 0 for every other label."""
+    y = np.array([label == "critical" for label in data.labels], dtype=int)
+    return Labelled(embed_posts(encoder, data.texts).features, y)
 
 
-def cross_validated_critical(
-    posts: EmbeddedPosts, y: np.ndarray, use_dense: bool = True, repeats: int = CV_REPEATS
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Out-of-fold P(critical), one (indices, probabilities) pair per fold, 5-fold x ``repeats``."""
-    from sklearn.model_selection import RepeatedStratifiedKFold
-
-    folds = []
-    splitter = RepeatedStratifiedKFold(n_splits=CV_FOLDS, n_repeats=repeats, random_state=SEED)
-    for train_idx, test_idx in splitter.split(posts.cleaned, y):
-        dense = posts.dense if use_dense else None
-        vectorizer, head = fit_linear_head(
-            [posts.cleaned[i] for i in train_idx],
-            None if dense is None else dense[train_idx],
-            y[train_idx],
-            FULL_C if use_dense else LEXICAL_C,
-        )
-        rows = vectorizer.transform([posts.cleaned[i] for i in test_idx])
-        folds.append(
-            (test_idx, head.predict_proba(rows, None if dense is None else dense[test_idx]))
-        )
-    return folds
+def example_posts(encoder: Encoder, taxonomy: Taxonomy) -> Labelled:
+    """The taxonomy's example sentences, embedded, as extra (never evaluated) training posts."""
+    return labelled_posts(encoder, taxonomy_examples(taxonomy))
 
 
 def theme_similarity(encoder: Encoder, taxonomy: Taxonomy, posts: EmbeddedPosts) -> np.ndarray:
@@ -163,13 +145,14 @@ def train(
     themes_file: Path = DEFAULT_THEMES_FILE,
     labels_db: Path | None = None,
 ) -> dict:
-    """Train both critical heads and the theme calibration; write artefacts; return the meta.
+    """Choose and fit both critical heads by the protocol, fit the theme calibration, write the
+    artefacts and return their meta.
 
-    ``labels_db`` (off by default) adds the analysts' /label stance feedback from that store
-    to the milblog posts, for the heads and for the cross-validation alike.
+    The full head's recipe, calibration and threshold come from ``choose_recipes`` over every
+    candidate (inner folds over all the labelled posts); the lexical head (for a foreign
+    encoder) from the candidates without the embedding. ``labels_db`` (off by default) adds the
+    analysts' /label stance feedback from that store to the milblog posts.
     """
-    from sklearn.metrics import f1_score
-
     settings = load_settings(**({"cache_dir": cache_dir} if cache_dir else {}))
     encoder = Encoder(
         default_model_dir(settings.cache_dir, None),
@@ -177,51 +160,55 @@ def train(
         max_tokens=settings.max_tokens,
         batch_size=settings.batch_size,
     )
+    data, trained_on = training_posts(shared_dir, labels_db)
     taxonomy = load_themes(themes_file)
-    data = load_milblog(shared_dir)
-    trained_on = "milblog-criticism/dev.csv (369 posts, is_criticism)"
-    if labels_db is not None:
-        extra = load_store_labels(labels_db)
-        data = LabelledTexts(data.texts + extra.texts, data.labels + extra.labels,
-                             data.groups + extra.groups)
-        trained_on += f" + {len(extra.texts)} /label stance labels from {labels_db.name}"
-    y = np.array([label == "critical" for label in data.labels], dtype=int)
     started = time.perf_counter()
-    posts = embed_posts(encoder, data.texts)
-    logger.info("embedded %d posts in %.1fs", len(y), time.perf_counter() - started)
-
-    def cv_f1(use_dense: bool) -> list[float]:
-        return [
-            float(f1_score(y[idx], p >= 0.5, average="macro"))
-            for idx, p in cross_validated_critical(posts, y, use_dense)
-        ]
-
-    cv_full, cv_lexical = cv_f1(True), cv_f1(False)
-    vectorizer, full = fit_linear_head(posts.cleaned, posts.dense, y, FULL_C)
-    _, lexical = fit_linear_head(posts.cleaned, None, y, LEXICAL_C, vectorizer=vectorizer)
+    posts, extra = labelled_posts(encoder, data), example_posts(encoder, taxonomy)
+    logger.info("embedded %d posts in %.1fs", len(posts.y), time.perf_counter() - started)
+    choices = choose_recipes(HEAD_CANDIDATES, posts, extra)
+    heads = fit_choices(choices, posts, extra)
     calibration = fit_theme_calibration(*example_calibration_rows(encoder, taxonomy))
     meta = {
         "encoder_fingerprint": encoder.fingerprint,
         "encoder": str(encoder.name),
         "embedding_scale": EMBEDDING_SCALE,
-        "features": "char_wb 2-5 tf-idf (sublinear, min_df 2, top 30k) + 2 x [mean, max] of "
-        "window embeddings (passage:, bf16)",
-        "full_C": FULL_C,
-        "lexical_C": LEXICAL_C,
+        "features": "blocks: char = char_wb 2-5 tf-idf (sublinear, min_df 2, top 30k); lemma = "
+        "pymorphy3 lemma 1-2-gram tf-idf (min_df 2, top 20k); embedding = 2 x [mean, max] of "
+        "window embeddings (passage:)",
         "seed": SEED,
         "trained_on": trained_on,
+        "extra_examples": f"{len(extra.y)} taxonomy example sentences (weak labels, "
+        "classifiers.datasets.taxonomy_examples), where the recipe says +examples",
+        "critical_heads": {name: choice_meta(choice) for name, choice in choices.items()},
         "theme_calibration": "logistic on [similarity, similarity - mean] fitted leave-one-out "
         "on the taxonomy's own examples; keyword evidence adds a fixed "
         f"{KEYWORD_LOGIT} logit per unit",
-        "cv_macro_f1_full": [round(float(np.mean(cv_full)), 4), round(float(np.std(cv_full)), 4)],
-        "cv_macro_f1_lexical": [
-            round(float(np.mean(cv_lexical)), 4),
-            round(float(np.std(cv_lexical)), 4),
-        ],
     }
-    vocab = [str(g) for g in vectorizer.get_feature_names_out()]
-    save_heads(out_dir, vocab, vectorizer.idf_, full, lexical, calibration, meta)
+    save_heads(out_dir, heads["full"], heads["lexical"], calibration, meta)
     return meta
+
+
+def training_posts(shared_dir: Path, labels_db: Path | None) -> tuple[LabelledTexts, str]:
+    """The milblog posts, plus the /label feedback in ``labels_db`` when given, and a note."""
+    data = load_milblog(shared_dir)
+    trained_on = f"milblog-criticism/dev.csv ({len(data.texts)} posts, is_criticism)"
+    if labels_db is not None:
+        extra = load_store_labels(labels_db)
+        data = LabelledTexts(data.texts + extra.texts, data.labels + extra.labels,
+                             data.groups + extra.groups)
+        trained_on += f" + {len(extra.texts)} /label stance labels from {labels_db.name}"
+    return data, trained_on
+
+
+def choice_meta(choice: Choice) -> dict:
+    """What the inner folds chose, for ``heads.json``."""
+    return {
+        "recipe": choice.recipe.name,
+        "threshold": choice.threshold,
+        "platt": [round(v, 6) for v in choice.platt],
+        "inner_macro_f1": round(choice.inner_macro_f1, 4),
+        "inner_macro_f1_by_recipe": choice.scores,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -243,10 +230,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     meta = train(args.shared, args.out, args.cache_dir, labels_db=args.labels)
-    print(
-        f"critical head CV macro-F1 {meta['cv_macro_f1_full']}, lexical "
-        f"{meta['cv_macro_f1_lexical']}; artefacts in {args.out}"
-    )
+    for name, chosen in meta["critical_heads"].items():
+        print(f"{name} critical head: {chosen['recipe']}, threshold {chosen['threshold']}, "
+              f"inner macro-F1 {chosen['inner_macro_f1']}")
+    print(f"artefacts in {args.out}; the nested-CV figures: riftwatch eval")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=256, ge=16, le=512)
     max_post_chars: int = Field(default=20_000, ge=100)  # of a post the classifier reads
     precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"  # auto: measured per CPU
+    # calibrated P(critical) at which a post is called critical; unset: the threshold the
+    # training protocol chose (classifiers/artifacts/heads.json). Higher: fewer, surer posts.
+    critical_threshold: float | None = Field(default=None, gt=0.0, lt=1.0)
 
     # Files an analyst brings (score, eval --data, import telegram-export)
     max_record_chars: int = Field(default=1_000_000, ge=1_000)  # one line or record, at most
@@ -81,6 +84,7 @@ class Settings(BaseSettings):
     spike_z: float = Field(default=2.0, gt=0)
     spike_min_count: int = Field(default=3, ge=1)
     spike_cooldown_hours: float = Field(default=24.0, ge=1.0, le=24 * 30)  # per chat+theme
+
     # Amplification graph and the Spreading section (issue 15)
     edge_batch_size: int = Field(default=500, ge=1, le=100_000)  # items per extraction commit
     quote_threshold: float = Field(default=0.6, gt=0.0, lt=1.0)  # Jaccard of two quoted texts

@@ -173,12 +173,15 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_eval_shared(args: argparse.Namespace) -> None:
-    from classifiers.evaluate import evaluate_shared, format_shared_report
+    from classifiers.datasets import STANCE_ANNOTATIONS
+    from classifiers.evaluate import AnnotationSources, evaluate_shared, format_shared_report
+    from riftwatch.demo_server import CORPUS_FILE
 
     settings, taxonomy = start_command(args)
     if not args.shared.is_dir():
         raise CommandError(f"{args.shared} not found; pass --shared PATH to the shared data folder")
-    print(format_shared_report(evaluate_shared(settings, args.shared, taxonomy)))
+    annotations = AnnotationSources(STANCE_ANNOTATIONS, CORPUS_FILE)
+    print(format_shared_report(evaluate_shared(settings, args.shared, annotations, taxonomy)))
 
 
 def cmd_prepare_model(args: argparse.Namespace) -> None:

@@ -34,9 +34,10 @@ def test_outputs_are_probabilities(classifier: Classifier) -> None:
     for result in results:
         assert set(result.stance_probabilities) == set(STANCE_NAMES)
         assert sum(result.stance_probabilities.values()) == pytest.approx(1.0, abs=1e-6)
-        assert result.stance == max(
-            result.stance_probabilities, key=result.stance_probabilities.__getitem__
-        )
+        p = result.stance_probabilities
+        others = max((n for n in STANCE_NAMES if n != "critical"), key=p.__getitem__)
+        expected = "critical" if p["critical"] >= classifier.critical_threshold else others
+        assert result.stance == expected
         assert set(result.themes) == names
         assert all(0.0 <= p <= 1.0 for p in result.themes.values())
     assert [r.language for r in results[:4]] == ["ru", "ru", "ru", "uk"]
@@ -48,7 +49,28 @@ def test_targets_and_evidence_on_an_attack(classifier: Classifier) -> None:
     assert {"shoigu", "gerasimov"} <= set(attack.targets)
     assert "Шойгу" in attack.evidence and "Погода" not in attack.evidence
     assert attack.themes["mod_criticism"] > 0.5 > cheer.themes["mod_criticism"]
-    assert cheer.targets == [] and cheer.stance == "supportive"
+    assert cheer.targets == []
+    assert cheer.stance == "supportive"
+
+
+def test_the_critical_threshold_setting_trades_recall_for_precision(
+    model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A post is critical when its calibrated probability reaches the threshold: the shipped
+    one by default, the user's when set; a new threshold is a new model version."""
+    monkeypatch.setenv("RIFTWATCH_CRITICAL_THRESHOLD", "0.99")
+    strict = load_classifier(load_settings(), load_themes(DEFAULT_THEMES_FILE))
+    monkeypatch.setenv("RIFTWATCH_CRITICAL_THRESHOLD", "0.01")
+    lenient = load_classifier(load_settings(), load_themes(DEFAULT_THEMES_FILE))
+    attack = TEXTS[0]
+    strict_result = strict.score_texts([attack])[0]
+    lenient_result = lenient.score_texts([attack])[0]
+
+    assert strict.critical_threshold == 0.99
+    assert strict.model_version != lenient.model_version
+    assert strict_result.stance_probabilities == pytest.approx(lenient_result.stance_probabilities)
+    assert strict_result.stance != "critical"
+    assert lenient_result.stance == "critical"
 
 
 def test_a_new_theme_in_config_is_scored_without_code(model_cache: Path, tmp_path: Path) -> None:

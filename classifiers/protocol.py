@@ -1,0 +1,309 @@
+"""The honest protocol for the critical head: nested cross-validation with calibrated decisions.
+
+Every choice (feature blocks, C, the Platt calibration, the decision threshold) is made by
+``choose_recipe`` from inner folds of the training part only; ``nested_cv`` reports on outer
+folds that chose nothing. ``train`` runs the same ``choose_recipe`` on all the data to pick
+what ships. Works on features handed in (texts, lemmas, embeddings); never loads the encoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from classifiers.heads import (
+    BLOCKS,
+    CalibratedHead,
+    LinearHead,
+    make_vectorizer,
+    sigmoid,
+    stack_blocks,
+)
+from classifiers.lemmas import lemmatise
+from classifiers.text import clean_text
+
+SEED = 0
+INNER_FOLDS = 4
+OUTER_FOLDS, OUTER_REPEATS = 5, 2
+C_GRID = (1.0, 3.0, 10.0, 30.0)
+FEATURE_SETS: tuple[tuple[str, ...], ...] = (
+    ("char",),
+    ("char", "lemma"),
+    ("char", "embedding"),
+    ("char", "lemma", "embedding"),
+)
+BASELINE_BLOCKS = ("char",)
+THRESHOLDS = np.round(np.arange(0.20, 0.801, 0.02), 2)
+# The labelled posts are long (mean ~1,300 characters); the extra examples are the codebook's
+# short sentences. The posts cannot show what the examples teach about short posts, so a
+# recipe with them is preferred unless it costs more than this inner macro-F1 on the posts.
+EXAMPLES_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One candidate head: which feature blocks, the logistic regression's C, and whether the
+    extra examples (short labelled sentences, never evaluated) join the training posts."""
+
+    blocks: tuple[str, ...]
+    c: float
+    with_examples: bool = False
+
+    @property
+    def name(self) -> str:
+        extra = " +examples" if self.with_examples else ""
+        return f"{'+'.join(self.blocks)} C={self.c:g}{extra}"
+
+
+def recipes_for(
+    feature_sets: Iterable[tuple[str, ...]],
+    c_grid: Sequence[float] = C_GRID,
+    examples: Sequence[bool] = (False,),
+) -> list[Recipe]:
+    return [Recipe(tuple(blocks), c, extra) for blocks in feature_sets for c in c_grid
+            for extra in examples]
+
+
+@dataclass
+class PostFeatures:
+    """Per post: cleaned text (char n-grams), lemmas (word n-grams), pooled embedding or None."""
+
+    cleaned: list[str]
+    lemmas: list[str]
+    dense: np.ndarray | None
+
+    @classmethod
+    def of(cls, texts: Sequence[str], dense: np.ndarray | None) -> PostFeatures:
+        """Cleaned text and lemmas of each text, beside its pooled embedding (or None)."""
+        cleaned = [clean_text(text) for text in texts]
+        return cls(cleaned, [lemmatise(text) for text in cleaned], dense)
+
+    def plus(self, other: PostFeatures) -> PostFeatures:
+        """These posts followed by ``other``'s."""
+        dense = None
+        if self.dense is not None and other.dense is not None:
+            dense = np.vstack([self.dense, other.dense])
+        return PostFeatures(self.cleaned + other.cleaned, self.lemmas + other.lemmas, dense)
+
+    def take(self, index: np.ndarray) -> PostFeatures:
+        return PostFeatures(
+            [self.cleaned[i] for i in index],
+            [self.lemmas[i] for i in index],
+            None if self.dense is None else self.dense[index],
+        )
+
+    def texts_for(self, block: str) -> list[str]:
+        return self.cleaned if block == "char" else self.lemmas
+
+
+@dataclass
+class Labelled:
+    """Posts' features with their yes/no labels."""
+
+    features: PostFeatures
+    y: np.ndarray
+
+    def take(self, index: np.ndarray) -> Labelled:
+        return Labelled(self.features.take(index), self.y[index])
+
+    def plus(self, extra: Labelled | None) -> Labelled:
+        if extra is None:
+            return self
+        return Labelled(self.features.plus(extra.features), np.concatenate([self.y, extra.y]))
+
+
+@dataclass
+class Choice:
+    """What the inner folds chose: the recipe, its calibration and threshold, and their score."""
+
+    recipe: Recipe
+    platt: tuple[float, float]
+    threshold: float
+    inner_macro_f1: float
+    scores: dict[str, float] = field(default_factory=dict)  # every recipe's inner macro-F1
+
+
+def fit_vectorizers(features: PostFeatures, blocks: Iterable[str]) -> dict[str, Any]:
+    """Fit the TF-IDF vectoriser of each sparse block on these posts only."""
+    return {
+        block: make_vectorizer(block).fit(features.texts_for(block))
+        for block in blocks
+        if block in BLOCKS and block != "embedding"
+    }
+
+
+def fit_linear(recipe: Recipe, matrix: Any, y: np.ndarray) -> LinearHead:
+    """A class-balanced logistic regression on the stacked blocks."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(
+        C=recipe.c, solver="liblinear", max_iter=5000, class_weight="balanced",
+        random_state=SEED,
+    ).fit(matrix, y)
+    return LinearHead(model.coef_.ravel().astype(np.float64), float(model.intercept_[0]))
+
+
+def out_of_fold_decisions(
+    recipes: Sequence[Recipe], posts: Labelled, extra: Labelled | None, folds: int = INNER_FOLDS
+) -> dict[Recipe, np.ndarray]:
+    """Each recipe's out-of-fold logit for every post (vectorisers fitted once per fold)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    decisions = {recipe: np.zeros(len(posts.y)) for recipe in recipes}
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    for train_idx, test_idx in splitter.split(np.zeros(len(posts.y)), posts.y):
+        heads = fit_heads(recipes, posts.take(train_idx), extra)
+        test = posts.features.take(test_idx)
+        for recipe, (vectorizers, head) in heads.items():
+            decisions[recipe][test_idx] = head.decision(
+                stack_blocks(recipe.blocks, vectorizers, test)
+            )
+    return decisions
+
+
+def fit_heads(
+    recipes: Sequence[Recipe], train: Labelled, extra: Labelled | None
+) -> dict[Recipe, tuple[dict[str, Any], LinearHead]]:
+    """Each recipe fitted on ``train`` (plus ``extra`` where it asks), with its vectorisers;
+    the vectorisers are fitted once, on every training text."""
+    blocks = {block for recipe in recipes for block in recipe.blocks}
+    with_extra = train.plus(extra)
+    vectorizers = fit_vectorizers(with_extra.features, blocks)
+    heads = {}
+    for recipe in recipes:
+        rows = with_extra if recipe.with_examples else train
+        own = {b: v for b, v in vectorizers.items() if b in recipe.blocks}
+        matrix = stack_blocks(recipe.blocks, own, rows.features)
+        heads[recipe] = (own, fit_linear(recipe, matrix, rows.y))
+    return heads
+
+
+def fit_platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: P(critical) = sigmoid(a * logit + b), fitted on out-of-fold logits."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), y)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
+def binary_macro_f1(y: np.ndarray, positive: np.ndarray) -> float:
+    """Macro-F1 of a yes/no decision (both classes' F1, averaged)."""
+    scores = []
+    for label in (1, 0):
+        tp = float(np.sum((positive == label) & (y == label)))
+        predicted, actual = float(np.sum(positive == label)), float(np.sum(y == label))
+        scores.append(2 * tp / (predicted + actual) if predicted + actual else 0.0)
+    return float(np.mean(scores))
+
+
+def best_threshold(probability: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The threshold (from ``THRESHOLDS``) with the best macro-F1; ties go nearest to 0.5."""
+    scored = [(binary_macro_f1(y, (probability >= t).astype(int)), -abs(t - 0.5), t)
+              for t in THRESHOLDS]
+    f1, _, threshold = max(scored)
+    return float(threshold), float(f1)
+
+
+def choose_recipes(
+    candidates: Mapping[str, Sequence[Recipe]], posts: Labelled, extra: Labelled | None = None
+) -> dict[str, Choice]:
+    """For each named candidate set: the recipe, calibration and threshold that the inner
+    out-of-fold predictions on ``posts`` favour (all sets share one pass of inner folds).
+    ``extra`` examples only ever train; they are never predicted or scored."""
+    union = list(dict.fromkeys(r for recipes in candidates.values() for r in recipes))
+    decisions = out_of_fold_decisions(union, posts, extra)
+    return {name: _best_of(recipes, decisions, posts.y) for name, recipes in candidates.items()}
+
+
+def _best_of(recipes: Sequence[Recipe], decisions: dict[Recipe, np.ndarray], y: np.ndarray
+             ) -> Choice:
+    """The recipe with the best inner macro-F1 at its best threshold; a recipe trained with the
+    extra examples wins when it is within ``EXAMPLES_TOLERANCE`` of that best."""
+    choices = [_calibrated(recipe, decisions[recipe], y) for recipe in recipes]
+    if not choices:
+        raise ValueError("no recipes to choose from")
+    best = max(choices, key=lambda choice: choice.inner_macro_f1)
+    with_examples = [choice for choice in choices if choice.recipe.with_examples]
+    if with_examples:
+        best_with = max(with_examples, key=lambda choice: choice.inner_macro_f1)
+        if best_with.inner_macro_f1 >= best.inner_macro_f1 - EXAMPLES_TOLERANCE:
+            best = best_with
+    best.scores = {choice.recipe.name: round(choice.inner_macro_f1, 4) for choice in choices}
+    return best
+
+
+def _calibrated(recipe: Recipe, decision: np.ndarray, y: np.ndarray) -> Choice:
+    platt = fit_platt(decision, y)
+    threshold, f1 = best_threshold(sigmoid(platt[0] * decision + platt[1]), y)
+    return Choice(recipe, platt, threshold, f1)
+
+
+def fit_choices(
+    choices: dict[str, Choice], posts: Labelled, extra: Labelled | None = None
+) -> dict[str, CalibratedHead]:
+    """Each chosen recipe refitted on all of ``posts``, with its inner calibration."""
+    fitted = fit_heads([choice.recipe for choice in choices.values()], posts, extra)
+    return {
+        name: CalibratedHead(choice.recipe.blocks, *fitted[choice.recipe], choice.platt,
+                             choice.threshold)
+        for name, choice in choices.items()
+    }
+
+
+@dataclass
+class OuterFold:
+    """One outer fold: the test posts, what the inner folds chose, calibrated probabilities."""
+
+    test_index: np.ndarray
+    choice: Choice
+    probability: np.ndarray
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return (self.probability >= self.choice.threshold).astype(int)
+
+
+def nested_cv(
+    candidates: Mapping[str, Sequence[Recipe]],
+    posts: Labelled,
+    extra: Labelled | None = None,
+    folds: int = OUTER_FOLDS,
+    repeats: int = OUTER_REPEATS,
+) -> dict[str, list[OuterFold]]:
+    """Outer ``folds`` x ``repeats``; inside each, ``choose_recipes`` on the training part only.
+
+    Returns, per named candidate set, its outer folds: figures from these chose nothing.
+    """
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=SEED)
+    outer: dict[str, list[OuterFold]] = {name: [] for name in candidates}
+    for train_idx, test_idx in splitter.split(np.zeros(len(posts.y)), posts.y):
+        train, test = posts.take(train_idx), posts.features.take(test_idx)
+        choices = choose_recipes(candidates, train, extra)
+        for name, head in fit_choices(choices, train, extra).items():
+            outer[name].append(OuterFold(test_idx, choices[name], head.probability(test)))
+    return outer
+
+
+def brier_score(probability: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean((probability - y) ** 2))
+
+
+def reliability(probability: np.ndarray, y: np.ndarray, bins: int = 5) -> list[dict[str, Any]]:
+    """Per probability bin: mean predicted probability, observed share critical, and count."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    rows = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (probability >= low) & ((probability < high) | (high == 1.0))
+        if inside.any():
+            rows.append({
+                "bin": f"{low:.1f}-{high:.1f}",
+                "mean_predicted": round(float(probability[inside].mean()), 3),
+                "observed": round(float(y[inside].mean()), 3),
+                "n": int(inside.sum()),
+            })
+    return rows

@@ -1,0 +1,174 @@
+"""The nested protocol: outer folds choose nothing, choices come from training posts only,
+calibration and thresholds behave, and shipped heads round-trip through the artefact files."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score, f1_score
+
+from classifiers import protocol
+from classifiers.evaluate import cohens_kappa
+from classifiers.heads import load_heads, save_heads
+from classifiers.protocol import (
+    Labelled,
+    PostFeatures,
+    Recipe,
+    best_threshold,
+    binary_macro_f1,
+    brier_score,
+    choose_recipes,
+    fit_choices,
+    nested_cv,
+    recipes_for,
+    reliability,
+)
+
+CRITICAL_WORDS = ["генералы провалили", "министерство врёт", "бардак в штабе", "никто не ответит"]
+OTHER_WORDS = ["наши герои наступают", "сводка за сутки", "враг бежит", "погода в Москве"]
+
+
+def synthetic_posts(n: int = 80, seed: int = 0) -> Labelled:
+    """Posts whose label follows their phrases (with some noise), and random embeddings."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for i in range(n):
+        critical = i % 2 == 0
+        words = CRITICAL_WORDS if critical != (rng.random() < 0.1) else OTHER_WORDS
+        texts.append(" ".join(rng.choice(words) for _ in range(4)) + f" пост {i}")
+        labels.append(int(critical))
+    dense = np.random.default_rng(seed).normal(size=(n, 8))
+    return Labelled(PostFeatures.of(texts, dense), np.array(labels))
+
+
+def test_binary_macro_f1_is_sklearn_macro_f1() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        y, predicted = rng.integers(0, 2, 30), rng.integers(0, 2, 30)
+        assert binary_macro_f1(y, predicted) == pytest.approx(
+            f1_score(y, predicted, average="macro", zero_division=0)
+        )
+
+
+def test_best_threshold_separates_a_separable_set() -> None:
+    y = np.array([0, 0, 0, 1, 1, 1])
+    threshold, f1 = best_threshold(np.array([0.1, 0.3, 0.35, 0.62, 0.7, 0.9]), y)
+    assert 0.35 < threshold <= 0.62
+    assert f1 == 1.0
+
+
+def test_nested_cv_tests_every_post_once_per_repeat_and_never_trains_on_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    posts = synthetic_posts()
+    features, y = posts.features, posts.y
+    extra = synthetic_posts(10, seed=5)
+    seen_by_choice: list[set[str]] = []
+    real_choose = protocol.choose_recipes
+
+    def recording_choose(candidates, train, examples):  # type: ignore[no-untyped-def]
+        seen_by_choice.append(set(train.features.cleaned))
+        assert examples is extra
+        return real_choose(candidates, train, examples)
+
+    monkeypatch.setattr(protocol, "choose_recipes", recording_choose)
+    candidates = {
+        "all": recipes_for([("char",), ("char", "lemma")], (1.0, 10.0), examples=(False, True))
+    }
+    outer = nested_cv(candidates, posts, extra, folds=4, repeats=2)["all"]
+
+    assert len(outer) == 8
+    for repeat in (outer[:4], outer[4:]):
+        tested = np.sort(np.concatenate([fold.test_index for fold in repeat]))
+        assert tested.tolist() == list(range(len(y)))
+    for fold, inner_posts in zip(outer, seen_by_choice, strict=True):
+        tested_texts = {features.cleaned[i] for i in fold.test_index}
+        assert tested_texts.isdisjoint(inner_posts)
+        assert fold.choice.threshold in protocol.THRESHOLDS
+    pooled = np.concatenate([fold.predicted for fold in outer[:4]])
+    gold = np.concatenate([y[fold.test_index] for fold in outer[:4]])
+    assert binary_macro_f1(gold, pooled) > 0.75
+
+
+def test_choices_share_inner_folds_and_report_every_recipe() -> None:
+    candidates = {
+        "lexical": recipes_for([("char",), ("char", "lemma")], (1.0, 10.0)),
+        "baseline": recipes_for([("char",)], (1.0, 10.0)),
+    }
+    choices = choose_recipes(candidates, synthetic_posts(60))
+    assert set(choices["lexical"].scores) == {r.name for r in candidates["lexical"]}
+    assert choices["baseline"].recipe.blocks == ("char",)
+    assert choices["lexical"].inner_macro_f1 >= choices["baseline"].inner_macro_f1
+
+
+def test_extra_examples_train_only_the_recipes_that_ask_and_are_never_scored() -> None:
+    posts = synthetic_posts(40)
+    flipped = synthetic_posts(40, seed=2)
+    flipped.y = 1 - flipped.y  # examples that contradict the posts: they must move the head
+    plain, with_examples = Recipe(("char",), 3.0), Recipe(("char",), 3.0, with_examples=True)
+    decisions = protocol.out_of_fold_decisions([plain, with_examples], posts, flipped)
+
+    assert decisions[plain].shape == decisions[with_examples].shape == (40,)
+    assert binary_macro_f1(posts.y, (decisions[plain] > 0).astype(int)) > binary_macro_f1(
+        posts.y, (decisions[with_examples] > 0).astype(int)
+    )
+
+
+def test_calibrated_head_round_trips_through_the_artefact_files(tmp_path: Path) -> None:
+    posts = synthetic_posts(60)
+    features = posts.features
+    candidates = {
+        "full": [Recipe(("char", "lemma", "embedding"), 3.0, with_examples=True)],
+        "lexical": [Recipe(("char", "lemma"), 3.0)],
+    }
+    extra = synthetic_posts(10, seed=9)
+    choices = choose_recipes(candidates, posts, extra)
+    heads = fit_choices(choices, posts, extra)
+    save_heads(tmp_path, heads["full"], heads["lexical"], np.arange(4.0), {"k": "v"})
+
+    loaded = load_heads(tmp_path)
+
+    for name, head in (("full", loaded.full), ("lexical", loaded.lexical)):
+        assert head.blocks == heads[name].blocks
+        assert head.threshold == heads[name].threshold
+        np.testing.assert_allclose(
+            head.probability(features), heads[name].probability(features), atol=1e-5
+        )
+    assert loaded.critical_head(with_embedding=False) is loaded.lexical
+
+
+def test_platt_probabilities_are_calibrated_on_a_noisy_set() -> None:
+    posts = synthetic_posts(200, seed=3)
+    y = posts.y
+    candidates = {"char": [Recipe(("char",), 3.0)]}
+    outer = nested_cv(candidates, posts, folds=5, repeats=1)["char"]
+    probability = np.concatenate([fold.probability for fold in outer])
+    truth = np.concatenate([y[fold.test_index] for fold in outer])
+    assert brier_score(probability, truth) < 0.15
+    for row in reliability(probability, truth):
+        if row["n"] >= 20:
+            assert abs(row["mean_predicted"] - row["observed"]) < 0.25, row
+
+
+def test_cohens_kappa_matches_sklearn() -> None:
+    first = ["critical", "neutral", "supportive", "critical", "alarmed", "neutral"] * 5
+    second = ["critical", "supportive", "supportive", "critical", "neutral", "neutral"] * 5
+    assert cohens_kappa(first, second) == pytest.approx(cohen_kappa_score(first, second))
+
+
+def test_a_recipe_with_examples_wins_within_the_tolerance_and_loses_beyond_it() -> None:
+    y = np.array([0, 1] * 20)
+    clean = np.where(y == 1, 2.0, -2.0)  # separates perfectly
+    noisy = clean.copy()
+    noisy[:4] = -noisy[:4]  # four posts wrong: macro-F1 0.9
+    plain, examples = Recipe(("char",), 1.0), Recipe(("char",), 1.0, with_examples=True)
+
+    assert protocol._best_of([plain, examples], {plain: clean, examples: clean}, y).recipe == (
+        examples
+    )
+    assert protocol._best_of([plain, examples], {plain: clean, examples: noisy}, y).recipe == (
+        plain
+    )
