@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from classifiers.convert import SOURCE_MARKER, ensure_default_model
+from classifiers.transformers_model import load_transformers_model
 from config.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ logger = logging.getLogger(__name__)
 Kind = Literal["passage", "query"]
 Precision = Literal["bf16", "fp32", "autocast", "int8"]
 PREFIXES: dict[str, str] = {"passage": "passage: ", "query": "query: "}
-_POOLER_FREE_TYPES = {"bert", "roberta", "xlm-roberta"}
 
 
 class ModelLoadError(ConfigError):
@@ -150,20 +150,6 @@ class Encoder:
                 input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask)
             ).last_hidden_state
         return hidden.to(torch.float32).numpy()
-
-
-def load_transformers_model(model_dir: Path, config: Any, bf16: bool = False) -> Any:
-    """The ``transformers`` model at ``model_dir`` for inference (no pooler where it has none
-    to load), its weights in bf16 when asked."""
-    import torch
-    from transformers import AutoModel
-
-    kwargs: dict[str, object] = {"local_files_only": True}
-    if config.model_type in _POOLER_FREE_TYPES:
-        kwargs["add_pooling_layer"] = False
-    if bf16:
-        kwargs["dtype"] = torch.bfloat16
-    return AutoModel.from_pretrained(model_dir, **kwargs).eval()
 
 
 def mean_pool_normalised(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -47,7 +47,7 @@ def _export_fp32(model_dir: Path, dest: Path) -> None:
     import torch
     from transformers import AutoConfig
 
-    from classifiers.encoder import load_transformers_model
+    from classifiers.transformers_model import load_transformers_model
 
     config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
     model = load_transformers_model(model_dir, config)
