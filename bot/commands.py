@@ -21,7 +21,6 @@ from config.feeds import (
     FeedConfig,
     FeedRole,
     feed_from_source,
-    is_channel_source,
     normalise_channel,
 )
 from config.timezones import zone_named
@@ -40,7 +39,7 @@ from digest.telegram_html import (
     trim_quote,
 )
 from monitors.errors import MonitorError
-from monitors.http import check_url_allowed
+from monitors.http import check_source_allowed
 from store.digest_messages import QuotedPost, items_in_message, quoted_post
 from store.edges import EDGE_KINDS
 from store.feeds import add_feed, list_feeds, remove_feed, set_feed_enabled
@@ -403,11 +402,10 @@ def feed_config_from_source(source: str, role_name: str | None, env: BotEnv) -> 
     if len(source) > LONGEST_SOURCE:
         raise UsageError(f"Cannot add {quote_input(source)}: an address is at most "
                          f"{LONGEST_SOURCE} characters")
-    if not is_channel_source(source):
-        try:
-            check_url_allowed(source, env.settings)
-        except MonitorError as exc:
-            raise UsageError(f"Cannot add {quote_input(source)}: {exc.message}") from None
+    try:
+        check_source_allowed(source, env.settings)
+    except MonitorError as exc:
+        raise UsageError(f"Cannot add {quote_input(source)}: {exc.message}") from None
     try:
         return feed_from_source(source, role=ROLES.get(role_name or ""))
     except ValueError as exc:
