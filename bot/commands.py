@@ -28,6 +28,7 @@ from digest.chart import render_trend_png
 from digest.compose import DIGEST_WINDOW, compose_digest, parse_window, theme_daily_shares
 from digest.graph import UnknownKindError, build_graph, parse_kinds
 from digest.graph_render import graph_caption, render_graph_png
+from digest.sections import SectionLimits
 from digest.telegram_html import (
     escape,
     post_ref,
@@ -247,7 +248,8 @@ def summary(env: BotEnv, request: CommandRequest) -> Reply:
     until = _now(env)
     digest = compose_digest(db, env.settings, env.taxonomy, until - window, until,
                             channel=channel, theme=theme)
-    return Reply(messages=render_digest_messages(digest))
+    return Reply(messages=render_digest_messages(
+        digest, limits=SectionLimits.from_settings(env.settings)))
 
 
 def channel_report(env: BotEnv, request: CommandRequest) -> Reply:
@@ -258,7 +260,8 @@ def channel_report(env: BotEnv, request: CommandRequest) -> Reply:
     window = _window(request.args[1]) if len(request.args) > 1 else timedelta(days=7)
     until = _now(env)
     digest = compose_digest(db, env.settings, env.taxonomy, until - window, until, channel=name)
-    return Reply(messages=render_digest_messages(digest))
+    return Reply(messages=render_digest_messages(
+        digest, limits=SectionLimits.from_settings(env.settings)))
 
 
 def themes(env: BotEnv, request: CommandRequest) -> Reply:

@@ -36,6 +36,7 @@ from config import Settings
 from config.timezones import zone_named
 from digest.compose import DIGEST_WINDOW, compose_digest, latest_model_version
 from digest.model import Digest
+from digest.sections import SectionLimits
 from digest.spreading import spread_posts
 from digest.spreading_render import render_spread_alert
 from digest.telegram_html import quoted_item_ids, render_digest_messages, render_spike_alert
@@ -192,7 +193,8 @@ def outgoing_for(window: Window, digest: Digest, settings: Settings) -> Outgoing
         return _spike_messages(window, digest, settings)
     if window.mode == "hourly" and digest.total_items == 0:
         return []
-    return [Message(window.key, render_digest_messages(digest))]
+    return [Message(window.key, render_digest_messages(
+        digest, limits=SectionLimits.from_settings(settings)))]
 
 
 def _compose_outgoing(env: BotEnv, window: Window) -> Outgoing:

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     fetch_workers: int = Field(default=4, ge=1, le=32)  # feeds fetched at once, a thread each
     retry_base_seconds: float = Field(default=60.0, gt=0)
     retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    # One URL (all hops) must finish within this many read timeouts: a server that drips a byte
+    # just inside each read timeout ("slow loris") cannot hold a worker forever.
+    http_total_timeout_factor: float = Field(default=3.0, ge=1.0, le=100.0)
+
+    # Fetch schedule (riftwatch run)
+    schedule_refresh_seconds: float = Field(default=60.0, gt=0)  # feed jobs re-read the table
+    schedule_first_run_seconds: float = Field(default=30.0, ge=0)  # first fetches spread over
+    schedule_jitter_seconds: float = Field(default=120.0, ge=0)  # random delay per fetch, at most
+    schedule_jitter_share: float = Field(default=0.1, ge=0, le=1)  # ...and this share of interval
+    schedule_misfire_grace_seconds: int = Field(default=300, ge=1)  # a late fetch still runs
 
     # Classifier
     model: Path | None = None
@@ -84,6 +94,15 @@ class Settings(BaseSettings):
     spike_z: float = Field(default=2.0, gt=0)
     spike_min_count: int = Field(default=3, ge=1)
     spike_cooldown_hours: float = Field(default=24.0, ge=1.0, le=24 * 30)  # per chat+theme
+    # What a composed digest holds (all of it in --format json) ...
+    digest_posts_per_theme: int = Field(default=3, ge=1, le=100)  # best posts per shown theme
+    digest_rift_evidence: int = Field(default=2, ge=1, le=100)  # posts kept per rift
+    digest_newest_per_channel: int = Field(default=2, ge=1, le=100)  # when no theme quotes any
+    # ... and how many rows the text and Telegram digests show ("and N more" for the rest)
+    digest_themes_shown: int = Field(default=8, ge=1, le=100)
+    digest_rifts_shown: int = Field(default=8, ge=1, le=100)
+    digest_rift_evidence_shown: int = Field(default=1, ge=0, le=100)  # posts under each rift
+    digest_channels_shown: int = Field(default=15, ge=1, le=1000)
 
     # Amplification graph and the Spreading section (issue 15)
     edge_batch_size: int = Field(default=500, ge=1, le=100_000)  # items per extraction commit

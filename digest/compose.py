@@ -36,9 +36,6 @@ from store.models import from_iso, to_iso, utc_now
 from store.scores import stance_probability_sql
 
 THEME_PRESENT = 0.5  # a post carries a theme when its probability reaches this
-TOP_POSTS_PER_THEME = 3
-EVIDENCE_PER_RIFT = 2
-NEWEST_PER_CHANNEL = 2
 DIGEST_WINDOW = timedelta(hours=24)  # what /summary covers by default and spike alerts check
 LONGEST_WINDOW_DAYS = 3650  # ten years: longer is a typo, and would overflow datetime
 _WINDOW_RE = re.compile(r"^\s*([0-9]{1,20})\s*([mhdw])\s*$", re.IGNORECASE)
@@ -161,7 +158,8 @@ _POST_COLUMNS = (
 
 
 def _top_posts(
-    db: sqlite_utils.Database, model_version: str, window: _Window, themes: list[str]
+    db: sqlite_utils.Database, model_version: str, window: _Window, themes: list[str],
+    per_theme: int,
 ) -> dict[str, list[PostRef]]:
     top: dict[str, list[PostRef]] = {}
     for theme in themes:
@@ -169,16 +167,17 @@ def _top_posts(
             f"SELECT {_POST_COLUMNS}, json_extract(s.themes, ?) AS theme_probability "
             f"{_FROM_SCORED} WHERE {window.where} AND json_extract(s.themes, ?) >= "
             f"{THEME_PRESENT} ORDER BY theme_probability DESC, i.published_at DESC "
-            f"LIMIT {TOP_POSTS_PER_THEME}"
+            "LIMIT ?"
         )
         path = f'$."{theme}"'
-        rows = db.query(sql, [path, model_version, *window.params, path])
+        rows = db.query(sql, [path, model_version, *window.params, path, per_theme])
         top[theme] = [_post_ref(row, theme=theme) for row in rows]
     return top
 
 
 def _rifts(
-    db: sqlite_utils.Database, model_version: str, window: _Window, taxonomy: Taxonomy
+    db: sqlite_utils.Database, model_version: str, window: _Window, taxonomy: Taxonomy,
+    evidence_per_rift: int,
 ) -> list[Rift]:
     sql = (
         f"SELECT {_POST_COLUMNS}, s.targets {_FROM_SCORED} "
@@ -194,7 +193,7 @@ def _rifts(
     rifts = [
         Rift(source=source, source_title=titles[source], target=target,
              target_label=labels.get(target, target), count=len(rows),
-             evidence=[_post_ref(row) for row in rows[:EVIDENCE_PER_RIFT]])
+             evidence=[_post_ref(row) for row in rows[:evidence_per_rift]])
         for (source, target), rows in grouped.items()
     ]
     return sorted(rifts, key=lambda rift: rift.count, reverse=True)
@@ -229,7 +228,8 @@ def _channel_rows(
 
 
 def _newest_posts(
-    db: sqlite_utils.Database, since: datetime, until: datetime, channel: str | None
+    db: sqlite_utils.Database, since: datetime, until: datetime, channel: str | None,
+    per_channel: int,
 ) -> list[PostRef]:
     sql = (
         "SELECT * FROM (SELECT i.id, i.url, i.published_at, i.text, f.name AS feed_name, "
@@ -237,9 +237,9 @@ def _newest_posts(
         "ORDER BY i.published_at DESC, i.id DESC) AS rank FROM items i "
         "JOIN feeds f ON f.id = i.feed_id WHERE i.published_at >= ? AND i.published_at < ?"
         + (" AND f.name = ?" if channel else "")
-        + f") WHERE rank <= {NEWEST_PER_CHANNEL} ORDER BY published_at DESC"
+        + ") WHERE rank <= ? ORDER BY published_at DESC"
     )
-    params = [to_iso(since), to_iso(until)] + ([channel] if channel else [])
+    params = [to_iso(since), to_iso(until)] + ([channel] if channel else []) + [per_channel]
     return [_post_ref(row, text_field="text") for row in db.query(sql, params)]
 
 
@@ -304,7 +304,8 @@ def compose_digest(
         total_items=sum(by_role.values()), items_by_role=by_role, scored_items=scored,
         baseline_days=settings.baseline_days, stance=None, themes=[], rifts=[], top_posts={},
         channels=_channel_rows(db, version, since, until, themes, channel),
-        newest=_newest_posts(db, since, until, channel), health=_health(db, since, until),
+        newest=_newest_posts(db, since, until, channel, settings.digest_newest_per_channel),
+        health=_health(db, since, until),
         channel_filter=channel, theme_filter=theme, subject_role=role,
     )
     if version is None:
@@ -319,8 +320,8 @@ def compose_digest(
     digest.themes = _theme_rows(taxonomy, settings, now_counts, base_counts, news_counts, theme)
     shown = [row.theme for row in digest.themes if row.spike] or [
         row.theme for row in digest.themes if row.count > 0][:3]
-    digest.top_posts = _top_posts(db, version, window, shown)
-    digest.rifts = _rifts(db, version, window, taxonomy)
+    digest.top_posts = _top_posts(db, version, window, shown, settings.digest_posts_per_theme)
+    digest.rifts = _rifts(db, version, window, taxonomy, settings.digest_rift_evidence)
     digest.spreading = compose_spreading(db, settings, since, until, version)
     return digest
 

@@ -157,8 +157,9 @@ WORDING: dict[type, Callable[[Any], list[str]]] = {
 }
 
 
-def render_text(digest: Digest) -> str:
-    return s.word_sections(s.digest_sections(digest), WORDING)
+def render_text(digest: Digest, limits: s.SectionLimits | None = None) -> str:
+    """The whole digest as plain text, ``limits`` rows a section (the default settings')."""
+    return s.word_sections(s.digest_sections(digest, limits), WORDING)
 
 
 def render_json(digest: Digest) -> str:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+from config.settings import Settings
 from digest.model import (
     ChannelRow,
     Digest,
@@ -29,15 +30,31 @@ from digest.model import (
 )
 
 
+def _shown_default(setting: str) -> int:
+    """The default of a ``Settings`` field, so that each number is written in one place."""
+    return int(Settings.model_fields[setting].default)
+
+
 @dataclass(frozen=True)
 class SectionLimits:
-    """How many rows a digest shows per section; what is cut is counted as 'and N more'."""
+    """How many rows a digest shows per section; what is cut is counted as 'and N more'.
 
-    themes: int = 8
-    posts_per_theme: int = 3
-    rifts: int = 8
-    evidence_per_rift: int = 1
-    channels: int = 15
+    The defaults are the settings' defaults; ``from_settings`` takes the configured values.
+    """
+
+    themes: int = _shown_default("digest_themes_shown")
+    posts_per_theme: int = _shown_default("digest_posts_per_theme")
+    rifts: int = _shown_default("digest_rifts_shown")
+    evidence_per_rift: int = _shown_default("digest_rift_evidence_shown")
+    channels: int = _shown_default("digest_channels_shown")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SectionLimits:
+        return cls(themes=settings.digest_themes_shown,
+                   posts_per_theme=settings.digest_posts_per_theme,
+                   rifts=settings.digest_rifts_shown,
+                   evidence_per_rift=settings.digest_rift_evidence_shown,
+                   channels=settings.digest_channels_shown)
 
 
 # ---------------------------------------------------------------- spans, for Block sections

@@ -352,9 +352,10 @@ def render_digest(digest: Digest, limits: sections.SectionLimits | None = None) 
     return sections.word_sections(sections.digest_sections(digest, limits), WORDING)
 
 
-def render_digest_messages(digest: Digest, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """The digest split into Telegram messages."""
-    return split_html(render_digest(digest), limit)
+def render_digest_messages(digest: Digest, limit: int = MESSAGE_LIMIT,
+                           limits: sections.SectionLimits | None = None) -> list[str]:
+    """The digest split into Telegram messages of at most ``limit`` characters."""
+    return split_html(render_digest(digest, limits), limit)
 
 
 def render_spike_alert(digest: Digest, row: ThemeRow, quote_chars: int = QUOTE_CHARS) -> str:

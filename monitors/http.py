@@ -42,9 +42,6 @@ ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
           "text/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-# One URL (all hops) must finish within this many read timeouts: a server that drips a byte
-# just inside each read timeout ("slow loris") cannot hold a worker forever.
-TOTAL_TIMEOUT_FACTOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -319,7 +316,8 @@ def _one_hop(client: httpx.Client, url: str, headers: dict[str, str], settings: 
 
 def total_limit(settings: Settings) -> float:
     """Seconds one URL (every hop, headers and body) may take in all."""
-    return settings.http_connect_timeout + TOTAL_TIMEOUT_FACTOR * settings.http_read_timeout
+    return (settings.http_connect_timeout
+            + settings.http_total_timeout_factor * settings.http_read_timeout)
 
 
 def _follow(client: httpx.Client, url: str, headers: dict[str, str],

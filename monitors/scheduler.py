@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 AfterFetch = Callable[[FeedState, FetchOutcome], None]
 JOB_PREFIX = "feed:"
 REFRESH_JOB_ID = "riftwatch:refresh-feeds"
-MAX_JITTER_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -43,24 +42,17 @@ def _job_id(feed_name: str) -> str:
     return f"{JOB_PREFIX}{feed_name}"
 
 
-def _trigger(interval_minutes: int) -> IntervalTrigger:
-    jitter = min(MAX_JITTER_SECONDS, interval_minutes * 60 * 0.1)
-    return IntervalTrigger(minutes=interval_minutes, jitter=int(jitter) or None, timezone=UTC)
-
-
 class FeedScheduler:
     """A background scheduler with one fetch job per enabled feed and a job that re-syncs them."""
 
-    def __init__(self, settings: Settings, after_fetch: AfterFetch | None = None,
-                 refresh_seconds: float = 60.0, first_run_within_seconds: float = 30.0) -> None:
+    def __init__(self, settings: Settings, after_fetch: AfterFetch | None = None) -> None:
         self.settings = settings
         self.after_fetch = after_fetch
-        self.refresh_seconds = refresh_seconds
-        self.first_run_within_seconds = first_run_within_seconds
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(settings.fetch_workers)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": settings.schedule_misfire_grace_seconds},
         )
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -69,7 +61,7 @@ class FeedScheduler:
         """Sync jobs with the feeds table, then start running them in background threads."""
         self.refresh_jobs()
         self.scheduler.add_job(self.refresh_jobs, IntervalTrigger(
-            seconds=self.refresh_seconds, timezone=UTC), id=REFRESH_JOB_ID,
+            seconds=self.settings.schedule_refresh_seconds, timezone=UTC), id=REFRESH_JOB_ID,
             name="re-sync feed jobs", replace_existing=True)
         self.scheduler.start()
         log.info("scheduler started with %d feed jobs", len(self._feed_jobs()))
@@ -85,8 +77,14 @@ class FeedScheduler:
                 if job.id.startswith(JOB_PREFIX)}
 
     def _first_run(self) -> datetime:
-        delay = random.uniform(0.0, self.first_run_within_seconds)
+        delay = random.uniform(0.0, self.settings.schedule_first_run_seconds)
         return datetime.now(UTC) + timedelta(seconds=delay)
+
+    def _trigger(self, interval_minutes: int) -> IntervalTrigger:
+        """Every ``interval_minutes``, each run delayed at random (feeds do not fetch in step)."""
+        jitter = min(self.settings.schedule_jitter_seconds,
+                     interval_minutes * 60 * self.settings.schedule_jitter_share)
+        return IntervalTrigger(minutes=interval_minutes, jitter=int(jitter) or None, timezone=UTC)
 
     def refresh_jobs(self) -> None:
         """Add jobs for new enabled feeds, drop paused/removed ones, follow interval changes."""
@@ -103,11 +101,11 @@ class FeedScheduler:
             job = jobs.get(job_id)
             if job is None:
                 self.scheduler.add_job(
-                    self.run_feed, _trigger(feed.interval_minutes), args=[feed.name],
+                    self.run_feed, self._trigger(feed.interval_minutes), args=[feed.name],
                     id=job_id, name=f"fetch {feed.name}", next_run_time=self._first_run())
                 log.info("watching %s every %d min", feed.name, feed.interval_minutes)
             elif job.trigger.interval != timedelta(minutes=feed.interval_minutes):
-                self.scheduler.reschedule_job(job_id, trigger=_trigger(feed.interval_minutes))
+                self.scheduler.reschedule_job(job_id, trigger=self._trigger(feed.interval_minutes))
 
     def trigger_now(self, feed_name: str) -> None:
         """Make a feed's job run as soon as the scheduler can (e.g. after /fetch from the bot)."""

@@ -149,6 +149,7 @@ def cmd_score_pending(args: argparse.Namespace) -> None:
 def cmd_digest(args: argparse.Namespace) -> None:
     from digest.compose import compose_digest, parse_window
     from digest.render_text import render_json, render_text
+    from digest.sections import SectionLimits
     from store.models import utc_now
 
     settings, taxonomy = start_command(args)
@@ -159,7 +160,8 @@ def cmd_digest(args: argparse.Namespace) -> None:
                                 until, channel=args.channel, theme=args.theme)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    print(render_json(digest) if args.format == "json" else render_text(digest))
+    print(render_json(digest) if args.format == "json"
+          else render_text(digest, SectionLimits.from_settings(settings)))
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
@@ -204,6 +206,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from digest.render_text import render_json, render_text
+    from digest.sections import SectionLimits
     from riftwatch.demo import run_demo
 
     db_path = args.db or DEMO_DB
@@ -215,7 +218,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     result = run_demo(settings, taxonomy, progress=_progress_bar(5), score=not args.no_score)
     _print_cycle(result.cycle)
     print(f"store: {settings.db_path}\n")
-    print(render_json(result.digest) if args.format == "json" else render_text(result.digest))
+    print(render_json(result.digest) if args.format == "json"
+          else render_text(result.digest, SectionLimits.from_settings(settings)))
 
 
 # ---- parser --------------------------------------------------------------------------------

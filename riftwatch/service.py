@@ -18,6 +18,7 @@ from config import Settings
 from config.themes import Taxonomy
 from digest.compose import compose_digest
 from digest.render_text import render_text
+from digest.sections import SectionLimits
 from monitors.scheduler import FeedScheduler
 from riftwatch.pipeline import score_new_items
 from store.db import open_db
@@ -80,7 +81,8 @@ def log_console_digest(settings: Settings, taxonomy: Taxonomy) -> None:
     try:
         until = utc_now()
         digest = compose_digest(db, settings, taxonomy, until - timedelta(hours=24), until)
-        log.info("digest for the last 24 h:\n%s", render_text(digest))
+        text = render_text(digest, SectionLimits.from_settings(settings))
+        log.info("digest for the last 24 h:\n%s", text)
     finally:
         db.conn.close()
 
@@ -96,12 +98,11 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 def run_service(
     settings: Settings, taxonomy: Taxonomy, stop: threading.Event | None = None,
-    first_run_within_seconds: float = 30.0, console_digest_minutes: int = 60,
+    console_digest_minutes: int = 60,
 ) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set): the bot when a token is set."""
     worker = ScoringWorker(settings, taxonomy)
-    scheduler = FeedScheduler(settings, after_fetch=worker.on_fetch,
-                              first_run_within_seconds=first_run_within_seconds)
+    scheduler = FeedScheduler(settings, after_fetch=worker.on_fetch)
     worker.start()
     scheduler.start()
     try:

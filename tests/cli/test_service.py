@@ -27,14 +27,15 @@ def _wait_for(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def
 
 @pytest.mark.slow
 def test_service_fetches_scores_and_stops(settings: Settings, model_cache: Path) -> None:
-    settings = settings.model_copy(update={"cache_dir": model_cache, "backfill_pages": 0})
+    settings = settings.model_copy(update={"cache_dir": model_cache, "backfill_pages": 0,
+                                           "schedule_first_run_seconds": 0.5})
     taxonomy = load_themes(settings.themes_file)
     stop = threading.Event()
     with DemoServer(load_corpus()) as server:
         db = open_db(settings.db_path)
         sync_feeds(db, demo_feeds(server, load_corpus()))
         service = threading.Thread(target=run_service, args=(settings, taxonomy),
-                                   kwargs={"stop": stop, "first_run_within_seconds": 0.5})
+                                   kwargs={"stop": stop})
         service.start()
         try:
             def all_fetched_and_scored() -> bool:

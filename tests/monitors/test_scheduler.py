@@ -51,8 +51,9 @@ def recorder() -> Recorder:
 @pytest.fixture
 def scheduler(settings: Settings, recorder: Recorder) -> Iterator[FeedScheduler]:
     # First runs immediately (no start-up stagger); the periodic re-sync is left to the test.
-    feed_scheduler = FeedScheduler(settings, after_fetch=recorder, refresh_seconds=3600,
-                                   first_run_within_seconds=0)
+    settings = settings.model_copy(update={"schedule_refresh_seconds": 3600,
+                                           "schedule_first_run_seconds": 0})
+    feed_scheduler = FeedScheduler(settings, after_fetch=recorder)
     yield feed_scheduler
     feed_scheduler.shutdown(wait=True)
 
