@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from digest import sections as s
-from digest.model import STANCES, Digest, PostRef, ThemeRow
+from digest.model import Digest, PostRef, ThemeRow
 from digest.spreading_render import render_spreading_text
 
 
@@ -80,20 +80,21 @@ def _spikes(spikes: s.Spikes) -> list[str]:
             *("  ▲ " + theme_sentence(row, spikes.baseline_days) for row in spikes.rows)]
 
 
+def _stance_unscored(_: s.StanceUnscored) -> list[str]:
+    return ["Stance: not scored yet (the classifier has not scored this window)"]
+
+
+def _stance_none_scored(section: s.StanceNoneScored) -> list[str]:
+    return [f"Stance: no scored {section.subject_role} posts in this window"]
+
+
 def _stance(stance: s.Stance) -> list[str]:
     mix = stance.mix
-    if mix is None or not stance.scored:
-        return ["Stance: not scored yet (the classifier has not scored this window)"]
-    if mix.total == 0:
-        return [f"Stance: no scored {stance.subject_role} posts in this window"]
-    lines = [f"Stance of {stance.subject_role} posts (n={mix.total}) vs their "
-             f"{stance.baseline_days}-day normal (n={mix.baseline_total}) "
-             f"and the news (n={mix.news_total}):"]
-    for name in STANCES:
-        lines.append(f"  {name:<11} {_pct(mix.shares.get(name, 0.0)):>4}   "
-                     f"normal {_pct(mix.baseline_shares.get(name, 0.0)):>4}   "
-                     f"news {_pct(mix.news_shares.get(name, 0.0)):>4}")
-    return lines
+    return [f"Stance of {stance.subject_role} posts (n={mix.total}) vs their "
+            f"{stance.baseline_days}-day normal (n={mix.baseline_total}) "
+            f"and the news (n={mix.news_total}):",
+            *(f"  {row.stance:<11} {_pct(row.share):>4}   normal {_pct(row.baseline_share):>4}"
+              f"   news {_pct(row.news_share):>4}" for row in stance.rows)]
 
 
 def _themes(themes: s.Themes) -> list[str]:
@@ -150,7 +151,8 @@ def _block(block: s.Block) -> list[str]:
 
 
 WORDING: dict[type, Callable[[Any], list[str]]] = {
-    s.Header: _header, s.NoPosts: _no_posts, s.Spikes: _spikes, s.Stance: _stance,
+    s.Header: _header, s.NoPosts: _no_posts, s.Spikes: _spikes,
+    s.StanceUnscored: _stance_unscored, s.StanceNoneScored: _stance_none_scored, s.Stance: _stance,
     s.Themes: _themes, s.Rifts: _rifts, s.TopPosts: _top_posts, s.Newest: _newest,
     s.Channels: _channels, s.Health: _health, s.Block: _block,
     s.SpreadingSection: lambda section: render_spreading_text(section.spreading).splitlines(),

@@ -19,6 +19,7 @@ from typing import Any
 
 from config.settings import Settings
 from digest.model import (
+    STANCES,
     ChannelRow,
     Digest,
     FeedHealth,
@@ -100,9 +101,31 @@ class Spikes:
 
 
 @dataclass(frozen=True)
+class StanceUnscored:
+    """The window has posts, but none of them is scored yet."""
+
+
+@dataclass(frozen=True)
+class StanceNoneScored:
+    """Posts are scored, but none of ``subject_role``'s."""
+
+    subject_role: str
+
+
+@dataclass(frozen=True)
+class StanceRow:
+    """One stance's share now, over the baseline days and among the news."""
+
+    stance: str
+    share: float
+    baseline_share: float
+    news_share: float
+
+
+@dataclass(frozen=True)
 class Stance:
-    mix: StanceMix | None  # None, or a mix with total 0: nothing of subject_role scored
-    scored: bool  # whether anything in the window is scored at all
+    mix: StanceMix  # total > 0
+    rows: list[StanceRow]  # one a stance, in STANCES order
     baseline_days: int
     subject_role: str
 
@@ -158,10 +181,11 @@ class Block:
     lines: list[Line] = field(default_factory=list)
 
 
-Section = (Header | NoPosts | Spikes | Stance | Themes | Rifts | SpreadingSection | TopPosts
-           | Newest | Channels | Health | Block)
-SECTION_TYPES: tuple[type, ...] = (Header, NoPosts, Spikes, Stance, Themes, Rifts,
-                                   SpreadingSection, TopPosts, Newest, Channels, Health, Block)
+Section = (Header | NoPosts | Spikes | StanceUnscored | StanceNoneScored | Stance | Themes
+           | Rifts | SpreadingSection | TopPosts | Newest | Channels | Health | Block)
+SECTION_TYPES: tuple[type, ...] = (Header, NoPosts, Spikes, StanceUnscored, StanceNoneScored,
+                                   Stance, Themes, Rifts, SpreadingSection, TopPosts, Newest,
+                                   Channels, Health, Block)
 
 
 # ---------------------------------------------------------------- shared judgements
@@ -214,11 +238,19 @@ def _spikes(digest: Digest, limits: SectionLimits) -> Spikes | None:
         if digest.spikes else None
 
 
-def _stance(digest: Digest, limits: SectionLimits) -> Stance | None:
+def _stance(digest: Digest, limits: SectionLimits
+            ) -> StanceUnscored | StanceNoneScored | Stance | None:
+    """Whichever stance section the window calls for (none when it has no posts)."""
+    mix = digest.stance
     if digest.total_items == 0:
         return None
-    return Stance(digest.stance, digest.stance is not None and digest.scored_items > 0,
-                  digest.baseline_days, digest.subject_role)
+    if mix is None or digest.scored_items == 0:
+        return StanceUnscored()
+    if mix.total == 0:
+        return StanceNoneScored(digest.subject_role)
+    rows = [StanceRow(name, mix.shares.get(name, 0.0), mix.baseline_shares.get(name, 0.0),
+                      mix.news_shares.get(name, 0.0)) for name in STANCES]
+    return Stance(mix, rows, digest.baseline_days, digest.subject_role)
 
 
 def _themes(digest: Digest, limits: SectionLimits) -> Themes | None:

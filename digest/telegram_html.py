@@ -222,21 +222,19 @@ def _spikes(spikes: sections.Spikes) -> list[str]:
     return lines
 
 
+def _stance_unscored(_: sections.StanceUnscored) -> list[str]:
+    return ["<b>Stance</b>: not scored yet — the classifier has not scored this window."]
+
+
+def _stance_none_scored(section: sections.StanceNoneScored) -> list[str]:
+    return [f"<b>Stance</b>: no scored {escape(section.subject_role)} posts in this window."]
+
+
 def _stance(stance: sections.Stance) -> list[str]:
-    mix = stance.mix
-    if mix is None or not stance.scored:
-        return ["<b>Stance</b>: not scored yet — the classifier has not scored this window."]
-    if mix.total == 0:
-        return [f"<b>Stance</b>: no scored {escape(stance.subject_role)} posts in this window."]
-    lines = [f"<b>Stance of {escape(stance.subject_role)} posts</b> ({mix.total} posts · now / "
-             f"{stance.baseline_days}-day normal / news)"]
-    for name in STANCES:
-        lines.append(
-            f"{name} {_percent(mix.shares.get(name, 0.0))} / "
-            f"{_percent(mix.baseline_shares.get(name, 0.0))} / "
-            f"{_percent(mix.news_shares.get(name, 0.0))}"
-        )
-    return lines
+    return [f"<b>Stance of {escape(stance.subject_role)} posts</b> ({stance.mix.total} posts · "
+            f"now / {stance.baseline_days}-day normal / news)",
+            *(f"{row.stance} {_percent(row.share)} / {_percent(row.baseline_share)} / "
+              f"{_percent(row.news_share)}" for row in stance.rows)]
 
 
 def _themes(themes: sections.Themes) -> list[str]:
@@ -339,6 +337,7 @@ def _block(block: sections.Block) -> list[str]:
 
 WORDING: dict[type, Callable[[Any], list[str]]] = {
     sections.Header: _header, sections.NoPosts: _no_posts, sections.Spikes: _spikes,
+    sections.StanceUnscored: _stance_unscored, sections.StanceNoneScored: _stance_none_scored,
     sections.Stance: _stance, sections.Themes: _themes, sections.Rifts: _rifts,
     sections.TopPosts: _top_posts, sections.Newest: _newest, sections.Channels: _channels,
     sections.Health: _health, sections.Block: _block,
