@@ -125,17 +125,22 @@ _ITEM_COLUMNS = ("i.id, i.key, i.feed_id, i.text, i.published_at, i.forwarded_fr
                  "i.forwarded_url, i.links, f.name AS feed_name, f.channel AS feed_channel")
 
 
-def _item_batches(db: sqlite_utils.Database, after: int, size: int
-                  ) -> Iterator[list[dict[str, Any]]]:
+_ITEMS_AFTER = (f"SELECT {_ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id "
+                "WHERE i.id > ? AND i.published_at IS NOT NULL ORDER BY i.id LIMIT ?")
+_SCORES_AFTER = ("SELECT s.rowid AS score_row, s.item_id, s.targets, i.published_at, "
+                 "f.name AS feed_name FROM scores s JOIN items i ON i.id = s.item_id "
+                 "JOIN feeds f ON f.id = i.feed_id WHERE s.rowid > ? ORDER BY s.rowid LIMIT ?")
+
+
+def _batches_after(db: sqlite_utils.Database, sql: str, key: str, after: int, size: int
+                   ) -> Iterator[list[dict[str, Any]]]:
+    """The rows of ``sql`` (``key > ? ORDER BY key LIMIT ?``) past ``after``, ``size`` a batch."""
     while True:
-        rows = list(db.query(
-            f"SELECT {_ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id "
-            "WHERE i.id > ? AND i.published_at IS NOT NULL ORDER BY i.id LIMIT ?",
-            [after, size]))
+        rows = list(db.query(sql, [after, size]))
         if not rows:
             return
         yield rows
-        after = rows[-1]["id"]
+        after = rows[-1][key]
 
 
 def _sign_batch(matcher: QuoteMatcher, rows: list[dict[str, Any]]) -> list[Signed]:
@@ -199,7 +204,8 @@ def _extract_items(db: sqlite_utils.Database, settings: Settings, report: Extrac
     directory = Directory.load(db)
     matcher = QuoteMatcher(settings)
     window = timedelta(hours=settings.quote_window_hours)
-    for rows in _item_batches(db, read_mark(db, ITEMS_STREAM), settings.edge_batch_size):
+    for rows in _batches_after(db, _ITEMS_AFTER, "id", read_mark(db, ITEMS_STREAM),
+                               settings.edge_batch_size):
         with db.conn:
             signed = _sign_batch(matcher, rows)
             save_signatures(db, [(entry.item_id, entry.feed_id, entry.published_at,
@@ -221,23 +227,10 @@ def attack_evidence(row: dict[str, Any]) -> list[EdgeEvidence]:
             for target in dict.fromkeys(json.loads(row["targets"] or "[]"))]
 
 
-def _score_batches(db: sqlite_utils.Database, after: int, size: int
-                   ) -> Iterator[list[dict[str, Any]]]:
-    while True:
-        rows = list(db.query(
-            "SELECT s.rowid AS score_row, s.item_id, s.targets, i.published_at, "
-            "f.name AS feed_name FROM scores s JOIN items i ON i.id = s.item_id "
-            "JOIN feeds f ON f.id = i.feed_id WHERE s.rowid > ? ORDER BY s.rowid LIMIT ?",
-            [after, size]))
-        if not rows:
-            return
-        yield rows
-        after = rows[-1]["score_row"]
-
-
 def _extract_scores(db: sqlite_utils.Database, settings: Settings, report: ExtractionReport,
                     on_batch: BatchHook | None) -> None:
-    for rows in _score_batches(db, read_mark(db, SCORES_STREAM), settings.edge_batch_size):
+    for rows in _batches_after(db, _SCORES_AFTER, "score_row", read_mark(db, SCORES_STREAM),
+                               settings.edge_batch_size):
         evidence = [edge for row in rows if row["published_at"] for edge in attack_evidence(row)]
         with db.conn:
             report.count(evidence, insert_evidence(db, evidence))
