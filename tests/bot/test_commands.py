@@ -20,7 +20,8 @@ async def test_start_help_and_the_command_menu(standin, start_bot):
         (start,) = await standin.reply_to("/start")
         (help_reply,) = await standin.reply_to("/help")
         (admin_help,) = await standin.reply_to("/help", chat_id=ADMIN_ID)
-    assert "riftwatch" in start.params["text"] and "/subscribe" in start.params["text"]
+    assert "riftwatch" in start.params["text"]
+    assert "/subscribe" in start.params["text"]
     assert "/summary" in help_reply.params["text"]
     assert "/addfeed t.me/NAME" not in help_reply.params["text"]
     assert "/addfeed t.me/NAME" in admin_help.params["text"]
@@ -117,8 +118,11 @@ async def test_subscribe_settings_unsubscribe(standin, start_bot, db_path, clock
     assert again.params["text"].startswith("This chat has no subscription")
     db = open_db(db_path)
     private = get_subscriber(db, USER_ID)
-    assert private is not None and not private.active and private.inactive_reason == "unsubscribed"
-    assert private.timezone == "Europe/Moscow" and private.updated_at == clock.now
+    assert private is not None
+    assert not private.active
+    assert private.inactive_reason == "unsubscribed"
+    assert private.timezone == "Europe/Moscow"
+    assert private.updated_at == clock.now
     assert get_subscriber(db, -500).chat_type == "group"
 
 
@@ -145,7 +149,8 @@ async def test_summary_channel_themes_feeds_escape_hostile_text(standin, start_b
         (feeds,) = await standin.reply_to("/feeds")
     text = summary[0].params["text"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Минобороны &amp; Шойгу &lt;b&gt;врут" in text
-    assert "Rybar &lt;b&gt;&amp; co" in text and "<script>" not in text
+    assert "Rybar &lt;b&gt;&amp; co" in text
+    assert "<script>" not in text
     assert "<b>2</b> posts: 1 blogger, 1 news" in text
     assert "channel <b>rybar_test</b>, theme <b>Against the Defence Ministry</b>" in \
         sliced[0].params["text"]
@@ -160,7 +165,8 @@ async def test_trend_sends_a_png_with_caption(standin, start_bot, seed, db_path,
     async with start_bot():
         (photo,) = await standin.reply_to("/trend mod_criticism 7d", method="sendPhoto")
     png = photo.files["photo"]
-    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(png) > 5_000
     caption = photo.params["caption"]
     assert caption.startswith("<b>Against the Defence Ministry</b>: daily share")
     assert "2026-11-24: bloggers 100% (1/1)" in caption
@@ -175,4 +181,5 @@ async def test_a_failing_handler_is_logged_and_answered(standin, start_bot, seed
     async with start_bot():
         (reply,) = await standin.reply_to("/themes")
     assert reply.params["text"].startswith("Sorry, that failed on our side")
-    assert "handling an update failed" in caplog.text and "malformed JSON" in caplog.text
+    assert "handling an update failed" in caplog.text
+    assert "malformed JSON" in caplog.text

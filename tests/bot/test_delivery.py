@@ -43,7 +43,8 @@ async def test_daily_digest_is_delivered_once_by_the_job_queue_even_after_restar
         await asyncio.sleep(0.5)
     (digest,) = _digests(standin, USER_ID)
     assert "24 Nov 08:00 – 25 Nov 08:00 UTC" in digest
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in digest and "<script>" not in digest
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in digest
+    assert "<script>" not in digest
     assert [row["window_key"] for row in deliveries(open_db(db_path))] == [
         "daily:2026-11-25T08:00Z"]
 
@@ -60,7 +61,8 @@ async def test_one_window_is_composed_once_for_all_its_chats(
         report = await deliver_due(application.bot_data["env"], application.bot, DUE)
     assert report.windows_composed == 1
     assert sorted(chat for chat, _ in report.sent) == [1, 2]
-    assert _digests(standin, 1) == _digests(standin, 2) and _digests(standin, 3) == []
+    assert _digests(standin, 1) == _digests(standin, 2)
+    assert _digests(standin, 3) == []
 
 
 async def test_a_long_digest_arrives_as_several_valid_messages(
@@ -71,9 +73,11 @@ async def test_a_long_digest_arrives_as_several_valid_messages(
     async with running_bot(application, bot_settings, poll_timeout=0.5):
         report = await deliver_due(application.bot_data["env"], application.bot, DUE)
     parts = standin.texts(USER_ID)
-    assert report.failed == [] and report.sent == [(USER_ID, "daily:2026-11-25T08:00Z")]
+    assert report.failed == []
+    assert report.sent == [(USER_ID, "daily:2026-11-25T08:00Z")]
     assert len(parts) >= 2  # the stand-in refused any part over 4096 or with broken tags
-    assert "riftwatch digest" in parts[0] and "Channels" in "".join(parts)
+    assert "riftwatch digest" in parts[0]
+    assert "Channels" in "".join(parts)
     assert all(len(part) <= 4096 for part in parts)
 
 
@@ -89,11 +93,14 @@ async def test_blocked_chat_is_marked_inactive_and_not_retried(
         env = application.bot_data["env"]
         report = await deliver_due(env, application.bot, DUE)
         later = await deliver_due(env, application.bot, DUE + timedelta(days=1))
-    assert report.deactivated == [3003] and report.sent == [(USER_ID, "daily:2026-11-25T08:00Z")]
+    assert report.deactivated == [3003]
+    assert report.sent == [(USER_ID, "daily:2026-11-25T08:00Z")]
     blocked = get_subscriber(db, 3003)
-    assert not blocked.active and "bot was blocked by the user" in blocked.inactive_reason
+    assert not blocked.active
+    assert "bot was blocked by the user" in blocked.inactive_reason
     assert len(standin.sent(3003)) == 1  # the one refused attempt, never again
-    assert later.sent == [(USER_ID, "daily:2026-11-26T08:00Z")] and later.deactivated == []
+    assert later.sent == [(USER_ID, "daily:2026-11-26T08:00Z")]
+    assert later.deactivated == []
 
 
 async def test_retry_after_is_honoured_and_the_digest_arrives_once(
@@ -108,7 +115,8 @@ async def test_retry_after_is_honoured_and_the_digest_arrives_once(
     refused, accepted = standin.sent(USER_ID)
     assert refused.params["text"] == accepted.params["text"]
     assert accepted.at - refused.at >= 1.0  # waited the retry_after the server asked for
-    assert report.sent == [(USER_ID, "hourly:2026-11-25T08:00Z")] and report.failed == []
+    assert report.sent == [(USER_ID, "hourly:2026-11-25T08:00Z")]
+    assert report.failed == []
 
 
 async def test_a_broadcast_killed_midway_resumes_with_the_rest_and_resends_nothing(
@@ -153,7 +161,8 @@ async def test_spike_alert_once_per_theme_per_window_and_empty_hours_are_quiet(
     assert all(key.startswith("spike:") for chat, key in first.sent if chat == 7)
     (alert,) = [text for text in standin.texts(7) if "mod_criticism" in text or "Defence" in text]
     assert alert.startswith("🔺 <b>Spike: Against the Defence Ministry</b>")
-    assert again.sent == [] and empty_hour.sent == []
+    assert again.sent == []
+    assert empty_hour.sent == []
     assert [text for text in standin.texts(8) if "riftwatch digest" in text] != []
     assert len(standin.texts(8)) == 1  # the 07:00 hour had posts; the 08:00 hour had none
 

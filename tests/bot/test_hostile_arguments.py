@@ -39,7 +39,8 @@ async def test_absurd_window_and_overlong_zone_are_one_line_and_store_nothing(
     assert zone.params["text"].startswith("Unknown time zone 'AAAA")
     assert dots.params["text"].startswith("Unknown time zone '../../etc/passwd'")
     for reply in (window, zone, dots):
-        assert "\n" not in reply.params["text"] and SORRY not in reply.params["text"]
+        assert "\n" not in reply.params["text"]
+        assert SORRY not in reply.params["text"]
     assert "handling an update failed" not in caplog.text
     assert get_subscriber(open_db(db_path), USER_ID) is None
 
@@ -57,7 +58,8 @@ async def test_a_ten_thousand_character_argument_is_echoed_short(standin, start_
                call.params["text"]]
     assert answers == replies, [call.params["text"][:80] for call in answers]
     (reply,) = replies
-    assert len(reply.params["text"]) < 500 and SORRY not in reply.params["text"]
+    assert len(reply.params["text"]) < 500
+    assert SORRY not in reply.params["text"]
     assert "A" * 41 not in reply.params["text"]
 
 
@@ -112,7 +114,9 @@ def test_any_arguments_give_a_reply_or_one_short_line_and_a_failure_stores_nothi
         reply = command.run(env, request)
     except RiftwatchError as exc:
         line = error_line(exc)
-        assert "\n" not in line and len(line) <= 500 and "A" * 41 not in line, line
+        assert "\n" not in line, line
+        assert len(line) <= 500, line
+        assert "A" * 41 not in line, line
         assert _snapshot(db) == before, f"/{name} {args} failed but changed the store"
         return
     assert reply.messages or reply.photo is not None
@@ -120,6 +124,7 @@ def test_any_arguments_give_a_reply_or_one_short_line_and_a_failure_stores_nothi
 
 def test_the_error_line_is_escaped_and_bounded() -> None:
     line = error_line(RiftwatchError("no feed named '<b>" + "x" * 5000 + "'\nsecond line"))
-    assert line.startswith("No feed named '&lt;b&gt;xxx") and "\n" not in line
+    assert line.startswith("No feed named '&lt;b&gt;xxx")
+    assert "\n" not in line
     assert len(line) <= 420
 

@@ -102,7 +102,8 @@ async def test_an_analyst_labels_a_post_by_the_ref_the_digest_shows(
     assert sorted(quoted_item_ids(digest)) == sorted(ids.values())
     for item_id in ids.values():
         assert f"#{item_id}" in visible
-    assert 777 not in quoted_item_ids(digest) and "<code>#777</code>" in visible  # not a ref
+    assert 777 not in quoted_item_ids(digest)
+    assert "<code>#777</code>" in visible  # not a ref
     assert by_ref.startswith(f"Labelled <code>#{ids['solo']}</code> solo_chan: «Снарядов нет")
     assert "as <b>critical</b>. The model (test-model) said neutral 0.90." in by_ref
     assert "as <b>theme:supply_shortage</b>" in reversed_order
@@ -137,7 +138,8 @@ async def test_a_reply_labels_the_one_post_a_message_quotes_or_asks_which(
     assert sorted(items_in_message(db, ANALYST_ID, three_posts["message_id"])) == sorted(
         ids.values())
     assert items_in_message(db, ANALYST_ID, no_posts["message_id"]) == []
-    assert "Labelled <code>#" + str(ids["solo"]) in labelled and "<b>alarmed</b>" in labelled
+    assert "Labelled <code>#" + str(ids["solo"]) in labelled
+    assert "<b>alarmed</b>" in labelled
     assert which.startswith("That message quotes 3 posts; say which one, e.g. /label #")
     assert "theme:mod_criticism" in which
     for item_id in ids.values():
@@ -166,7 +168,8 @@ async def test_a_scheduled_digest_in_a_group_can_be_labelled_by_reply(
     (item_id,) = [row[0] for row in open_db(db_path).execute("SELECT id FROM items")]
     assert report.sent == [(GROUP_ID, "hourly:2026-11-24T09:00Z")]
     assert refused.startswith("Sorry, /label is for riftwatch analysts only. Nothing was stored.")
-    assert f"({USER_ID})" in refused and "RIFTWATCH_ANALYST_IDS" in refused
+    assert f"({USER_ID})" in refused
+    assert "RIFTWATCH_ANALYST_IDS" in refused
     assert labelled.startswith(f"Labelled <code>#{item_id}</code> solo_chan")
     assert stored_labels(db_path) == [(item_id, ANALYST_ID, GROUP_ID, "critical", "test-model")]
 
@@ -204,8 +207,10 @@ async def test_bad_labels_and_unknown_refs_get_a_clear_line(
         "Unknown label 'maybe'; use supportive, critical, alarmed, neutral, theme:NAME or "
         f"wrong. {usage}")
     weather = answers[f"/label #{ids['solo']} theme:weather"]
-    assert weather.startswith("Unknown theme 'weather'; use one of: ") and usage in weather
-    assert "supply_shortage" in weather and "mod_criticism" in weather
+    assert weather.startswith("Unknown theme 'weather'; use one of: ")
+    assert usage in weather
+    assert "supply_shortage" in weather
+    assert "mod_criticism" in weather
     assert answers[f"/label #{ids['solo']} critical alarmed"].startswith(usage)
     assert answers[f"/label #{ids['solo']} #{ids['forged']} critical"].startswith(usage)
     assert answers["/label #999999 critical"] == (

@@ -68,7 +68,8 @@ async def test_graph_sends_a_png_with_a_short_caption(standin, start_bot, db_pat
         (unknown,) = await standin.reply_to("/graph retweet")
     assert photo.files["photo"].startswith(b"\x89PNG")
     caption = photo.params["caption"]
-    assert len(caption) <= 1024 and "fwd_a → origin forward ×1" in caption
+    assert len(caption) <= 1024
+    assert "fwd_a → origin forward ×1" in caption
     assert "unknown edge kind" in unknown.params["text"].lower()
 
 
@@ -79,7 +80,8 @@ async def test_a_spreading_post_is_alerted_once_across_restarts_with_a_cooldown(
     for hour in (0, 1):  # a restart for each hourly tick
         await _tick(bot_settings, db_path, taxonomy, clock, TOP + timedelta(hours=hour))
     (alert,) = _alerts(standin)
-    assert "origin" in alert and "picked up by 2 channels" in alert
+    assert "origin" in alert
+    assert "picked up by 2 channels" in alert
     # another post crosses within the cooldown
     _seed_spread(db_path, seed, "second", 70, -1.5, forwarders=("fwd_c", "fwd_d"),
                  text="Снарядов нет, связи нет, а в министерстве отчитываются о поставках.")
@@ -88,4 +90,5 @@ async def test_a_spreading_post_is_alerted_once_across_restarts_with_a_cooldown(
     assert len(_alerts(standin)) == 1  # held back by the cooldown, not lost
     await _tick(cooled, db_path, taxonomy, clock, TOP + timedelta(hours=8))
     alerts = _alerts(standin)
-    assert len(alerts) == 2 and "second" in alerts[1]
+    assert len(alerts) == 2
+    assert "second" in alerts[1]

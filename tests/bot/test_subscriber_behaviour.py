@@ -76,7 +76,8 @@ async def test_a_persisting_spike_alerts_once_per_cooldown_even_across_restarts(
     application = build_application(bot_settings, db_path, taxonomy, clock=clock)
     async with running_bot(application, bot_settings, poll_timeout=0.5):
         await deliver_due(application.bot_data["env"], application.bot, later)
-    assert cooldown == 24 and len(_alerts(standin)) == 2
+    assert cooldown == 24
+    assert len(_alerts(standin)) == 2
 
 
 async def test_only_a_groups_admins_change_its_subscription(standin, start_bot, db_path):
@@ -99,7 +100,9 @@ async def test_only_a_groups_admins_change_its_subscription(standin, start_bot, 
     assert by_admin.startswith("Subscribed")
     assert by_member == [f"Sorry, in a group only its admins can use /{name}. Nothing was changed."
                          for name in ("unsubscribe", "subscribe")]
-    assert after_members is not None and after_members.active and after_members.mode == "hourly"
+    assert after_members is not None
+    assert after_members.active
+    assert after_members.mode == "hourly"
     assert by_riftwatch_admin.startswith("Subscribed")
     assert by_anonymous_admin.startswith("Unsubscribed")
     assert private.params["text"].startswith("Subscribed")
@@ -137,6 +140,7 @@ async def test_feeds_shows_raw_fetch_errors_to_admins_only(standin, start_bot, d
                 retry_base=60.0, retry_cap=3600.0)
         (member,) = await standin.reply_to("/feeds")
         (admin,) = await standin.reply_to("/feeds", chat_id=ADMIN_ID)
-    assert "10.0.0.7" not in member.params["text"] and "internal-proxy" not in member.params["text"]
+    assert "10.0.0.7" not in member.params["text"]
+    assert "internal-proxy" not in member.params["text"]
     assert "failing since 2026-11-24T04:30:00Z" in member.params["text"]
     assert "connect to 10.0.0.7:8080 refused (internal-proxy.corp)" in admin.params["text"]

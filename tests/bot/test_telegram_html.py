@@ -66,16 +66,21 @@ def test_hostile_text_is_escaped_and_parses(telegram_parse):
     text = render_digest(digest)
     visible = telegram_parse(text)  # raises as Telegram would on a broken tag or stray '&'
     assert "<script>alert('x')</script>" in visible
-    assert "Rybar <official>" in visible and "Defence <Ministry>" in visible
+    assert "Rybar <official>" in visible
+    assert "Defence <Ministry>" in visible
     assert "&amp; &#bad;" in visible  # the user's literal text survives, not decoded
-    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "<script>" not in text
+    assert "&lt;script&gt;" in text
     assert 'href="https://t.me/rybar/1?a=1&amp;b=&quot;2&quot;"' in text
-    assert "🔺" in visible and "3.1× its 14-day normal (z=4.2)" in visible
+    assert "🔺" in visible
+    assert "3.1× its 14-day normal (z=4.2)" in visible
 
 
 def test_long_quotes_are_trimmed_on_a_word_boundary():
     quote = trim_quote("слово " * 200, limit=50)
-    assert len(quote) <= 50 and quote.endswith("…") and "  " not in quote
+    assert len(quote) <= 50
+    assert quote.endswith("…")
+    assert "  " not in quote
     assert trim_quote("  short\n\n text ") == "short text"
 
 
@@ -124,7 +129,8 @@ def test_unscored_digest_says_so(telegram_parse):
     digest.stance, digest.themes, digest.top_posts, digest.rifts = None, [], {}, []
     digest.newest = [_post(2, "newest <post>")]
     visible = telegram_parse(render_digest(digest))
-    assert "not scored yet" in visible and "newest <post>" in visible
+    assert "not scored yet" in visible
+    assert "newest <post>" in visible
 
 
 def test_spike_alert_and_feeds_render(telegram_parse):
@@ -132,7 +138,8 @@ def test_spike_alert_and_feeds_render(telegram_parse):
     alert = telegram_parse(render_spike_alert(digest, digest.spikes[0]))
     assert alert.startswith("🔺 Spike: Label <mod_criticism> & co")
     feeds = telegram_parse(render_feeds(digest.health, show_errors=True))
-    assert "bad<feed>" in feeds and "timeout & <oops>" in feeds
+    assert "bad<feed>" in feeds
+    assert "timeout & <oops>" in feeds
     assert "timeout" not in telegram_parse(render_feeds(digest.health))
 
 

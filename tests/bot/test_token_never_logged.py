@@ -110,5 +110,6 @@ async def test_riftwatch_run_at_debug_logs_no_token(
         child.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(child.communicate(), 60)
     log = (out + err).decode("utf-8", "replace")
-    assert "Set Bot API URL" in log and "[REDACTED]" in log, log[-2000:]
+    assert "Set Bot API URL" in log, log[-2000:]
+    assert "[REDACTED]" in log, log[-2000:]
     assert standin.token not in log

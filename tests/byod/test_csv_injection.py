@@ -49,8 +49,10 @@ def test_export_with_scores_neutralises_formulas_in_every_text_column(
     assert code == 0, err
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[0]["text"] == "'" + HYPERLINK and rows[0]["evidence"] == "'" + DDE
-    assert rows[0]["feed_title"] == "'@SUM(1+1)*cmd" and rows[0]["author"] == "' +1 555"
+    assert rows[0]["text"] == "'" + HYPERLINK
+    assert rows[0]["evidence"] == "'" + DDE
+    assert rows[0]["feed_title"] == "'@SUM(1+1)*cmd"
+    assert rows[0]["author"] == "' +1 555"
     assert not [cell for row in rows for cell in row.values() if _dangerous(cell)]
 
 

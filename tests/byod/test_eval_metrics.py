@@ -77,7 +77,8 @@ def test_label_spellings_and_mistakes() -> None:
 
 def test_positive_grammar_and_defaults() -> None:
     rule = parse_positive("Critical|theme:mod_criticism", THEMES)
-    assert rule.stances == {"critical"} and rule.themes == {"mod_criticism"}
+    assert rule.stances == {"critical"}
+    assert rule.themes == {"mod_criticism"}
     assert rule.matches("neutral", {"mod_criticism": 0.5})
     assert not rule.matches("neutral", {"mod_criticism": 0.49})
     with pytest.raises(PositiveError, match="'theme:weather' in --positive"):

@@ -67,21 +67,25 @@ def test_export_csv_and_jsonl_with_stable_columns(
                          "--out", tmp_path / "month.jsonl", "--db", db_path)
     assert code == 0
     lines = [json.loads(line) for line in (tmp_path / "month.jsonl").read_text().splitlines()]
-    assert len(lines) == 11 and all(list(line) == list(lines[0]) for line in lines)
+    assert len(lines) == 11
+    assert all(list(line) == list(lines[0]) for line in lines)
     scored = next(line for line in lines if line["post_id"] == 0)
     assert (scored["stance"], scored["theme_mod_criticism"], scored["targets"],
             scored["model_version"]) == ("critical", 0.9, ["mod"], "sample-model")
     unscored = next(line for line in lines if line["feed"] == "sample_news")
-    assert unscored["stance"] is None and unscored["edited"] is False
+    assert unscored["stance"] is None
+    assert unscored["edited"] is False
 
 
 def test_export_to_stdout_and_bad_window(settings: Settings, db, db_path: Path, run_cli) -> None:
     seed_store(db)
     code, out, _ = run_cli("export", "--since", "1d", "--out", "-", "--channel", "sample_news",
                            "--db", db_path)
-    assert code == 0 and out.splitlines()[0] == ",".join(ITEM_COLUMNS)
+    assert code == 0
+    assert out.splitlines()[0] == ",".join(ITEM_COLUMNS)
     code, _, err = run_cli("export", "--since", "soon", "--db", db_path)
-    assert code == 1 and "is not a window" in err
+    assert code == 1
+    assert "is not a window" in err
 
 
 async def test_browse_metadata_and_canned_queries(settings: Settings, db, db_path: Path) -> None:
@@ -102,7 +106,8 @@ async def test_browse_metadata_and_canned_queries(settings: Settings, db, db_pat
     response = await datasette.client.get(f"/{name}/top_rifts.json?_shape=array")
     rifts = response.json()
     assert [row["url"] for row in rifts] == [f"https://t.me/sample_blogger/{n}" for n in (0, 1, 2)]
-    assert rifts[0]["theme"] == "mod_criticism" and rifts[0]["evidence"] == "evidence 0"
+    assert rifts[0]["theme"] == "mod_criticism"
+    assert rifts[0]["evidence"] == "evidence 0"
 
     response = await datasette.client.get(
         f"/{name}/posts_per_channel_per_day.json?_shape=array&days=30")
@@ -113,7 +118,8 @@ async def test_browse_metadata_and_canned_queries(settings: Settings, db, db_pat
     response = await datasette.client.get(f"/{name}/items.json?_shape=array&_size=1")
     assert response.status_code == 200
     page = await datasette.client.get(f"/{name}")
-    assert "Theme spikes" in page.text and "Posts per channel per day" in page.text
+    assert "Theme spikes" in page.text
+    assert "Posts per channel per day" in page.text
     assert "subscribers" not in page.text.split("hidden")[0]
     table = await datasette.client.get(f"/{name}/scores")
     assert "Probability of the critical stance" in table.text

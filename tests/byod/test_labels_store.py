@@ -32,7 +32,8 @@ def test_add_label_normalises_and_joins_the_item(db: sqlite_utils.Database) -> N
         "critical", "stance", "SAMPLE POST about shells", "sample")
     assert (second.label, second.kind, second.theme) == ("theme:supply_shortage", "theme",
                                                          "supply_shortage")
-    assert third.kind == "wrong" and third.model_version == "m1"
+    assert third.kind == "wrong"
+    assert third.model_version == "m1"
     assert [label.id for label in labelled_items(db)] == [first.id, second.id, third.id]
 
 

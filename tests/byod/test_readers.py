@@ -20,7 +20,8 @@ def test_csv_with_bom_multiline_cells_and_broken_rows(byod_data: Path) -> None:
     assert [r.fields["post_id"] for r in records] == ["101", "102", "106", "107"]
     assert list(records[0].fields) == ["post_id", "channel", "message", "note"]  # BOM stripped
     assert records[1].text.startswith("SAMPLE POST on two lines.\nOur units")
-    assert records[2].text.count("\n") == 2 and '"with a gym"' in records[2].text
+    assert records[2].text.count("\n") == 2
+    assert '"with a gym"' in records[2].text
     assert [r.line for r in records] == [2, 3, 8, 11]
     assert [(b.line, b.reason.split(" (")[0]) for b in bad] == [
         (5, "broken quoting"), (6, "not valid UTF-8"), (7, "empty text")]
@@ -48,8 +49,10 @@ def test_jsonl_reports_each_bad_line(byod_data: Path) -> None:
     assert [r.fields["id"] for r in records] == ["j1", "j2", "j6"]
     assert records[0].fields["meta"] == {"source": "sample"}
     assert [b.line for b in bad] == [3, 4, 6, 7]
-    assert "not valid JSON" in bad[0].reason and "list, not an object" in bad[1].reason
-    assert bad[2].reason == "empty text" and bad[3].reason == "no 'text' field"
+    assert "not valid JSON" in bad[0].reason
+    assert "list, not an object" in bad[1].reason
+    assert bad[2].reason == "empty text"
+    assert bad[3].reason == "no 'text' field"
 
 
 def test_explicit_text_column_and_helpful_errors(byod_data: Path, tmp_path: Path) -> None:
@@ -69,4 +72,5 @@ def test_utf16_with_bom_is_read(tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
     path.write_text("message,label\nSAMPLE Кириллица,yes\n", encoding="utf-16")
     records, bad = read(path)
-    assert [r.text for r in records] == ["SAMPLE Кириллица"] and bad == []
+    assert [r.text for r in records] == ["SAMPLE Кириллица"]
+    assert bad == []

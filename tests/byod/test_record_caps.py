@@ -28,7 +28,8 @@ def no_model(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def _assert_refused(code: int, err: str, where: str) -> None:
     assert code == 1, err
     assert err.startswith(f"riftwatch: {where}: line longer than 1000000 characters")
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
 
 
 def test_score_refuses_a_huge_jsonl_line(no_model: None, tmp_path: Path, run_cli) -> None:
@@ -37,7 +38,8 @@ def test_score_refuses_a_huge_jsonl_line(no_model: None, tmp_path: Path, run_cli
     out = tmp_path / "big-scored.jsonl"
     code, _, err = run_cli("score", big, "--out", out)
     _assert_refused(code, err, f"{big}:1")
-    assert not out.exists() and not list(tmp_path.glob(".big-scored*"))
+    assert not out.exists()
+    assert not list(tmp_path.glob(".big-scored*"))
 
 
 def test_score_refuses_a_huge_csv_line(no_model: None, tmp_path: Path, run_cli) -> None:
@@ -61,7 +63,8 @@ def test_the_cap_is_a_setting(no_model: None, tmp_path: Path, run_cli,
     path = tmp_path / "posts.jsonl"
     path.write_text(json.dumps({"text": "w" * 6000}) + "\n")
     code, _, err = run_cli("score", path)
-    assert code == 1 and f"{path}:1: line longer than 5000 characters" in err
+    assert code == 1
+    assert f"{path}:1: line longer than 5000 characters" in err
 
 
 def test_reading_stops_at_the_long_line_after_the_good_ones(tmp_path: Path) -> None:
@@ -81,7 +84,9 @@ def test_import_refuses_a_huge_message_and_stores_nothing(
     export.write_text(json.dumps({"name": "Big", "type": "public_channel", "id": 7,
                                   "messages": messages}, indent=1), encoding="utf-8")
     code, _, err = run_cli("import", "telegram-export", export, "--db", db_path)
-    assert code == 1 and f"{export}:" in err and "line longer than" in err
+    assert code == 1
+    assert f"{export}:" in err
+    assert "line longer than" in err
     assert err.count("\n") == 1
     db = sqlite_utils.Database(db_path)
     assert db.table("items").count == 0
@@ -105,4 +110,5 @@ def test_the_classifier_reads_at_most_max_post_chars() -> None:
     inner = _RecordingClassifier()
     scorer = PostScorer(inner, max_post_chars=100)  # type: ignore[arg-type]
     assert scorer.score_texts(["a" * 250, "short"]) == [100, 5]
-    assert inner.seen == ["a" * 100, "short"] and scorer.model_version == "recording"
+    assert inner.seen == ["a" * 100, "short"]
+    assert scorer.model_version == "recording"

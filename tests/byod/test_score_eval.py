@@ -35,12 +35,14 @@ def test_nothing_readable_is_one_line_and_no_model_load(
     bad = tmp_path / "bad.csv"
     bad.write_text('message,id\n"",1\n"   ",2\n', encoding="utf-8")
     code, out, err = run_cli("score", bad, "--out", tmp_path / "out.csv")
-    assert code == 1 and out == ""
+    assert code == 1
+    assert out == ""
     assert err.splitlines()[-1] == (f"riftwatch: nothing to score in {bad}: 2 bad rows, the "
                                     "first line 2: empty text")
     assert not (tmp_path / "out.csv").exists()
     code, _, err = run_cli("score", tmp_path / "absent.jsonl")
-    assert code == 1 and "no such file" in err
+    assert code == 1
+    assert "no such file" in err
 
 
 @pytest.mark.slow
@@ -49,7 +51,9 @@ def test_score_csv_with_bom_and_broken_rows(model_env, byod_data: Path, tmp_path
     out = tmp_path / "scored.csv"
     code, stdout, err = run_cli("score", byod_data / "posts_bom.csv", "--out", out)
     assert code == 0, err
-    assert "scored 4 rows" in stdout and "posts/s" in stdout and "skipped 3 bad rows" in stdout
+    assert "scored 4 rows" in stdout
+    assert "posts/s" in stdout
+    assert "skipped 3 bad rows" in stdout
     source = byod_data / "posts_bom.csv"
     assert f"skipped {source}:line 5: broken quoting" in err
     assert f"skipped {source}:line 6: not valid UTF-8" in err
@@ -63,7 +67,9 @@ def test_score_csv_with_bom_and_broken_rows(model_env, byod_data: Path, tmp_path
         probabilities = {stance: float(row[f"p_{stance}"]) for stance in STANCES}
         assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-3)
         assert row["stance"] == max(probabilities, key=probabilities.__getitem__)
-        assert row["language"] == "en" and row["evidence"] and row["model_version"]
+        assert row["language"] == "en"
+        assert row["evidence"]
+        assert row["model_version"]
         assert isinstance(json.loads(row["targets"]), list)
 
 
@@ -76,7 +82,8 @@ def test_score_jsonl_keeps_nested_fields(model_env, byod_data: Path, tmp_path: P
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [row["id"] for row in rows] == ["j1", "j2", "j6"]
     assert rows[0]["meta"] == {"source": "sample"}
-    assert rows[0]["stance"] in STANCES and 0.0 <= rows[0]["theme_supply_shortage"] <= 1.0
+    assert rows[0]["stance"] in STANCES
+    assert 0.0 <= rows[0]["theme_supply_shortage"] <= 1.0
 
 
 @pytest.mark.slow
@@ -103,10 +110,13 @@ def test_eval_data_agrees_with_the_scored_file_for_every_spelling(
         assert report["metrics"]["macro_f1"] == pytest.approx(expected.macro_f1)
         assert report["metrics"]["per_class"]["yes"]["support"] == 5
     code, _, err = run_cli("eval", "--data", tiny, "--label-column", "input_stance")
-    assert code == 1 and "no label column 'input_stance'" in err  # only the scored file has it
+    assert code == 1
+    assert "no label column 'input_stance'" in err  # only the scored file has it
     code, out, _ = run_cli("eval", "--data", tmp_path / "tiny.csv", "--label-column",
                            "input_stance")
-    assert code == 0 and "supportive" in out and "macro-F1" in out  # stance names: 4 classes
+    assert code == 0
+    assert "supportive" in out
+    assert "macro-F1" in out  # stance names: 4 classes
 
 
 @pytest.mark.slow
@@ -148,7 +158,8 @@ def test_score_streams_a_large_file_in_flat_memory(tmp_path: Path) -> None:
                                str(tmp_path / "out.csv")], capture_output=True, text=True,
                               cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
                               timeout=120)
-        assert done.returncode == 1 and "nothing to score" in done.stderr
+        assert done.returncode == 1
+        assert "nothing to score" in done.stderr
         return int(done.stderr.split("peak ")[-1].split()[0])
 
     assert large.stat().st_size > 60_000_000
@@ -185,11 +196,14 @@ def test_eval_labels_reports_the_model_against_stored_feedback(
     assert report["notes"][0].endswith("of 1 posts")
     assert report["notes"][1] == "'wrong' labels: 1 (on scores of older-model)"
     code, out, _ = run_cli("eval", "--labels", "--db", db_path)
-    assert code == 0 and "stored /label feedback: 2 labelled rows" in out
+    assert code == 0
+    assert "stored /label feedback: 2 labelled rows" in out
 
 
 def test_eval_labels_with_none_stored_says_how_to_add_them(
     model_env, db_path: Path, run_cli
 ) -> None:
     code, _, err = run_cli("eval", "--labels", "--db", db_path)
-    assert code == 1 and "no stance labels stored yet" in err and "/label" in err
+    assert code == 1
+    assert "no stance labels stored yet" in err
+    assert "/label" in err

@@ -44,7 +44,8 @@ def test_import_flattens_entities_and_skips_service_messages(
                                    "nothing. Read the open letter and ask @sample_ministry why. "
                                    "#sample")
     assert entity_post["url"] == "https://t.me/sample_frontline/3"
-    assert entity_post["edited"] == 1 and entity_post["author"] == "Sample Editor"
+    assert entity_post["edited"] == 1
+    assert entity_post["author"] == "Sample Editor"
     assert entity_post["published_at"] == "2023-05-09T11:30:00Z"
     assert stored["tg:sample_frontline/4"]["forwarded_from"] == "Sample Other Channel"
     assert stored["tg:sample_frontline/5"]["media"] == '["photo"]'
@@ -55,7 +56,9 @@ def test_import_flattens_entities_and_skips_service_messages(
 
     code, out, _ = run_cli("import", "telegram-export", byod_data / EXPORT / "result.json",
                            "--channel", "sample_frontline", "--db", db_path)
-    assert code == 0 and "0 new, 5 already stored" in out and "new feed" not in out
+    assert code == 0
+    assert "0 new, 5 already stored" in out
+    assert "new feed" not in out
     assert db["items"].count == 5
 
 
@@ -70,18 +73,21 @@ def test_posts_the_monitor_fetched_are_not_stored_twice(
 
     code, out, _ = run_cli("import", "telegram-export", byod_data / EXPORT,
                            "--channel", "sample_frontline", "--db", db_path)
-    assert code == 0 and "4 new, 1 already stored" in out
+    assert code == 0
+    assert "4 new, 1 already stored" in out
     stored = items(db)
     assert len(stored) == 5
     fetched = stored["tg:sample_frontline/3"]
-    assert fetched["text"] == "As fetched" and fetched["feed_id"] == get_feed(db, "frontline").id
+    assert fetched["text"] == "As fetched"
+    assert fetched["feed_id"] == get_feed(db, "frontline").id
 
 
 def test_private_export_without_username_gets_export_keys(
     settings: Settings, db_path: Path, byod_data: Path, run_cli
 ) -> None:
     code, out, _ = run_cli("import", "telegram-export", byod_data / EXPORT, "--db", db_path)
-    assert code == 0 and "into feed Sample-Frontline-Notes" in out
+    assert code == 0
+    assert "into feed Sample-Frontline-Notes" in out
     db = sqlite_utils.Database(db_path)
     row = db.execute("SELECT key, url FROM items WHERE post_id = 3").fetchone()
     assert row == ("guid:tg-export:1987654321/3", None)
@@ -90,11 +96,16 @@ def test_private_export_without_username_gets_export_keys(
 def test_not_an_export_is_one_line(settings: Settings, tmp_path: Path, run_cli) -> None:
     (tmp_path / "x.json").write_text('{"chats": {"list": []}}', encoding="utf-8")
     code, _, err = run_cli("import", "telegram-export", tmp_path / "x.json")
-    assert code == 1 and "whole-account export" in err and err.count("\n") == 1
+    assert code == 1
+    assert "whole-account export" in err
+    assert err.count("\n") == 1
     code, _, err = run_cli("import", "telegram-export", tmp_path / "nothing")
-    assert code == 1 and "no such file" in err
+    assert code == 1
+    assert "no such file" in err
 
 
 def test_a_bad_feed_name_is_one_line(settings: Settings, byod_data: Path, run_cli) -> None:
     code, _, err = run_cli("import", "telegram-export", byod_data / EXPORT, "--name", "a b")
-    assert code == 1 and "cannot create feed 'a b'" in err and "pass --name" in err
+    assert code == 1
+    assert "cannot create feed 'a b'" in err
+    assert "pass --name" in err

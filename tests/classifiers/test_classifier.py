@@ -47,7 +47,8 @@ def test_targets_and_evidence_on_an_attack(classifier: Classifier) -> None:
     attack, cheer, *_ = classifier.score_texts(TEXTS[:2])
     assert attack.stance == "critical"
     assert {"shoigu", "gerasimov"} <= set(attack.targets)
-    assert "Шойгу" in attack.evidence and "Погода" not in attack.evidence
+    assert "Шойгу" in attack.evidence
+    assert "Погода" not in attack.evidence
     assert attack.themes["mod_criticism"] > 0.5 > cheer.themes["mod_criticism"]
     assert cheer.targets == []
     assert cheer.stance == "supportive"

@@ -52,13 +52,16 @@ def test_each_item_is_scored_once(db: sqlite_utils.Database, classifier: Classif
     assert score_pending(db, classifier, batch_size=3) == 7
     assert score_pending(db, classifier, batch_size=3) == 0
     counts = _score_counts(db)
-    assert len(counts) == 7 and set(counts.values()) == {1}
+    assert len(counts) == 7
+    assert set(counts.values()) == {1}
     row = db.execute(
         "SELECT stance, p_supportive + p_critical + p_alarmed + p_neutral, themes, "
         "language FROM scores WHERE item_id = 1"
     ).fetchone()
     assert row[0] in {"supportive", "critical", "alarmed", "neutral"}
-    assert row[1] == pytest.approx(1.0) and '"mod_criticism"' in row[2] and row[3] == "ru"
+    assert row[1] == pytest.approx(1.0)
+    assert '"mod_criticism"' in row[2]
+    assert row[3] == "ru"
 
 
 def test_a_new_model_version_rescores(
@@ -92,5 +95,6 @@ def test_limit_then_resume_after_a_crash(
     monkeypatch.setattr(classifier, "score_texts", real_score)
     assert score_pending(db, classifier, batch_size=2) == 4
     counts = _score_counts(db)
-    assert len(counts) == 9 and set(counts.values()) == {1}
+    assert len(counts) == 9
+    assert set(counts.values()) == {1}
     assert pending_items(db, classifier.model_version, 10) == []

@@ -16,7 +16,8 @@ from riftwatch.demo_server import DemoServer, load_corpus, render_channel_page
 def test_demo_pages_parse_with_the_real_parser_and_page_backwards() -> None:
     corpus = load_corpus()
     newest = parse_channel_page(render_channel_page(corpus, "demo_voenkor_z", None).encode())
-    assert len(newest.items) == 20 and newest.before_url is not None
+    assert len(newest.items) == 20
+    assert newest.before_url is not None
     assert all(item.text and item.published_at for item in newest.items)
     with DemoServer(corpus) as server:
         assert server.news_url.startswith("http://127.0.0.1:")
@@ -25,8 +26,10 @@ def test_demo_pages_parse_with_the_real_parser_and_page_backwards() -> None:
 def test_demo_without_model_prints_counts_and_newest(settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["demo", "--no-score"]) == 0
     out = capsys.readouterr().out
-    assert "fetched 5 feeds" in out and "154 new items, 0 failed" in out
-    assert "Newest posts:" in out and "Feed health: 5 ok, 0 failing" in out
+    assert "fetched 5 feeds" in out
+    assert "154 new items, 0 failed" in out
+    assert "Newest posts:" in out
+    assert "Feed health: 5 ok, 0 failing" in out
     assert Path("riftwatch-demo.db").exists()
 
 
@@ -37,11 +40,14 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
     assert main(["demo", "--format", "json"]) == 0
     out = capsys.readouterr().out
     digest = json.loads(out[out.index("{"):])
-    assert digest["total_items"] == 28 and digest["items_by_role"] == {"blogger": 25, "news": 3}
-    assert digest["scored_items"] == 28 and digest["model_version"].startswith("e5-small-")
+    assert digest["total_items"] == 28
+    assert digest["items_by_role"] == {"blogger": 25, "news": 3}
+    assert digest["scored_items"] == 28
+    assert digest["model_version"].startswith("e5-small-")
     assert digest["stance"]["baseline_total"] == 112
     mod = next(row for row in digest["themes"] if row["theme"] == "mod_criticism")
-    assert mod["count"] >= 3 and mod["spike"] is True  # the Bakhmut-flanks pattern is caught
+    assert mod["count"] >= 3
+    assert mod["spike"] is True  # the Bakhmut-flanks pattern is caught
     assert any(rift["target"] in {"ministry", "shoigu", "gerasimov"} for rift in digest["rifts"])
     assert digest["spreading"]["posts"], "a critical demo post is passed on by two channels"
 

@@ -39,7 +39,8 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 def _assert_one_line(err: str, *fragments: str) -> None:
-    assert err.startswith("riftwatch: ") and err.count("\n") == 1, err
+    assert err.startswith("riftwatch: "), err
+    assert err.count("\n") == 1, err
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in err, err
@@ -51,9 +52,12 @@ def test_every_expected_failure_is_a_riftwatch_error(error: type[Exception]) -> 
 
 
 def test_second_bases_are_kept_for_callers_that_catch_them() -> None:
-    assert issubclass(FeedNotFound, LookupError) and issubclass(LabelError, ValueError)
-    assert issubclass(OpmlError, ValueError) and issubclass(PositiveError, ValueError)
-    assert issubclass(WindowError, ValueError) and issubclass(ConversionError, RuntimeError)
+    assert issubclass(FeedNotFound, LookupError)
+    assert issubclass(LabelError, ValueError)
+    assert issubclass(OpmlError, ValueError)
+    assert issubclass(PositiveError, ValueError)
+    assert issubclass(WindowError, ValueError)
+    assert issubclass(ConversionError, RuntimeError)
 
 
 @pytest.mark.parametrize("command", ["digest", "export"])

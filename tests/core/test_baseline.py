@@ -31,10 +31,12 @@ def test_binomial_tail_by_hand() -> None:
 def test_lift_is_smoothed_so_tiny_counts_do_not_explode() -> None:
     tiny = lift_against_baseline(1, 1, 0, 0)
     # (1 + .5) / (1 + 1) over (0 + .5) / (0 + 1): a bounded 1.5, not 1/0
-    assert tiny.lift == pytest.approx(1.5) and tiny.z == 0.0
+    assert tiny.lift == pytest.approx(1.5)
+    assert tiny.z == 0.0
     big = lift_against_baseline(12, 40, 20, 600)
     assert big.lift == pytest.approx((12.5 / 41) / (20.5 / 601))
-    assert big.share == pytest.approx(0.3) and big.reference_share == pytest.approx(1 / 30)
+    assert big.share == pytest.approx(0.3)
+    assert big.reference_share == pytest.approx(1 / 30)
     assert big.p_value < 1e-6
 
 
@@ -43,6 +45,7 @@ def test_spike_needs_count_lift_and_z() -> None:
     assert is_spike(strong, min_lift=2.0, min_z=2.0, min_count=3)
     assert not is_spike(strong, min_lift=2.0, min_z=2.0, min_count=13)
     few = lift_against_baseline(2, 3, 1, 100)
-    assert few.lift > 2 and not is_spike(few, min_lift=2.0, min_z=2.0, min_count=3)
+    assert few.lift > 2
+    assert not is_spike(few, min_lift=2.0, min_z=2.0, min_count=3)
     flat = lift_against_baseline(30, 300, 100, 1000)
     assert not is_spike(flat, min_lift=2.0, min_z=2.0, min_count=3)

@@ -54,7 +54,9 @@ def test_invalid_feed_files_name_file_key_and_fix(tmp_path: Path, body: str, key
     with pytest.raises(ConfigError) as caught:
         load_feeds(path)
     message = str(caught.value)
-    assert str(path) in message and key in message and "fix:" in message
+    assert str(path) in message
+    assert key in message
+    assert "fix:" in message
     assert "\n" not in message
 
 
@@ -80,14 +82,18 @@ def test_invalid_environment_names_variable(
     with pytest.raises(ConfigError) as caught:
         load_settings()
     message = str(caught.value)
-    assert key in message and variable in message and "\n" not in message
+    assert key in message
+    assert variable in message
+    assert "\n" not in message
 
 
 def test_admin_ids_from_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RIFTWATCH_ADMIN_IDS", "12, 34")
     settings = load_settings()
     assert settings.admin_ids == [12, 34]
-    assert settings.is_admin(34) and not settings.is_admin(56) and not settings.is_admin(None)
+    assert settings.is_admin(34)
+    assert not settings.is_admin(56)
+    assert not settings.is_admin(None)
 
 
 def test_new_theme_loads_without_code(tmp_path: Path) -> None:

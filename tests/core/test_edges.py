@@ -71,7 +71,8 @@ def test_forwards_and_mentions_from_the_real_tme_page(db: sqlite_utils.Database,
     db.execute("UPDATE feeds SET channel = 'yaremshooter' WHERE name = 'yarem'")
     save_items(db, 1, page.items)
     report = extract_edges(db, settings)
-    assert report.items == 12 and report.new == len(_evidence(db))
+    assert report.items == 12
+    assert report.new == len(_evidence(db))
     rows = {(kind, target, ref) for kind, _, target, _, ref, _ in _evidence(db)}
     assert ("forward", "yarem", "tg:yaremshooter/1066") in rows  # a watched channel: its name
     assert ("forward", "vysokygovorit", "tg:vysokygovorit/10899") in rows
@@ -91,7 +92,8 @@ def test_a_forward_without_a_link_lands_on_the_title(db: sqlite_utils.Database,
                                                      ) -> None:
     raw = (shared_data / "tme-pages" / "message_voice.html").read_bytes()
     (item,) = parse_channel_page(raw).items
-    assert item.forwarded_from == "Спортивный Екб" and item.forwarded_url is None
+    assert item.forwarded_from == "Спортивный Екб"
+    assert item.forwarded_url is None
     _feed(db, "oper_goblin")
     _feed(db, "sport_ekb", title="Спортивный Екб")
     save_items(db, 1, [item])
@@ -153,10 +155,13 @@ def test_extraction_is_incremental_resumes_after_an_interrupt_and_never_double_c
             pass
     assert _evidence(crashed) == expected
     again = extract_edges(crashed, small)
-    assert again.items == 0 and again.scores == 0 and again.new == 0
+    assert again.items == 0
+    assert again.scores == 0
+    assert again.new == 0
     _post(crashed, "beta", 999, "Новое: @alpha", 1)
     later = extract_edges(crashed, small)
-    assert later.items == 1 and later.new == 1
+    assert later.items == 1
+    assert later.new == 1
     ministry = [edge for edge in edges_between(crashed, NOW - timedelta(days=1), NOW,
                                                ("attack",)) if edge.target == "ministry"]
     assert [edge.count for edge in ministry] == [15, 15]
@@ -181,15 +186,18 @@ def test_a_critical_post_picked_up_by_three_channels_is_spreading(
     extract_edges(db, settings)
     spreading = compose_spreading(db, settings, NOW - timedelta(hours=24), NOW, "m1")
     (spread,) = spreading.posts
-    assert spread.post.item_id == original and spread.channels == 3
+    assert spread.post.item_id == original
+    assert spread.channels == 3
     assert [(p.channel, p.kind, p.from_channel) for p in spread.pickups] == [
         ("beta", "forward", "alpha"), ("gamma", "quote", "alpha"), ("delta", "mention", "alpha")]
     assert spread.last_pickup - spread.first_pickup == timedelta(minutes=50)  # type: ignore[operator]
     text = render_spreading_text(spreading)
-    assert text.startswith("Spreading:") and "picked up by 3 channels, first after 20 min" in text
+    assert text.startswith("Spreading:")
+    assert "picked up by 3 channels, first after 20 min" in text
     assert "beta ← alpha: 1 of 3 pick-ups" in text
     html = render_spreading_html(spreading)
-    assert html.startswith("<b>Spreading</b>") and "<script" not in html
+    assert html.startswith("<b>Spreading</b>")
+    assert "<script" not in html
 
 
 def test_a_post_that_is_not_critical_or_not_far_enough_is_not_spreading(
@@ -219,8 +227,9 @@ def test_the_gexf_file_reads_back_identically_and_json_names_communities(
     document = graph_json(result)
     assert {edge["kind"] for edge in document["edges"]} == {"forward", "quote", "mention",
                                                             "attack"}
-    assert document["communities"] and all(community["name"].startswith("around ")
-                                           for community in document["communities"])
+    assert document["communities"]
+    assert all(community["name"].startswith("around ")
+               for community in document["communities"])
     assert parse_kinds("forward, attack") == ("forward", "attack")
     with pytest.raises(ValueError, match="unknown edge kind"):
         parse_kinds("retweet")

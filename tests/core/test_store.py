@@ -43,7 +43,8 @@ def test_stable_keys_prefer_channel_post_then_guid_then_link_then_hash() -> None
     assert Item(text="x", channel="Rybar", post_id=5, guid="g").key == "tg:rybar/5"
     assert Item(text="x", guid=" g1 ", url="http://a").key == "guid:g1"
     assert Item(text="x", url="HTTP://A.com/x/?utm_source=t#frag").key == "url:http://a.com/x"
-    assert Item(text="x").key.startswith("sha1:") and Item(text="x").key == Item(text="x").key
+    assert Item(text="x").key.startswith("sha1:")
+    assert Item(text="x").key == Item(text="x").key
     assert normalise_url("https://A.com/p/?b=1&utm_medium=x") == "https://a.com/p?b=1"
 
 
@@ -56,7 +57,9 @@ def test_refetch_updates_views_and_edits_never_duplicates(db) -> None:  # type: 
     edited = [Item(text="пост (испр.)", channel="rybar", post_id=1, views=99, published_at=NOW)]
     assert save_items(db, feed_id, edited).updated == 1
     rows = list(db["items"].rows)
-    assert len(rows) == 1 and rows[0]["views"] == 99 and rows[0]["edited"] == 1
+    assert len(rows) == 1
+    assert rows[0]["views"] == 99
+    assert rows[0]["edited"] == 1
 
 
 def test_items_since_joins_feed_and_filters_window(db) -> None:  # type: ignore[no-untyped-def]
@@ -66,7 +69,8 @@ def test_items_since_joins_feed_and_filters_window(db) -> None:  # type: ignore[
         Item(text="new", channel="rybar", post_id=2, published_at=NOW - timedelta(hours=1)),
     ])
     rows = items_since(db, NOW - timedelta(days=1))
-    assert [row["text"] for row in rows] == ["new"] and rows[0]["feed_name"] == "rybar"
+    assert [row["text"] for row in rows] == ["new"]
+    assert rows[0]["feed_name"] == "rybar"
 
 
 def test_errors_back_off_and_success_resets(db) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +79,8 @@ def test_errors_back_off_and_success_resets(db) -> None:  # type: ignore[no-unty
         record_fetch(db, feed_id, FetchOutcome(NOW, NOW, "error", 500, error="HTTP 500"),
                      retry_base=60, retry_cap=3600)
     feed = get_feed(db, "rybar")
-    assert feed.error_count == 3 and feed.last_error == "HTTP 500"
+    assert feed.error_count == 3
+    assert feed.last_error == "HTTP 500"
     assert feed.next_retry_at == "2026-11-25T12:04:00Z"  # 60 s · 2² after the third failure
     record_fetch(db, feed_id, FetchOutcome(NOW, NOW, "error", 429, error="rate limited",
                                            retry_after_seconds=7200), retry_base=60, retry_cap=3600)
@@ -83,7 +88,9 @@ def test_errors_back_off_and_success_resets(db) -> None:  # type: ignore[no-unty
     record_fetch(db, feed_id, FetchOutcome(NOW, NOW, "ok", 200, 5, 5, etag='"e1"'),
                  retry_base=60, retry_cap=3600)
     feed = get_feed(db, "rybar")
-    assert feed.error_count == 0 and feed.next_retry_at is None and feed.etag == '"e1"'
+    assert feed.error_count == 0
+    assert feed.next_retry_at is None
+    assert feed.etag == '"e1"'
     assert db["fetch_log"].count == 5
 
 

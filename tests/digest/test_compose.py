@@ -77,19 +77,25 @@ def _compose(db: sqlite_utils.Database, settings: Settings, **kwargs: object):  
 
 def test_digest_counts_lift_and_spike(scored_db: sqlite_utils.Database, settings: Settings) -> None:
     digest = _compose(scored_db, settings)
-    assert digest.total_items == 15 and digest.items_by_role == {"blogger": 10, "news": 5}
+    assert digest.total_items == 15
+    assert digest.items_by_role == {"blogger": 10, "news": 5}
     assert digest.model_version == MODEL
-    assert digest.stance is not None and digest.stance.counts["critical"] == 6
-    assert digest.stance.baseline_total == 56 and digest.stance.shares["critical"] == 0.6
+    assert digest.stance is not None
+    assert digest.stance.counts["critical"] == 6
+    assert digest.stance.baseline_total == 56
+    assert digest.stance.shares["critical"] == 0.6
     mod = next(row for row in digest.themes if row.theme == "mod_criticism")
     assert (mod.count, mod.total, mod.baseline_count, mod.baseline_total) == (6, 10, 1, 56)
     assert (mod.news_count, mod.news_total) == (3, 5)  # 0.5, 0.7 and 0.9 reach the threshold
     assert mod.lift == pytest.approx((6.5 / 11) / (1.5 / 57))
-    assert mod.spike and mod.z > 4 and mod.p_value < 1e-4
+    assert mod.spike
+    assert mod.z > 4
+    assert mod.p_value < 1e-4
     assert {row.theme for row in digest.spikes} == {"mod_criticism", "command_chaos"}
     assert len(digest.top_posts["mod_criticism"]) == 3
     supply = next(row for row in digest.themes if row.theme == "supply_shortage")
-    assert supply.count == 0 and not supply.spike
+    assert supply.count == 0
+    assert not supply.spike
 
 
 def test_rifts_group_source_and_target(
@@ -98,13 +104,15 @@ def test_rifts_group_source_and_target(
     rifts = _compose(scored_db, settings).rifts
     assert {(rift.source, rift.target, rift.count) for rift in rifts} == {
         ("alpha", "ministry", 3), ("beta", "ministry", 3)}
-    assert rifts[0].target_label == "Defence Ministry" and len(rifts[0].evidence) == 2
+    assert rifts[0].target_label == "Defence Ministry"
+    assert len(rifts[0].evidence) == 2
 
 
 def test_channel_and_theme_filters(scored_db: sqlite_utils.Database, settings: Settings) -> None:
     digest = _compose(scored_db, settings, channel="beta", theme="mod_criticism")
     assert [row.theme for row in digest.themes] == ["mod_criticism"]
-    assert digest.themes[0].count == 3 and digest.themes[0].total == 7
+    assert digest.themes[0].count == 3
+    assert digest.themes[0].total == 7
     assert [row.feed_name for row in digest.channels] == ["beta"]
     with pytest.raises(ValueError, match="unknown theme"):
         _compose(scored_db, settings, theme="nope")
@@ -117,7 +125,9 @@ def test_unscored_store_still_gives_counts_and_newest(db: sqlite_utils.Database,
         Item(text=f"p{n}", channel="alpha", post_id=n, published_at=NOW - timedelta(hours=n))
         for n in range(1, 4)])
     digest = _compose(db, settings)
-    assert digest.model_version is None and digest.stance is None and digest.themes == []
+    assert digest.model_version is None
+    assert digest.stance is None
+    assert digest.themes == []
     assert [post.quote for post in digest.newest] == ["p1", "p2"]
     assert "Newest posts" in render_text(digest)
 
@@ -125,11 +135,14 @@ def test_unscored_store_still_gives_counts_and_newest(db: sqlite_utils.Database,
 def test_renderers_carry_the_numbers(scored_db: sqlite_utils.Database, settings: Settings) -> None:
     digest = _compose(scored_db, settings)
     text = render_text(digest)
-    assert "Theme spikes:" in text and "6/10 posts (60%)" in text and "14-day normal" in text
+    assert "Theme spikes:" in text
+    assert "6/10 posts (60%)" in text
+    assert "14-day normal" in text
     assert "alpha → Defence Ministry: 3 posts" in text
     data = json.loads(render_json(digest))
     mod = next(row for row in data["themes"] if row["theme"] == "mod_criticism")
-    assert mod["count"] == 6 and mod["spike"] is True
+    assert mod["count"] == 6
+    assert mod["spike"] is True
     assert data["since"].startswith("2026-11-24T12:00")
 
 
@@ -155,7 +168,9 @@ def test_parse_window_rejects(text: str) -> None:
 def test_quote_trims_on_word_boundary() -> None:
     assert trim_quote("a  b\n c", 240) == "a b c"
     trimmed = trim_quote("слово " * 100, limit=20)
-    assert trimmed.endswith("…") and len(trimmed) <= 21 and not trimmed[:-1].endswith(" ")
+    assert trimmed.endswith("…")
+    assert len(trimmed) <= 21
+    assert not trimmed[:-1].endswith(" ")
 
 
 def test_scored_counts_use_the_same_filter_as_posts(scored_db: sqlite_utils.Database,
@@ -164,4 +179,5 @@ def test_scored_counts_use_the_same_filter_as_posts(scored_db: sqlite_utils.Data
     assert (beta.total_items, beta.scored_items) == (7, 7)
     wire = _compose(scored_db, settings, channel="wire")
     assert (wire.total_items, wire.scored_items, wire.subject_role) == (5, 5, "news")
-    assert wire.stance is not None and wire.stance.counts["neutral"] == 5
+    assert wire.stance is not None
+    assert wire.stance.counts["neutral"] == 5

@@ -44,6 +44,7 @@ def test_other_language_is_noted_beside_the_quote(
     _scored_post(db, language)
     digest = compose_digest(db, settings, TAXONOMY, NOW - timedelta(hours=24), NOW)
     quoted = [post for posts in digest.top_posts.values() for post in posts]
-    assert quoted and all(post.language == language for post in quoted)
+    assert quoted
+    assert all(post.language == language for post in quoted)
     for rendered in (render_text(digest), render_digest(digest)):
         assert ("(other language)" in rendered) is noted

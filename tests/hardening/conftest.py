@@ -206,7 +206,8 @@ def bot_standin():  # noqa: ANN201 - the module object
     name = "riftwatch_hardening_bot_standin"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "bot" / "conftest.py")
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)

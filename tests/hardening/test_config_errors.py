@@ -67,7 +67,8 @@ def test_every_numeric_and_boolean_setting_is_covered() -> None:
     covered = {variable for variable, _, _ in GENERATED}
     numeric = {f"RIFTWATCH_{name.upper()}" for name, field in Settings.model_fields.items()
                if field.annotation in (int, float, bool)}
-    assert covered == numeric and len(numeric) >= 15
+    assert covered == numeric
+    assert len(numeric) >= 15
     assert all(get_args(Settings.model_fields[name].annotation) == () for name in
                (variable.removeprefix("RIFTWATCH_").lower() for variable in covered))
 
@@ -87,8 +88,11 @@ def test_invalid_value_is_one_line_naming_the_variable_and_fix(
     code = main(["feeds", "list"])
     captured = capsys.readouterr()
     assert code == 2, captured
-    assert captured.err.count("\n") == 1 and captured.err.startswith("riftwatch: ")
-    assert variable in captured.err and fragment in captured.err and "fix:" in captured.err
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("riftwatch: ")
+    assert variable in captured.err
+    assert fragment in captured.err
+    assert "fix:" in captured.err
 
 
 @pytest.mark.parametrize(("command", "variable", "value", "fragment"), [
@@ -103,6 +107,8 @@ def test_the_real_process_prints_one_line_and_exits_2(kit, tmp_path, command, va
     done = subprocess.run([kit.PYTHON, "-m", "riftwatch", *command], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
-    assert variable in done.stderr and fragment in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert variable in done.stderr
+    assert fragment in done.stderr
     assert "fix:" in done.stderr or "point it at" in done.stderr

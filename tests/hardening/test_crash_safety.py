@@ -108,7 +108,8 @@ def test_kill_9_during_fetch_cycles_loses_and_duplicates_nothing(
     done = subprocess.run(fetch, env=env, cwd=tmp_path, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
     final = _snapshot(db_path)
-    assert set(final) == expected and len(final) == len(expected)
+    assert set(final) == expected
+    assert len(final) == len(expected)
     assert all(final[key] == value for key, value in before.items())
     assert kit.integrity(db_path) == "ok"
 
@@ -130,12 +131,14 @@ def test_kill_9_during_scoring_resumes_where_it_stopped(kit, tmp_path, db_path, 
 
     query = "SELECT item_id, model_version, stance, scored_at FROM scores"
     scored = {row[0]: row[1:] for row in db.execute(query)}
-    assert 0 < len(scored) < 96 and len(scored) % 4 == 0, "a batch was half written"
+    assert 0 < len(scored) < 96, "a batch was half written"
+    assert len(scored) % 4 == 0, "a batch was half written"
     assert {row[0] for row in scored.values()} == {user_cache_classifier.model_version}
     resumed = score_pending(db, user_cache_classifier, batch_size=4)
     assert resumed == 96 - len(scored)  # picked up where the killed process stopped
     rows = db.execute(query).fetchall()
-    assert len(rows) == 96 and len({row[0] for row in rows}) == 96
+    assert len(rows) == 96
+    assert len({row[0] for row in rows}) == 96
     assert all(scored[row[0]] == row[1:] for row in rows if row[0] in scored)  # not re-scored
     assert kit.integrity(db_path) == "ok"
 
@@ -260,8 +263,10 @@ def test_a_writer_process_and_cli_processes_share_the_store_safely(
             assert done.returncode == 0, (command, done.stderr)
             runs += 1
     out, err = writer.communicate(timeout=30)
-    assert writer.returncode == 0 and "Traceback" not in err, err
-    assert int(out.split()[-1]) >= 3 and runs >= 4
+    assert writer.returncode == 0, err
+    assert "Traceback" not in err, err
+    assert int(out.split()[-1]) >= 3
+    assert runs >= 4
     db = open_db(db_path)
     assert db.execute("SELECT count(*) FROM fetch_log WHERE status = 'error'").fetchone()[0] == 0
     items, keys = db.execute("SELECT count(*), count(DISTINCT key) FROM items").fetchone()

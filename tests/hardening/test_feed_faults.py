@@ -223,16 +223,21 @@ def test_fault_is_recorded_on_its_feed_and_nothing_else_suffers(
     outcomes = {feed.name: outcome for feed, outcome in fetch_all(db_path, fast)}
 
     assert time.monotonic() - started < http.total_limit(fast) + 2.0
-    assert outcomes["good"].status == "ok" and kit.item_keys(db, good.id) == ["guid:g1", "guid:g2"]
+    assert outcomes["good"].status == "ok"
+    assert kit.item_keys(db, good.id) == ["guid:g1", "guid:g2"]
     outcome = outcomes["bad"]
-    assert outcome.status == "error" and fragment in outcome.error, outcome.error
+    assert outcome.status == "error", outcome.error
+    assert fragment in outcome.error, outcome.error
     state = get_feed(db, "bad")
-    assert state.last_error == outcome.error and state.error_count == 1
-    assert "\n" not in state.last_error and len(state.last_error) < 400
+    assert state.last_error == outcome.error
+    assert state.error_count == 1
+    assert "\n" not in state.last_error
+    assert len(state.last_error) < 400
     assert from_iso(state.next_retry_at) > utc_now()
     assert kit.item_keys(db, bad.id) == before, "stored items changed"
     dump = "\n".join(db.conn.iterdump())
-    assert SENTINEL not in dump and "lollol" not in dump
+    assert SENTINEL not in dump
+    assert "lollol" not in dump
     assert kit.integrity(db_path) == "ok"
 
 
@@ -278,7 +283,8 @@ def test_external_dtd_and_redirects_to_private_addresses_fetch_nothing(
 
     outcomes = {feed.name: outcome for feed, outcome in fetch_all(db_path, strict)}
 
-    assert outcomes["dtd"].status == "ok" and kit.item_keys(db) == ["guid:dtd-1"]
+    assert outcomes["dtd"].status == "ok"
+    assert kit.item_keys(db) == ["guid:dtd-1"]
     for name in targets:
         assert outcomes[name].status == "error", name
         assert "non-public address" in outcomes[name].error, outcomes[name].error
@@ -331,6 +337,7 @@ def test_odd_but_readable_bodies_are_stored_correctly(name, kit, feed_server, db
     feed = kit.add_test_feed(db, "odd", feed_server.add("/odd", body(kit),
                                                         content_type=content_type), kind)
     ((_, outcome),) = fetch_all(db_path, fast)
-    assert outcome.status == "ok" and outcome.items_new == 1, outcome.error
+    assert outcome.status == "ok", outcome.error
+    assert outcome.items_new == 1, outcome.error
     (stored,) = db.execute("SELECT text FROM items WHERE feed_id = ?", [feed.id]).fetchone()
     assert stored == text

@@ -80,7 +80,8 @@ def _check_rendering(digest, parse_telegram_html) -> None:  # noqa: ANN001
         assert not BIDI.search(message), "a bidi control could reorder the digest's own text"
         assert "\x00" not in visible
     text = render_text(digest)
-    assert not BIDI.search(text) and "\x00" not in text
+    assert not BIDI.search(text)
+    assert "\x00" not in text
 
 
 def test_digest_of_hostile_posts_renders_safely(kit, hostile_store, settings) -> None:  # noqa: ANN001
@@ -88,7 +89,8 @@ def test_digest_of_hostile_posts_renders_safely(kit, hostile_store, settings) ->
     until = utc_now()
     digest = compose_digest(hostile_store, settings, load_themes(DEFAULT_THEMES_FILE),
                             until - timedelta(hours=24), until)
-    assert digest.total_items == 2 * len(HOSTILE) and digest.newest
+    assert digest.total_items == 2 * len(HOSTILE)
+    assert digest.newest
     _check_rendering(digest, kit.bot_standin().parse_telegram_html)
 
 

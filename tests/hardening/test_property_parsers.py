@@ -61,7 +61,8 @@ def _assert_clean(code: int, err: str) -> None:
     assert "Traceback" not in err
     # `score` reports each skipped row on its own line above; the failure itself is one line
     failure = [line for line in err.splitlines() if not line.startswith("skipped ")]
-    assert len(failure) == 1 and failure[0].startswith("riftwatch: "), err
+    assert len(failure) == 1, err
+    assert failure[0].startswith("riftwatch: "), err
 
 
 def _count(db_path: Path, table: str) -> int:
@@ -116,7 +117,8 @@ def test_score_reads_any_file_or_says_why_in_one_line(
         out = work / f"out{suffix}"
         code, err = _cli("score", source, "--out", out)
         _assert_clean(code, err)
-        assert not out.exists() and not list(work.glob(".out*"))  # nothing written half-way
+        assert not out.exists()
+        assert not list(work.glob(".out*"))  # nothing written half-way
 
 
 # ---- Telegram Desktop exports -------------------------------------------------------------------

@@ -87,7 +87,8 @@ def test_conditional_get_304_is_not_modified(feed_server, db, settings) -> None:
     outcome = fetch_feed(db, get_feed(db, "news"), settings)
     assert (outcome.status, outcome.http_status, outcome.items_new) == ("not_modified", 304, 0)
     state = get_feed(db, "news")
-    assert state.last_error is None and state.error_count == 0
+    assert state.last_error is None
+    assert state.error_count == 0
     assert item_count(db, feed.id) == 2
 
 
@@ -113,7 +114,8 @@ def test_backfill_failure_keeps_the_first_page(feed_server, db, settings) -> Non
     feed_server.add("/s/sample_channel?before=7", b"gone", status=500)
     feed = add(db, "sample", feed_server.url("/s/sample_channel"), kind="telegram")
     outcome = fetch_feed(db, feed, settings, backfill_pages=2)
-    assert outcome.status == "ok" and outcome.items_new == 3
+    assert outcome.status == "ok"
+    assert outcome.items_new == 3
     assert "backfill page 1: HTTP 500" in (outcome.error or "")
     assert get_feed(db, "sample").error_count == 0
 
@@ -167,18 +169,23 @@ def test_bad_feeds_are_recorded_while_others_fetch_and_stored_items_survive(
     results = fetch_all(db_path, fast_settings, progress=lambda name, _o: seen.append(name))
 
     by_name = {feed.name: outcome for feed, outcome in results}
-    assert sorted(seen) == sorted(by_name) and len(by_name) == 4 + len(BAD_INPUTS)
-    assert by_name["good"].status == "ok" and by_name["good"].items_new == 2
-    assert by_name["tgsample"].status == "ok" and by_name["tgsample"].items_new == 2
+    assert sorted(seen) == sorted(by_name)
+    assert len(by_name) == 4 + len(BAD_INPUTS)
+    assert by_name["good"].status == "ok"
+    assert by_name["good"].items_new == 2
+    assert by_name["tgsample"].status == "ok"
+    assert by_name["tgsample"].items_new == 2
     assert (by_name["emptychan"].status, by_name["emptychan"].items_seen) == ("ok", 0)
-    assert by_name["loop"].status == "error" and "redirect loop" in by_name["loop"].error
+    assert by_name["loop"].status == "error"
+    assert "redirect loop" in by_name["loop"].error
     for name, (_route, _kind, fragment, status) in BAD_INPUTS.items():
         outcome = by_name[name]
         assert outcome.status == "error", name
         assert fragment in outcome.error, (name, outcome.error)
         assert outcome.http_status == status, name
         state = get_feed(db, name)
-        assert state.last_error == outcome.error and state.error_count == 1
+        assert state.last_error == outcome.error
+        assert state.error_count == 1
         assert "\n" not in state.last_error
         assert from_iso(state.next_retry_at) > utc_now()
         assert item_count(db, state.id) == 1, f"{name} lost stored items"
@@ -206,7 +213,8 @@ def test_redirect_to_private_address_is_refused_and_recorded(feed_server, db, se
     strict = settings.model_copy(update={"allow_private_urls": False})
     feed = add(db, "private", feed_server.add("/feed.xml", rss("One")))
     outcome = fetch_feed(db, feed, strict)
-    assert outcome.status == "error" and "non-public address" in outcome.error
+    assert outcome.status == "error"
+    assert "non-public address" in outcome.error
     assert feed_server.requests == []
     assert get_feed(db, "private").error_count == 1
 
@@ -217,5 +225,6 @@ def test_backfill_stops_on_a_paging_loop(feed_server, db, settings) -> None:
     feed_server.add("/s/sample_channel?before=4", tme_page("sample_channel", [4, 5]))
     feed = add(db, "sample", feed_server.url("/s/sample_channel"), kind="telegram")
     outcome = fetch_feed(db, feed, settings, backfill_pages=50)
-    assert outcome.status == "ok" and outcome.items_new == 2
+    assert outcome.status == "ok"
+    assert outcome.items_new == 2
     assert len(feed_server.hits("/s/sample_channel?before=4")) == 1

@@ -33,7 +33,8 @@ def test_plain_get_sends_user_agent_and_returns_headers(feed_server, settings: S
 def test_conditional_get_gets_304(feed_server, settings: Settings) -> None:
     url = feed_server.add("/feed.xml", b"", status=304)
     page = fetch_url(url, settings, etag='"v1"', last_modified="Sun, 21 May 2023 10:00:00 GMT")
-    assert page.not_modified and page.body == b""
+    assert page.not_modified
+    assert page.body == b""
     headers = feed_server.hits("/feed.xml")[0].headers
     assert headers["if-none-match"] == '"v1"'
     assert headers["if-modified-since"] == "Sun, 21 May 2023 10:00:00 GMT"
@@ -79,7 +80,8 @@ def test_error_status(feed_server, settings: Settings, status: int) -> None:
     url = feed_server.add(f"/e{status}", b"nope", status=status, content_type="text/plain")
     with pytest.raises(HttpStatusError, match=f"HTTP {status}") as caught:
         fetch_url(url, settings)
-    assert caught.value.http_status == status and caught.value.retry_after is None
+    assert caught.value.http_status == status
+    assert caught.value.retry_after is None
 
 
 def test_429_carries_retry_after(feed_server, settings: Settings) -> None:
@@ -103,7 +105,8 @@ def test_redirects_are_followed_to_the_final_url(feed_server, settings: Settings
     feed_server.add("/b", status=302, headers={"Location": feed_server.url("/c")})
     feed_server.add("/c", b"<rss/>")
     page = fetch_url(feed_server.url("/a"), settings)
-    assert page.body == b"<rss/>" and page.final_url == feed_server.url("/c")
+    assert page.body == b"<rss/>"
+    assert page.final_url == feed_server.url("/c")
 
 
 def test_redirect_loop(feed_server, settings: Settings) -> None:

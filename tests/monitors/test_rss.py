@@ -72,11 +72,13 @@ def test_titles_and_links_match_the_other_parser(shared_data: Path) -> None:
 def test_guardian_item_fields(shared_data: Path) -> None:
     path = shared_data / "news-feeds" / "input" / "guardian.rss"
     first = parse_feed(path.read_bytes())[0]
-    assert first.published_at is not None and first.published_at.tzinfo == UTC
+    assert first.published_at is not None
+    assert first.published_at.tzinfo == UTC
     assert first.language == "en"
     assert first.author
     assert first.guid
-    assert "<" not in first.text and first.text
+    assert "<" not in first.text
+    assert first.text
 
 
 def test_html_is_stripped_with_paragraphs_kept() -> None:

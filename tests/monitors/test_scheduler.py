@@ -101,7 +101,8 @@ def test_run_feed_skips_a_feed_backing_off(feed_server, settings, recorder) -> N
                                            headers={"Retry-After": "600"}))
     feeds = build_scheduler(settings, after_fetch=recorder)
     first = feeds.run_feed("flaky")
-    assert first is not None and first.retry_after_seconds == 600
+    assert first is not None
+    assert first.retry_after_seconds == 600
     assert feeds.run_feed("flaky") is None
     assert len(feed_server.requests) == 1
     assert feeds.run_feed("no_such_feed") is None
@@ -113,5 +114,6 @@ def test_a_failing_hook_does_not_lose_the_fetch(feed_server, settings) -> None:
 
     add(settings, "good", feed_server.add("/good.xml", RSS))
     outcome = build_scheduler(settings, after_fetch=broken_hook).run_feed("good")
-    assert outcome is not None and outcome.items_new == 1
+    assert outcome is not None
+    assert outcome.items_new == 1
     assert open_db(settings.db_path)["items"].count == 1

@@ -27,7 +27,8 @@ def test_full_page_gives_its_twelve_posts(shared_data: Path) -> None:
     text = raw.decode()
     ids = [int(n) for n in re.findall(r'data-post="topwar_official/(\d+)"', text)]
     times = re.findall(r'<time\s+datetime="([^"]+)" class="time"', text)
-    assert len(ids) == 12 and len(times) == 12
+    assert len(ids) == 12
+    assert len(times) == 12
     assert [item.post_id for item in page.items] == ids
     assert [item.published_at for item in page.items] == [
         datetime.fromisoformat(stamp).astimezone(UTC) for stamp in times]
@@ -69,8 +70,10 @@ def test_every_message_fragment_parses_to_one_post(shared_data: Path, name: str)
     post = re.search(r'data-post="([^"]+)/(\d+)"', raw.decode())
     assert post is not None
     assert (item.channel, item.post_id) == (post.group(1), int(post.group(2)))
-    assert item.published_at is not None and item.published_at.tzinfo == UTC
-    assert item.views is not None and item.views > 0
+    assert item.published_at is not None
+    assert item.published_at.tzinfo == UTC
+    assert item.views is not None
+    assert item.views > 0
 
 
 def test_fragment_details(shared_data: Path) -> None:
@@ -114,8 +117,10 @@ def test_link_preview_fragments(shared_data: Path, name: str) -> None:
     assert body is not None
     preview = parse_link_preview(body)
     assert preview is not None
-    assert preview.url and preview.url.startswith("https://")
-    assert preview.title and preview.site
+    assert preview.url
+    assert preview.url.startswith("https://")
+    assert preview.title
+    assert preview.site
 
 
 @pytest.mark.parametrize(("text", "views"), [
@@ -143,7 +148,9 @@ def test_reply_quote_is_not_the_post_text_and_edits_are_seen() -> None:
 
 def test_no_messages_found_is_zero_items_not_an_error() -> None:
     page = parse_channel_page((SAMPLES / "empty.html").read_bytes())
-    assert page.items == [] and page.before_url is None and page.lowest_post_id is None
+    assert page.items == []
+    assert page.before_url is None
+    assert page.lowest_post_id is None
 
 
 @pytest.mark.parametrize("name", ["changed_markup.html", "unknown_page.html"])
