@@ -28,7 +28,7 @@ from config.themes import STANCE_NAMES, Stance, Taxonomy
 
 logger = logging.getLogger(__name__)
 
-SCORING_VERSION = "3"  # bump when the scoring recipe below changes
+SCORING_VERSION = "4"  # bump when the scoring recipe below changes
 OTHER_STANCES = tuple(name for name in STANCE_NAMES if name != "critical")
 EVIDENCE_CHARS = 300
 
@@ -216,9 +216,8 @@ class Classifier:
         return evidence[:EVIDENCE_CHARS]
 
     def _cue_count(self, sentence: str, theme_index: int) -> int:
-        pattern = self.compiled.theme_keywords[theme_index]
-        lowered = sentence.lower()
-        hits = len(pattern.findall(lowered)) if pattern is not None else 0
+        """Top-theme keyword hits plus targets named, by lemma."""
+        hits = self.compiled.keyword_hits(sentence, theme_index)
         return hits + len(self.compiled.targets_in(sentence))
 
     def _targets(

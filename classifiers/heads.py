@@ -7,7 +7,6 @@ Works on embeddings and strings handed in; never loads the encoder and never tou
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from classifiers.phrases import PhraseMatcher, text_lemmas
 from config.themes import Target, Taxonomy, Theme
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
@@ -227,17 +227,9 @@ def stance_split(similarities: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def keyword_pattern(words: list[str]) -> re.Pattern[str] | None:
-    """Matches any of the (lower-case stem) words at a word start; None when there are none."""
-    stems = [re.escape(word.lower()) for word in words if word.strip()]
-    return re.compile(r"(?<!\w)(?:" + "|".join(stems) + ")") if stems else None
-
-
-def keyword_evidence(text: str, pattern: re.Pattern[str] | None) -> float:
+def keyword_evidence(hits: int) -> float:
     """0, 0.5 or 1: none, one or several keyword hits."""
-    if pattern is None:
-        return 0.0
-    return min(1.0, 0.5 * len(pattern.findall(text.lower())))
+    return min(1.0, 0.5 * hits)
 
 
 def theme_features(similarity: np.ndarray, keywords: np.ndarray) -> np.ndarray:
@@ -252,35 +244,44 @@ def theme_probabilities(features: np.ndarray, calibration: np.ndarray) -> np.nda
 
 @dataclass
 class CompiledTaxonomy:
-    """Regexes for the taxonomy's keywords and target aliases, built once."""
+    """The taxonomy's keywords and target aliases as lemma phrase matchers, built once."""
 
     themes: list[Theme]
-    theme_keywords: list[re.Pattern[str] | None]
+    theme_keywords: list[PhraseMatcher]
     targets: list[Target]
-    target_aliases: list[re.Pattern[str] | None]
+    target_aliases: list[PhraseMatcher]
 
     @classmethod
     def from_taxonomy(cls, taxonomy: Taxonomy) -> CompiledTaxonomy:
         return cls(
             themes=list(taxonomy.themes),
-            theme_keywords=[keyword_pattern(theme.keywords) for theme in taxonomy.themes],
+            theme_keywords=[PhraseMatcher.of(theme.keywords) for theme in taxonomy.themes],
             targets=list(taxonomy.targets),
-            target_aliases=[keyword_pattern(target.aliases) for target in taxonomy.targets],
+            target_aliases=[PhraseMatcher.of(target.aliases) for target in taxonomy.targets],
         )
 
     def keyword_matrix(self, texts: list[str]) -> np.ndarray:
-        return np.array(
-            [
-                [keyword_evidence(text, pattern) for pattern in self.theme_keywords]
-                for text in texts
-            ],
-            dtype=np.float64,
-        ).reshape(len(texts), len(self.themes))
+        """(texts, themes): each theme's keyword evidence in each text."""
+        rows = []
+        for text in texts:
+            lemmas = text_lemmas(text)
+            rows.append([keyword_evidence(m.count(lemmas)) for m in self.theme_keywords])
+        return np.array(rows, dtype=np.float64).reshape(len(texts), len(self.themes))
+
+    def keyword_hits(self, text: str, theme_index: int) -> int:
+        """How many of one theme's keywords the text holds (each occurrence counted)."""
+        return self.theme_keywords[theme_index].count(text_lemmas(text))
 
     def targets_in(self, text: str) -> list[str]:
-        lowered = text.lower()
+        """Names of the targets an alias of which the text holds, in taxonomy order."""
+        lemmas = text_lemmas(text)
         return [
             target.name
-            for target, pattern in zip(self.targets, self.target_aliases, strict=True)
-            if pattern is not None and pattern.search(lowered)
+            for target, matcher in zip(self.targets, self.target_aliases, strict=True)
+            if matcher.found(lemmas)
         ]
+
+    def target_of(self, mention: str) -> str | None:
+        """The listed target a name (an NER mention) is an alias of, or None when unlisted."""
+        found = self.targets_in(mention)
+        return found[0] if found else None
