@@ -25,13 +25,20 @@ from config.feeds import (
 )
 from config.timezones import zone_named
 from digest.chart import render_trend_png
-from digest.compose import DIGEST_WINDOW, compose_digest, parse_window, theme_daily_shares
+from digest.compose import (
+    DIGEST_WINDOW,
+    compose_digest,
+    latest_model_version,
+    parse_window,
+    theme_daily_shares,
+)
 from digest.graph import UnknownKindError, build_graph, parse_kinds
 from digest.graph_render import graph_caption, render_graph_png
 from digest.sections import SectionLimits
 from digest.telegram_html import (
     escape,
     post_ref,
+    render_candidates,
     render_digest_messages,
     render_feeds,
     render_themes,
@@ -47,6 +54,7 @@ from store.feeds import add_feed, list_feeds, remove_feed, set_feed_enabled
 from store.labels import LabelError, add_label, normalise_label
 from store.models import FeedState, normalise_url
 from store.subscribers import deactivate, get_subscriber, subscribe
+from store.targets import unlisted_targets
 
 MAX_WINDOW = timedelta(days=90)
 LONGEST_SOURCE = 2048  # characters of a feed address /addfeed accepts
@@ -54,6 +62,7 @@ ROLES: dict[str, FeedRole] = {role: role for role in FEED_ROLES}
 DEFAULT_DAILY_TIME = "08:00"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _REF_RE = re.compile(r"^#?(\d{1,18})$")
+CANDIDATES_SHOWN = 30  # unlisted targets /candidates lists
 
 
 class UsageError(RiftwatchError):
@@ -465,6 +474,16 @@ def resume_feed_command(env: BotEnv, request: CommandRequest) -> Reply:
     return _set_enabled(env, request, enabled=True)
 
 
+def candidates_command(env: BotEnv, request: CommandRequest) -> Reply:
+    """Unlisted targets of the latest model's scores, most attacked first."""
+    if request.args:
+        raise UsageError(USAGE["candidates"])
+    db = env.db()
+    version = latest_model_version(db)
+    tallies = unlisted_targets(db, version, CANDIDATES_SHOWN) if version else []
+    return Reply.text(render_candidates(tallies))
+
+
 def status_command(env: BotEnv, request: CommandRequest) -> Reply:
     return Reply.text(render_status(env.db(), env.db_path, env.settings, env.describe_jobs()))
 
@@ -499,6 +518,9 @@ COMMANDS: list[Command] = [
             admin=True),
     Command("resumefeed", "/resumefeed NAME", "resume a paused feed (admin)",
             resume_feed_command, admin=True),
+    Command("candidates", "/candidates",
+            "parties attacked but not on the target list, with counts (admin)",
+            candidates_command, admin=True),
     Command("status", "/status", "jobs, queue, database size, model (admin)", status_command,
             admin=True),
 ]

@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     digest_themes_shown: int = Field(default=8, ge=1, le=100)
     digest_rifts_shown: int = Field(default=8, ge=1, le=100)
     digest_rift_evidence_shown: int = Field(default=1, ge=0, le=100)  # posts under each rift
+    digest_new_targets_shown: int = Field(default=10, ge=1, le=100)  # first attacked in window
     digest_channels_shown: int = Field(default=15, ge=1, le=1000)
 
     # Amplification graph and the Spreading section (issue 15)

@@ -24,6 +24,7 @@ from digest.model import (
     DailyShare,
     Digest,
     FeedHealth,
+    NewTarget,
     PostRef,
     Rift,
     StanceMix,
@@ -34,6 +35,7 @@ from digest.spreading import compose_spreading
 from store.feeds import list_feeds
 from store.models import from_iso, to_iso, utc_now
 from store.scores import stance_probability_sql
+from store.targets import first_attacked_between, target_display_name
 
 THEME_PRESENT = 0.5  # a post carries a theme when its probability reaches this
 DIGEST_WINDOW = timedelta(hours=24)  # what /summary covers by default and spike alerts check
@@ -323,7 +325,17 @@ def compose_digest(
     digest.top_posts = _top_posts(db, version, window, shown, settings.digest_posts_per_theme)
     digest.rifts = _rifts(db, version, window, taxonomy, settings.digest_rift_evidence)
     digest.spreading = compose_spreading(db, settings, since, until, version)
+    digest.new_targets = _new_targets(db, version, since, until, taxonomy)
     return digest
+
+
+def _new_targets(db: sqlite_utils.Database, model_version: str, since: datetime,
+                 until: datetime, taxonomy: Taxonomy) -> list[NewTarget]:
+    """Targets first attacked in [since, until) by any watched feed, listed or not."""
+    labels = {target.name: target.label for target in taxonomy.targets}
+    return [NewTarget(tally.target, labels.get(tally.target, target_display_name(tally.target)),
+                      tally.unlisted, tally.posts, tally.channels)
+            for tally in first_attacked_between(db, model_version, since, until)]
 
 
 def theme_daily_shares(

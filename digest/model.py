@@ -106,6 +106,18 @@ class Rift:
 
 
 @dataclass
+class NewTarget:
+    """A party first attacked in the window: listed (with its label) or unlisted (named by the
+    classifier, not yet in the config's target list)."""
+
+    target: str
+    label: str
+    unlisted: bool
+    posts: int
+    channels: int
+
+
+@dataclass
 class ChannelRow:
     """One watched feed's activity in the window."""
 
@@ -217,6 +229,7 @@ class Digest:
     theme_filter: str | None = None
     subject_role: str = "blogger"  # whose posts the stance and theme figures describe
     spreading: Spreading | None = None  # critical posts other channels passed on (scored only)
+    new_targets: list[NewTarget] = field(default_factory=list)  # first attacked in the window
 
     @property
     def spikes(self) -> list[ThemeRow]:

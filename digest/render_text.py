@@ -115,6 +115,14 @@ def _rifts(rifts: s.Rifts) -> list[str]:
     return lines + _more(rifts.more)
 
 
+def _new_targets(section: s.NewTargets) -> list[str]:
+    lines = ["New targets (first attacked in this window):"]
+    for target in section.targets:
+        name, tally = s.new_target_words(target)
+        lines.append(f"  {name}: {tally}")
+    return lines + _more(section.more)
+
+
 def _top_posts(top: s.TopPosts) -> list[str]:
     return s.word_groups("Top posts:", top.groups, lambda label: f"  {label}:", _post_line)
 
@@ -153,7 +161,8 @@ def _block(block: s.Block) -> list[str]:
 WORDING: dict[type, Callable[[Any], list[str]]] = {
     s.Header: _header, s.NoPosts: _no_posts, s.Spikes: _spikes,
     s.StanceUnscored: _stance_unscored, s.StanceNoneScored: _stance_none_scored, s.Stance: _stance,
-    s.Themes: _themes, s.Rifts: _rifts, s.TopPosts: _top_posts, s.Newest: _newest,
+    s.Themes: _themes, s.Rifts: _rifts,
+    s.NewTargets: _new_targets, s.TopPosts: _top_posts, s.Newest: _newest,
     s.Channels: _channels, s.Health: _health, s.Block: _block,
     s.SpreadingSection: lambda section: render_spreading_text(section.spreading).splitlines(),
 }

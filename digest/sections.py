@@ -23,6 +23,7 @@ from digest.model import (
     ChannelRow,
     Digest,
     FeedHealth,
+    NewTarget,
     PostRef,
     Rift,
     Spreading,
@@ -46,6 +47,7 @@ class SectionLimits:
     themes: int = _shown_default("digest_themes_shown")
     posts_per_theme: int = _shown_default("digest_posts_per_theme")
     rifts: int = _shown_default("digest_rifts_shown")
+    new_targets: int = _shown_default("digest_new_targets_shown")
     evidence_per_rift: int = _shown_default("digest_rift_evidence_shown")
     channels: int = _shown_default("digest_channels_shown")
 
@@ -54,6 +56,7 @@ class SectionLimits:
         return cls(themes=settings.digest_themes_shown,
                    posts_per_theme=settings.digest_posts_per_theme,
                    rifts=settings.digest_rifts_shown,
+                   new_targets=settings.digest_new_targets_shown,
                    evidence_per_rift=settings.digest_rift_evidence_shown,
                    channels=settings.digest_channels_shown)
 
@@ -144,6 +147,14 @@ class Rifts:
 
 
 @dataclass(frozen=True)
+class NewTargets:
+    """Parties first attacked in the window; unlisted ones are candidates for the config."""
+
+    targets: list[NewTarget]
+    more: int
+
+
+@dataclass(frozen=True)
 class SpreadingSection:
     """Critical posts other watched channels passed on, and the top amplifier pairs."""
 
@@ -182,10 +193,11 @@ class Block:
 
 
 Section = (Header | NoPosts | Spikes | StanceUnscored | StanceNoneScored | Stance | Themes
-           | Rifts | SpreadingSection | TopPosts | Newest | Channels | Health | Block)
+           | Rifts | NewTargets | SpreadingSection | TopPosts | Newest | Channels | Health
+           | Block)
 SECTION_TYPES: tuple[type, ...] = (Header, NoPosts, Spikes, StanceUnscored, StanceNoneScored,
-                                   Stance, Themes, Rifts, SpreadingSection, TopPosts, Newest,
-                                   Channels, Health, Block)
+                                   Stance, Themes, Rifts, NewTargets, SpreadingSection, TopPosts,
+                                   Newest, Channels, Health, Block)
 
 
 # ---------------------------------------------------------------- shared judgements
@@ -267,6 +279,21 @@ def _rifts(digest: Digest, limits: SectionLimits) -> Rifts | None:
     return Rifts(shown, len(digest.rifts) - len(shown))
 
 
+def _new_targets(digest: Digest, limits: SectionLimits) -> NewTargets | None:
+    if not digest.new_targets:
+        return None
+    shown = digest.new_targets[:limits.new_targets]
+    return NewTargets(shown, len(digest.new_targets) - len(shown))
+
+
+def new_target_words(target: NewTarget) -> tuple[str, str]:
+    """(the target's name, its tally) in words every format shares, before any escaping."""
+    posts = "post" if target.posts == 1 else "posts"
+    channels = "channel" if target.channels == 1 else "channels"
+    tally = f"{target.posts} {posts}, {target.channels} {channels}"
+    return target.label, tally + (" (unlisted: /candidates)" if target.unlisted else "")
+
+
 def _spreading(digest: Digest, limits: SectionLimits) -> SpreadingSection | None:
     """In every scored digest, saying so when nothing spread."""
     return SpreadingSection(digest.spreading) if digest.spreading is not None else None
@@ -308,7 +335,8 @@ def _health(digest: Digest, limits: SectionLimits) -> Health | None:
 
 Builder = Callable[[Digest, SectionLimits], Section | None]
 _BUILDERS: Sequence[Builder] = (_header, _no_posts, _spikes, _stance, _themes, _rifts,
-                                _spreading, _top_posts, _newest, _channels, _health)
+                                _new_targets, _spreading, _top_posts, _newest, _channels,
+                                _health)
 
 
 def digest_sections(digest: Digest, limits: SectionLimits | None = None) -> list[Section]:

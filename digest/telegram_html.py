@@ -25,6 +25,7 @@ from digest.model import (
     without_bidi_controls,
 )
 from digest.spreading_render import render_spreading_html
+from store.targets import TargetTally, target_display_name
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -293,6 +294,14 @@ def _rifts(rifts: sections.Rifts) -> list[str]:
     return lines + _more(rifts.more)
 
 
+def _new_targets(section: sections.NewTargets) -> list[str]:
+    lines = ["<b>New targets</b> (first attacked in this window)"]
+    for target in section.targets:
+        name, tally = sections.new_target_words(target)
+        lines.append(f"• {escape(name)}: {escape(tally)}")
+    return lines + _more(section.more)
+
+
 def _top_posts(top: sections.TopPosts) -> list[str]:
     return sections.word_groups("<b>Top posts</b>", top.groups,
                                 lambda label: f"<i>{escape(label)}</i>", _post_line)
@@ -339,6 +348,7 @@ WORDING: dict[type, Callable[[Any], list[str]]] = {
     sections.Header: _header, sections.NoPosts: _no_posts, sections.Spikes: _spikes,
     sections.StanceUnscored: _stance_unscored, sections.StanceNoneScored: _stance_none_scored,
     sections.Stance: _stance, sections.Themes: _themes, sections.Rifts: _rifts,
+    sections.NewTargets: _new_targets,
     sections.TopPosts: _top_posts, sections.Newest: _newest, sections.Channels: _channels,
     sections.Health: _health, sections.Block: _block,
     sections.SpreadingSection: lambda section: render_spreading_html(
@@ -409,6 +419,21 @@ def render_feeds(health: Sequence[FeedHealth], show_errors: bool = False) -> str
         lines.append(f"• <b>{escape(feed.name)}</b> {escape(feed.kind)}/{escape(feed.role)}"
                      f"{state}: {feed.items_in_window} · "
                      f"{escape(feed.last_success_at or 'never')}{error}")
+    return "\n".join(lines)
+
+
+def render_candidates(tallies: Sequence[TargetTally]) -> str:
+    """Unlisted targets with how often they were attacked: candidates for the target list."""
+    if not tallies:
+        return ("No unlisted targets yet: every party attacked in a critical post is on the "
+                "target list.")
+    lines = ["<b>Unlisted targets</b> (attacked, not in the [[target]] list; add the name to "
+             "a target's aliases in themes.toml to promote it)"]
+    for tally in tallies:
+        last = tally.last_at.date().isoformat() if tally.last_at else "?"
+        lines.append(f"• {escape(target_display_name(tally.target))}: {tally.posts} "
+                     f"{_posts(tally.posts)}, {tally.channels} channel"
+                     f"{'' if tally.channels == 1 else 's'}, last {last}")
     return "\n".join(lines)
 
 
