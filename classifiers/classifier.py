@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from classifiers.encoder import Encoder
+from classifiers.entity_head import EntityHead
 from classifiers.heads import (
     CompiledTaxonomy,
     ShippedHeads,
@@ -23,6 +24,7 @@ from classifiers.heads import (
     theme_probabilities,
 )
 from classifiers.protocol import PostFeatures
+from classifiers.targets import TargetFinder
 from classifiers.text import detect_language, sentence_windows, split_sentences
 from config.themes import STANCE_NAMES, Stance, Taxonomy
 
@@ -91,12 +93,18 @@ class Classifier:
         taxonomy: Taxonomy,
         default_stances: list[Stance],
         critical_threshold: float | None = None,
+        entity_head: EntityHead | None = None,
     ) -> None:
-        """``critical_threshold`` overrides the threshold the protocol chose for the head."""
+        """``critical_threshold`` overrides the threshold the protocol chose for the head;
+        ``entity_head`` judges who is attacked (without it, or with another encoder, every
+        party named in a critical window counts)."""
         self.encoder = encoder
         self.heads = heads
         self.taxonomy = taxonomy
         self.compiled = CompiledTaxonomy.from_taxonomy(taxonomy)
+        if entity_head is not None and entity_head.encoder_fingerprint != encoder.fingerprint:
+            entity_head = None
+        self.target_finder = TargetFinder(self.compiled, entity_head)
         self.uses_trained_head = heads.meta.get("encoder_fingerprint") == encoder.fingerprint
         self.critical_head = heads.critical_head(with_embedding=self.uses_trained_head)
         self.critical_threshold = (
@@ -117,8 +125,9 @@ class Classifier:
         self.theme_prototypes = [
             self._embed_prototypes(theme.description, theme.examples) for theme in taxonomy.themes
         ]
+        heads_digest = heads.digest + (f"+{entity_head.digest}" if entity_head else "")
         self.model_version = model_version_for(
-            encoder.name, encoder.fingerprint, heads.digest, taxonomy, self.critical_threshold
+            encoder.name, encoder.fingerprint, heads_digest, taxonomy, self.critical_threshold
         )
 
     def _embed_prototypes(self, description: str, examples: list[str]) -> np.ndarray:
@@ -151,6 +160,7 @@ class Classifier:
                 windows,
                 p_critical[i],
                 p_window,
+                embedded,
                 others[i],
                 themes[i],
                 window_theme_sim,
@@ -175,6 +185,7 @@ class Classifier:
         windows: PostWindows,
         p_critical: float,
         p_window: np.ndarray,
+        embedded: np.ndarray,
         others: np.ndarray,
         themes: np.ndarray,
         window_theme_sim: np.ndarray,
@@ -197,7 +208,8 @@ class Classifier:
             themes={
                 theme.name: float(p) for theme, p in zip(self.taxonomy.themes, themes, strict=True)
             },
-            targets=self._targets(windows.texts[start:end], local_critical, stance == "critical"),
+            targets=self._targets(windows.texts[start:end], embedded[start:end], local_critical,
+                                  stance == "critical"),
             evidence=self._evidence_sentence(windows.texts[start + best], top_theme),
             language=detect_language(text),
         )
@@ -221,12 +233,10 @@ class Classifier:
         return hits + len(self.compiled.targets_in(sentence))
 
     def _targets(
-        self, window_texts: list[str], window_critical: np.ndarray, post_is_critical: bool
+        self, window_texts: list[str], window_embeddings: np.ndarray, window_critical: np.ndarray,
+        post_is_critical: bool,
     ) -> list[str]:
-        """Targets named in a critical window, or anywhere in a post whose stance is critical."""
-        attacked: list[str] = []
-        for text, p in zip(window_texts, window_critical, strict=True):
-            if p < self.critical_threshold and not post_is_critical:
-                continue
-            attacked.extend(name for name in self.compiled.targets_in(text) if name not in attacked)
-        return attacked
+        """Parties the entity head finds attacked in the critical windows (every window when
+        the post's stance is critical): listed targets by name, others ``unlisted:<name>``."""
+        critical = [post_is_critical or p >= self.critical_threshold for p in window_critical]
+        return self.target_finder.attacked(window_texts, window_embeddings, critical)

@@ -20,7 +20,6 @@ from classifiers.classifier import Classifier
 from classifiers.datasets import (
     AnnotatedStances,
     load_milblog,
-    load_rusentne,
     load_ruw_stance,
     load_stance_annotations,
 )
@@ -36,7 +35,7 @@ from classifiers.protocol import (
 )
 from classifiers.scoring import load_classifier
 from config.settings import Settings
-from config.themes import STANCE_NAMES, Target, Taxonomy
+from config.themes import STANCE_NAMES, Taxonomy
 
 RUSENTNE_SAMPLE = 1500
 RUW_MAP = {"supportive": "FAVOR", "critical": "AGAINST", "alarmed": "AGAINST", "neutral": "NONE"}
@@ -311,31 +310,45 @@ def evaluate_ruw(classifier: Classifier, shared_dir: Path) -> list[Section]:
 def evaluate_rusentne(
     classifier: Classifier, shared_dir: Path, sample: int = RUSENTNE_SAMPLE
 ) -> list[Section]:
-    """The targets step: is the marked entity reported attacked when sentiment toward it is -1?"""
-    rows = load_rusentne(shared_dir)
-    rows = random.Random(0).sample(rows, min(sample, len(rows)))
-    entities = sorted({row.entity.lower() for row in rows if row.entity.strip()})
-    names = {entity: f"e{i}" for i, entity in enumerate(entities)}
-    taxonomy = Taxonomy(
-        themes=classifier.taxonomy.themes,
-        stances=classifier.taxonomy.stances,
-        targets=[Target(name=names[e], label=e, aliases=[e]) for e in entities],
-    )
-    probe = Classifier(classifier.encoder, classifier.heads, taxonomy, classifier.taxonomy.stances)
-    results = score_all(probe, [row.sentence for row in rows])
-    gold = ["attacked" if row.label == -1 else "not_attacked" for row in rows]
-    predicted = [
-        "attacked" if names.get(row.entity.lower()) in result.targets else "not_attacked"
-        for row, result in zip(rows, results, strict=True)
-    ]
-    metrics = evaluate_labels(gold, predicted, ["attacked", "not_attacked"])
+    """Is the marked entity attacked (sentiment -1)? The entity head is trained on these rows,
+    so its decisions are the nested protocol's outer folds (grouped by sentence), never the
+    shipped head's. Beside it, on a random sample: the targets step as shipped (the head's
+    out-of-fold decision in a critical sentence) and the rule it replaced (any named entity in
+    a critical sentence)."""
+    from classifiers.train_entities import nested_entities, out_of_fold_attacked
+
+    encoder = classifier.encoder if classifier.uses_trained_head else None
+    entity_rows, labelled, outer = nested_entities(encoder, shared_dir)
+    attacked = out_of_fold_attacked(len(labelled.y), outer)
+    labels = ["attacked", "not_attacked"]
+    gold = [labels[1 - v] for v in labelled.y]
+    head = [labels[1 - v] for v in attacked]
+    chosen = Counter(f"{fold.choice.recipe.name} @ {fold.choice.threshold:.2f}" for fold in outer)
+    rows = random.Random(0).sample(range(len(gold)), min(sample, len(gold)))
+    sentences = [entity_rows.entities[i].text for i in rows]
+    critical = [r.stance == "critical" for r in score_all(classifier, sentences)]
+    sampled_gold = [gold[i] for i in rows]
+    shipped = [labels[0] if c and attacked[i] else labels[1] for i, c in zip(rows, critical,
+                                                                         strict=True)]
+    before = [labels[0] if c else labels[1] for c in critical]
+    method = f"random {len(rows)} of the rows (seed 0); the critical head on the sentence"
     return [
         Section(
-            "rusentne: entity attacked (sentiment -1) vs targets step",
-            f"random {len(rows)} of the news sentences (seed 0); the entity span as the only alias",
-            metrics,
+            "rusentne: entity head, attacked (nested CV)",
+            f"{len(outer)} outer folds grouped by sentence, pooled; recipe, C, calibration and "
+            f"threshold chosen in {INNER_FOLDS} inner folds ({len(gold)} entity rows)",
+            evaluate_labels(gold, head, labels),
+            ["chosen per fold: " + "; ".join(f"{k} x{n}" for k, n in chosen.most_common())],
+        ),
+        Section(
+            "rusentne: targets step (head out-of-fold, critical sentence)",
+            method, evaluate_labels(sampled_gold, shipped, labels),
             ["news sentences, not blog posts: negative sentiment is not always an attack"],
-        )
+        ),
+        Section(
+            "rusentne: previous rule (any entity in a critical sentence)",
+            method, evaluate_labels(sampled_gold, before, labels),
+        ),
     ]
 
 

@@ -8,7 +8,7 @@ what ships. Works on features handed in (texts, lemmas, embeddings); never loads
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,18 +101,38 @@ class PostFeatures:
 
 @dataclass
 class Labelled:
-    """Posts' features with their yes/no labels."""
+    """Posts' features with their yes/no labels, and optional groups that folds keep together
+    (rows sharing a sentence, say: no fold may test on a sentence it trained on)."""
 
     features: PostFeatures
     y: np.ndarray
+    groups: np.ndarray | None = None
 
     def take(self, index: np.ndarray) -> Labelled:
-        return Labelled(self.features.take(index), self.y[index])
+        groups = None if self.groups is None else self.groups[index]
+        return Labelled(self.features.take(index), self.y[index], groups)
 
     def plus(self, extra: Labelled | None) -> Labelled:
+        """These rows followed by ``extra``'s (for training only: the groups are dropped)."""
         if extra is None:
             return self
         return Labelled(self.features.plus(extra.features), np.concatenate([self.y, extra.y]))
+
+
+def fold_splits(
+    posts: Labelled, folds: int, repeats: int = 1
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) indices: stratified folds, repeated with new shuffles; grouped when the
+    posts carry groups. (Ungrouped, one repeat is ``StratifiedKFold(shuffle, SEED)``.)"""
+    from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedGroupKFold
+
+    if posts.groups is None:
+        splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=SEED)
+        yield from splitter.split(np.zeros(len(posts.y)), posts.y)
+        return
+    for repeat in range(repeats):
+        grouped = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=SEED + repeat)
+        yield from grouped.split(np.zeros(len(posts.y)), posts.y, posts.groups)
 
 
 @dataclass
@@ -150,11 +170,8 @@ def out_of_fold_decisions(
     recipes: Sequence[Recipe], posts: Labelled, extra: Labelled | None, folds: int = INNER_FOLDS
 ) -> dict[Recipe, np.ndarray]:
     """Each recipe's out-of-fold logit for every post (vectorisers fitted once per fold)."""
-    from sklearn.model_selection import StratifiedKFold
-
     decisions = {recipe: np.zeros(len(posts.y)) for recipe in recipes}
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
-    for train_idx, test_idx in splitter.split(np.zeros(len(posts.y)), posts.y):
+    for train_idx, test_idx in fold_splits(posts, folds):
         heads = fit_heads(recipes, posts.take(train_idx), extra)
         test = posts.features.take(test_idx)
         for recipe, (vectorizers, head) in heads.items():
@@ -277,11 +294,8 @@ def nested_cv(
 
     Returns, per named candidate set, its outer folds: figures from these chose nothing.
     """
-    from sklearn.model_selection import RepeatedStratifiedKFold
-
-    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=SEED)
     outer: dict[str, list[OuterFold]] = {name: [] for name in candidates}
-    for train_idx, test_idx in splitter.split(np.zeros(len(posts.y)), posts.y):
+    for train_idx, test_idx in fold_splits(posts, folds, repeats):
         train, test = posts.take(train_idx), posts.features.take(test_idx)
         choices = choose_recipes(candidates, train, extra)
         for name, head in fit_choices(choices, train, extra).items():

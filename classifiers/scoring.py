@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from classifiers.classifier import Classifier, ScoreResult
+from classifiers.entity_head import load_entity_head
 from classifiers.heads import load_heads
 from classifiers.precision import load_encoder
 from config.settings import DEFAULT_THEMES_FILE, Settings
@@ -55,7 +56,8 @@ def build_classifier(settings: Settings, taxonomy: Taxonomy) -> Classifier:
     encoder = load_encoder(settings)
     default_stances = load_themes(DEFAULT_THEMES_FILE).stances
     return Classifier(
-        encoder, load_heads(), taxonomy, default_stances, settings.critical_threshold
+        encoder, load_heads(), taxonomy, default_stances, settings.critical_threshold,
+        load_entity_head(),
     )
 
 
