@@ -60,8 +60,8 @@ def build(settings, precision: str, batch: int, taxonomy) -> Classifier:
         threads=settings.threads,
         max_tokens=settings.max_tokens,
         batch_size=batch,
-        precision=precision,
-    )  # type: ignore[arg-type]
+        precision=precision,  # type: ignore[arg-type]
+    )
     return Classifier(encoder, load_heads(), taxonomy, taxonomy.stances)
 
 
