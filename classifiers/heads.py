@@ -78,19 +78,22 @@ class BlockInputs(Protocol):
     def texts_for(self, block: str) -> list[str]: ...
 
 
+def block_matrix(block: str, vectorizers: dict[str, Any], inputs: BlockInputs) -> Any:
+    """One block's features of ``inputs`` as a sparse matrix (rows follow the inputs)."""
+    import scipy.sparse as sp
+
+    if block != "embedding":
+        return vectorizers[block].transform(inputs.texts_for(block))
+    if inputs.dense is None:
+        raise ValueError("the embedding block needs pooled embeddings")
+    return sp.csr_matrix(inputs.dense)
+
+
 def stack_blocks(blocks: Sequence[str], vectorizers: dict[str, Any], inputs: BlockInputs) -> Any:
     """The blocks' features side by side, in ``blocks`` order, as one sparse matrix."""
     import scipy.sparse as sp
 
-    parts = []
-    for block in blocks:
-        if block == "embedding":
-            if inputs.dense is None:
-                raise ValueError("the embedding block needs pooled embeddings")
-            parts.append(sp.csr_matrix(inputs.dense))
-        else:
-            parts.append(vectorizers[block].transform(inputs.texts_for(block)))
-    return sp.hstack(parts).tocsr()
+    return sp.hstack([block_matrix(block, vectorizers, inputs) for block in blocks]).tocsr()
 
 
 @dataclass

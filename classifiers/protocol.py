@@ -18,9 +18,9 @@ from classifiers.heads import (
     BLOCKS,
     CalibratedHead,
     LinearHead,
+    block_matrix,
     make_vectorizer,
     sigmoid,
-    stack_blocks,
 )
 from classifiers.lemmas import lemmatise
 from classifiers.text import clean_text
@@ -170,32 +170,61 @@ def out_of_fold_decisions(
     recipes: Sequence[Recipe], posts: Labelled, extra: Labelled | None, folds: int = INNER_FOLDS
 ) -> dict[Recipe, np.ndarray]:
     """Each recipe's out-of-fold logit for every post (vectorisers fitted once per fold)."""
+    from sklearn.model_selection import StratifiedKFold
+
     decisions = {recipe: np.zeros(len(posts.y)) for recipe in recipes}
-    for train_idx, test_idx in fold_splits(posts, folds):
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    for train_idx, test_idx in splitter.split(np.zeros(len(posts.y)), posts.y):
         heads = fit_heads(recipes, posts.take(train_idx), extra)
-        test = posts.features.take(test_idx)
-        for recipe, (vectorizers, head) in heads.items():
-            decisions[recipe][test_idx] = head.decision(
-                stack_blocks(recipe.blocks, vectorizers, test)
-            )
+        test = _BlockRows.of(heads.vectorizers, posts.features.take(test_idx))
+        for recipe, head in heads.linear.items():
+            decisions[recipe][test_idx] = head.decision(test.design(recipe.blocks))
     return decisions
 
 
-def fit_heads(
-    recipes: Sequence[Recipe], train: Labelled, extra: Labelled | None
-) -> dict[Recipe, tuple[dict[str, Any], LinearHead]]:
-    """Each recipe fitted on ``train`` (plus ``extra`` where it asks), with its vectorisers;
-    the vectorisers are fitted once, on every training text."""
+@dataclass
+class _BlockRows:
+    """Each block's feature matrix for a set of posts, computed once and shared by recipes."""
+
+    matrices: dict[str, Any]
+
+    @classmethod
+    def of(cls, vectorizers: dict[str, Any], features: PostFeatures,
+           blocks: Iterable[str] | None = None) -> _BlockRows:
+        wanted = list(blocks) if blocks is not None else [*vectorizers, "embedding"]
+        usable = [b for b in wanted if b != "embedding" or features.dense is not None]
+        return cls({block: block_matrix(block, vectorizers, features) for block in usable})
+
+    def design(self, blocks: Sequence[str], rows: slice = slice(None)) -> Any:
+        import scipy.sparse as sp
+
+        return sp.hstack([self.matrices[block][rows] for block in blocks]).tocsr()
+
+
+@dataclass
+class FittedHeads:
+    """Recipes fitted on one training part: the shared vectorisers and each linear head."""
+
+    vectorizers: dict[str, Any]
+    linear: dict[Recipe, LinearHead]
+
+    def own_vectorizers(self, recipe: Recipe) -> dict[str, Any]:
+        return {b: v for b, v in self.vectorizers.items() if b in recipe.blocks}
+
+
+def fit_heads(recipes: Sequence[Recipe], train: Labelled, extra: Labelled | None) -> FittedHeads:
+    """Each recipe fitted on ``train`` (plus ``extra`` where it asks). The vectorisers are
+    fitted once, on every training text, and each block is transformed once."""
     blocks = {block for recipe in recipes for block in recipe.blocks}
     with_extra = train.plus(extra)
     vectorizers = fit_vectorizers(with_extra.features, blocks)
-    heads = {}
+    matrices = _BlockRows.of(vectorizers, with_extra.features, blocks)
+    linear = {}
     for recipe in recipes:
-        rows = with_extra if recipe.with_examples else train
-        own = {b: v for b, v in vectorizers.items() if b in recipe.blocks}
-        matrix = stack_blocks(recipe.blocks, own, rows.features)
-        heads[recipe] = (own, fit_linear(recipe, matrix, rows.y))
-    return heads
+        rows = slice(None) if recipe.with_examples else slice(0, len(train.y))
+        linear[recipe] = fit_linear(recipe, matrices.design(recipe.blocks, rows),
+                                    with_extra.y[rows])
+    return FittedHeads(vectorizers, linear)
 
 
 def fit_platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -264,8 +293,8 @@ def fit_choices(
     """Each chosen recipe refitted on all of ``posts``, with its inner calibration."""
     fitted = fit_heads([choice.recipe for choice in choices.values()], posts, extra)
     return {
-        name: CalibratedHead(choice.recipe.blocks, *fitted[choice.recipe], choice.platt,
-                             choice.threshold)
+        name: CalibratedHead(choice.recipe.blocks, fitted.own_vectorizers(choice.recipe),
+                             fitted.linear[choice.recipe], choice.platt, choice.threshold)
         for name, choice in choices.items()
     }
 
