@@ -241,10 +241,24 @@ def bench_scoring(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
                                                                               "int8")]
     for label, rate in rows:
         line(label, f"{rate:.1f} posts/s", f"{rate / naive:.2f}x naive")
-    line("cascade (lexical first; issue 11 point 3)", "—", "not built yet")
+    line("cascade (lexical first; issue 11 point 3)", "—",
+         "not shipped: -0.009 macro-F1 for ~1.2x (classifiers/MODELS.md)")
     line("naive: fp32, one post per forward, 512 tokens", f"{naive:.1f} posts/s",
          f"1.00x  (load {os.getloadavg()[0]:.1f})")
-    print("  macro-F1 of each path: under the classifier protocol (classifier v2), not here")
+    print_int8_record()
+
+
+def print_int8_record() -> None:
+    """The shipped heads' macro-F1 on bf16 and int8 embeddings, as training measured it."""
+    from classifiers.heads import load_heads
+
+    record = load_heads().meta.get("int8_record")
+    if not record:
+        print("  macro-F1 per path: no int8 record in heads.json (python -m classifiers.train)")
+        return
+    f1 = record["macro_f1"]
+    print(f"  macro-F1 ({record['recipe']}, {record['method']}): fp32/bf16 {f1['reference']:.3f}, "
+          f"int8 {f1['int8']:.3f}")
 
 
 # --- a full cycle ----------------------------------------------------------------------------

@@ -332,6 +332,12 @@ def nested_cv(
     return outer
 
 
+def outer_macro_f1(folds: Sequence[OuterFold], y: np.ndarray) -> float:
+    """Macro-F1 of the outer folds' decisions, pooled over every fold (as ``riftwatch eval``)."""
+    truth = np.concatenate([y[fold.test_index] for fold in folds])
+    return binary_macro_f1(truth, np.concatenate([fold.predicted for fold in folds]))
+
+
 def brier_score(probability: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((probability - y) ** 2))
 

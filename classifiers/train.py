@@ -39,9 +39,11 @@ from classifiers.protocol import (
     PostFeatures,
     choose_recipes,
     fit_choices,
+    nested_cv,
+    outer_macro_f1,
     recipes_for,
 )
-from config.settings import DEFAULT_THEMES_FILE, load_settings
+from config.settings import DEFAULT_THEMES_FILE, Settings, load_settings
 from config.themes import Taxonomy, load_themes
 
 logger = logging.getLogger(__name__)
@@ -168,6 +170,7 @@ def train(
     choices = choose_recipes(HEAD_CANDIDATES, posts, extra)
     heads = fit_choices(choices, posts, extra)
     calibration = fit_theme_calibration(*example_calibration_rows(encoder, taxonomy))
+    record = int8_record(settings, data, taxonomy, choices["full"], (posts, extra))
     meta = {
         "encoder_fingerprint": encoder.fingerprint,
         "encoder": str(encoder.name),
@@ -180,12 +183,54 @@ def train(
         "extra_examples": f"{len(extra.y)} taxonomy example sentences (weak labels, "
         "classifiers.datasets.taxonomy_examples), where the recipe says +examples",
         "critical_heads": {name: choice_meta(choice) for name, choice in choices.items()},
+        **record,
         "theme_calibration": "logistic on [similarity, similarity - mean] fitted leave-one-out "
         "on the taxonomy's own examples; keyword evidence adds a fixed "
         f"{KEYWORD_LOGIT} logit per unit",
     }
     save_heads(out_dir, heads["full"], heads["lexical"], calibration, meta)
     return meta
+
+
+def int8_record(
+    settings: Settings,
+    data: LabelledTexts,
+    taxonomy: Taxonomy,
+    choice: Choice,
+    reference: tuple[Labelled, Labelled],
+) -> dict:
+    """``int8_macro_f1_drop`` for ``heads.json``: the full head's chosen recipe under the nested
+    protocol (its Platt calibration and threshold chosen in the inner folds) on the reference
+    embeddings minus the same on the int8 encoder's (``classifiers.precision`` reads it).
+
+    Lighter than ``riftwatch eval``: the recipe is fixed to the one chosen on all the posts
+    instead of re-chosen among every candidate in each outer fold, so the figure isolates the
+    arithmetic. Empty when int8 cannot run here (no onnxruntime): auto then never picks it.
+    """
+    from classifiers.onnx_int8 import onnxruntime_version
+    from classifiers.precision import load_encoder
+
+    if onnxruntime_version() is None:
+        logger.warning("onnxruntime is not installed: no int8 record in heads.json")
+        return {}
+    started = time.perf_counter()
+    int8 = load_encoder(settings, "int8")
+    quantised = labelled_posts(int8, data), example_posts(int8, taxonomy)
+    candidates = {"shipped": [choice.recipe]}
+    figures = {
+        name: outer_macro_f1(nested_cv(candidates, posts, extra)["shipped"], posts.y)
+        for name, (posts, extra) in (("reference", reference), ("int8", quantised))
+    }
+    logger.info("int8 record in %.0fs: %s", time.perf_counter() - started, figures)
+    return {
+        "int8_macro_f1_drop": round(figures["reference"] - figures["int8"], 4),
+        "int8_record": {
+            "recipe": choice.recipe.name,
+            "method": "nested CV, recipe fixed; Platt calibration and threshold from the inner "
+            "folds; bf16 (reference) vs ONNX Runtime per-channel dynamic int8 embeddings",
+            "macro_f1": {name: round(value, 4) for name, value in figures.items()},
+        },
+    }
 
 
 def training_posts(shared_dir: Path, labels_db: Path | None) -> tuple[LabelledTexts, str]:
