@@ -176,7 +176,8 @@ class Classifier:
         if self.critical_head.uses_embedding:
             scale = float(self.heads.meta["embedding_scale"])
             dense = np.stack([pooled_features(embedded[a:b], scale) for a, b in spans])
-        return self.critical_head.probability(PostFeatures.of(texts, dense))
+        with_lemmas = "lemma" in self.critical_head.blocks
+        return self.critical_head.probability(PostFeatures.of(texts, dense, with_lemmas))
 
     def _result(
         self,

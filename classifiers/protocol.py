@@ -76,10 +76,12 @@ class PostFeatures:
     dense: np.ndarray | None
 
     @classmethod
-    def of(cls, texts: Sequence[str], dense: np.ndarray | None) -> PostFeatures:
-        """Cleaned text and lemmas of each text, beside its pooled embedding (or None)."""
+    def of(cls, texts: Sequence[str], dense: np.ndarray | None, with_lemmas: bool = True
+           ) -> PostFeatures:
+        """Cleaned text and (unless a head needs none) lemmas of each text, beside its pooled
+        embedding (or None)."""
         cleaned = [clean_text(text) for text in texts]
-        return cls(cleaned, [lemmatise(text) for text in cleaned], dense)
+        return cls(cleaned, [lemmatise(text) for text in cleaned] if with_lemmas else [], dense)
 
     def plus(self, other: PostFeatures) -> PostFeatures:
         """These posts followed by ``other``'s."""
@@ -96,7 +98,11 @@ class PostFeatures:
         )
 
     def texts_for(self, block: str) -> list[str]:
-        return self.cleaned if block == "char" else self.lemmas
+        if block == "char":
+            return self.cleaned
+        if len(self.lemmas) != len(self.cleaned):
+            raise ValueError("these features were built without lemmas")
+        return self.lemmas
 
 
 @dataclass

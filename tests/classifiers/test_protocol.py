@@ -172,3 +172,10 @@ def test_a_recipe_with_examples_wins_within_the_tolerance_and_loses_beyond_it() 
     assert protocol._best_of([plain, examples], {plain: clean, examples: noisy}, y).recipe == (
         plain
     )
+
+
+def test_features_built_without_lemmas_refuse_the_lemma_block() -> None:
+    features = PostFeatures.of(["Генералы врут."], None, with_lemmas=False)
+    assert features.texts_for("char") == ["Генералы врут."]
+    with pytest.raises(ValueError, match="without lemmas"):
+        features.texts_for("lemma")
