@@ -35,6 +35,11 @@ OTHER_STANCES = tuple(name for name in STANCE_NAMES if name != "critical")
 EVIDENCE_CHARS = 300
 
 
+def decided_stance(probabilities: dict[str, float], critical: bool) -> str:
+    """``critical`` when the critical decision says so, else the likeliest other stance."""
+    return "critical" if critical else max(OTHER_STANCES, key=probabilities.__getitem__)
+
+
 @dataclass
 class ScoreResult:
     """One text's scores; probabilities are floats in [0, 1]."""
@@ -218,9 +223,7 @@ class Classifier:
     def _stance(self, probabilities: dict[str, float]) -> str:
         """``critical`` when its calibrated probability reaches the threshold, else the most
         likely of the other stances."""
-        if probabilities["critical"] >= self.critical_threshold:
-            return "critical"
-        return max(OTHER_STANCES, key=probabilities.__getitem__)
+        return decided_stance(probabilities, probabilities["critical"] >= self.critical_threshold)
 
     def _evidence_sentence(self, window: str, theme_index: int) -> str:
         """The window's sentence with most target aliases and top-theme keywords (first on ties)."""

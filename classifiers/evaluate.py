@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from classifiers.classifier import Classifier
+from classifiers.classifier import Classifier, decided_stance
 from classifiers.datasets import (
     AnnotatedStances,
     load_milblog,
@@ -252,10 +252,7 @@ def _stance_with(result: Any, critical: bool | None) -> str:
     """The result's stance, with the critical decision replaced when one is given."""
     if critical is None:
         return str(result.stance)
-    if critical:
-        return "critical"
-    others = {k: v for k, v in result.stance_probabilities.items() if k != "critical"}
-    return max(others, key=others.__getitem__)
+    return decided_stance(result.stance_probabilities, critical)
 
 
 def cohens_kappa(first: Sequence[str], second: Sequence[str]) -> float:
