@@ -93,7 +93,7 @@ class PostFeatures:
     def take(self, index: np.ndarray) -> PostFeatures:
         return PostFeatures(
             [self.cleaned[i] for i in index],
-            [self.lemmas[i] for i in index],
+            [self.lemmas[i] for i in index] if self.lemmas else [],
             None if self.dense is None else self.dense[index],
         )
 
