@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from classifiers.convert import SOURCE_MARKER, ensure_default_model
+from classifiers.token_ids import load_token_ids
 from classifiers.transformers_model import load_transformers_model
 from config.errors import ConfigError
 
@@ -59,7 +60,10 @@ def model_fingerprint(model_dir: Path) -> str:
 
 class Encoder:
     """A local encoder run on CPU in sorted batches: the ``transformers`` model in fp32 or bf16,
-    or (``precision="int8"``) its ONNX Runtime int8 copy at ``int8_model``, same tokenizer.
+    or (``precision="int8"``) its ONNX Runtime int8 copy, same tokenizer. ``weights`` is the
+    precision's own copy of the weights where one was made (the int8 ONNX file, which int8
+    needs; the bf16 folder, which loads without the fp32 file's peak); config and tokenizer
+    always come from ``model_dir``.
 
     ``name`` carries ``-int8`` for the int8 copy, so scores it makes get their own model
     version: its embeddings differ from fp32's (cosine about 0.99), bf16's do not (0.9999).
@@ -73,10 +77,10 @@ class Encoder:
         max_tokens: int = 256,
         batch_size: int = 16,
         precision: Precision = "bf16",
-        int8_model: Path | None = None,
+        weights: Path | None = None,
     ) -> None:
         import torch
-        from transformers import AutoConfig, AutoTokenizer
+        from transformers import AutoConfig
 
         torch.set_num_threads(threads)
         self.model_dir = Path(model_dir)
@@ -84,8 +88,8 @@ class Encoder:
         self.precision = precision
         try:
             config = AutoConfig.from_pretrained(self.model_dir, local_files_only=True)
-            self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
-            self.model = self._load_model(config, precision, int8_model, threads)
+            self.token_ids = load_token_ids(self.model_dir)
+            self.model = self._load_model(config, precision, weights, threads)
         except (OSError, ValueError) as exc:
             problem = f"cannot load a transformers model: {exc}"
             raise ModelLoadError(self.model_dir, problem) from exc
@@ -96,33 +100,27 @@ class Encoder:
         self.name = self.model_dir.name + ("-int8" if precision == "int8" else "")
 
     def _load_model(
-        self, config: Any, precision: Precision, int8_model: Path | None, threads: int
+        self, config: Any, precision: Precision, weights: Path | None, threads: int
     ) -> Any:
         """The ``transformers`` model in the precision's dtype, or the int8 ONNX session."""
         if precision == "int8":
-            if int8_model is None:
-                raise ValueError("precision int8 needs the int8 model file (int8_model)")
+            if weights is None:
+                raise ValueError("precision int8 needs the int8 model file (weights)")
             from classifiers.onnx_int8 import Int8Forward
 
-            return Int8Forward(int8_model, threads)
-        return load_transformers_model(self.model_dir, config, bf16=precision == "bf16")
+            return Int8Forward(weights, threads)
+        return load_transformers_model(weights or self.model_dir, config,
+                                       bf16=precision == "bf16")
 
     def token_lengths(self, texts: Sequence[str], kind: Kind = "passage") -> list[int]:
         """Tokens each text takes (with prefix and special tokens), before truncation."""
-        encoded = self.tokenizer([PREFIXES[kind] + text for text in texts], add_special_tokens=True)
-        return [len(ids) for ids in encoded["input_ids"]]
+        return [len(ids) for ids in self.token_ids.encode([PREFIXES[kind] + t for t in texts])]
 
     def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
         """Float32 array (len(texts), dim): mean-pooled over the attention mask, unit length."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encoded = self.tokenizer(
-            [PREFIXES[kind] + text for text in texts],
-            truncation=True,
-            max_length=self.max_tokens,
-            add_special_tokens=True,
-        )
-        ids = encoded["input_ids"]
+        ids = self.token_ids.encode([PREFIXES[kind] + text for text in texts], self.max_tokens)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
@@ -131,12 +129,16 @@ class Encoder:
         return out
 
     def _forward(self, ids: list[list[int]]) -> np.ndarray:
-        padded = self.tokenizer.pad({"input_ids": ids}, return_tensors="np")
-        mask = np.asarray(padded["attention_mask"])
+        width = max(map(len, ids))
+        input_ids = np.full((len(ids), width), self.token_ids.pad_id, dtype=np.int64)
+        mask = np.zeros((len(ids), width), dtype=np.int64)
+        for row, sequence in enumerate(ids):
+            input_ids[row, : len(sequence)] = sequence
+            mask[row, : len(sequence)] = 1
         if self.precision == "int8":
-            hidden = self.model(np.asarray(padded["input_ids"]), mask)
+            hidden = self.model(input_ids, mask)
         else:
-            hidden = self._torch_hidden(np.asarray(padded["input_ids"]), mask)
+            hidden = self._torch_hidden(input_ids, mask)
         return mean_pool_normalised(hidden, mask)
 
     def _torch_hidden(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

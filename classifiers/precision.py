@@ -34,6 +34,7 @@ from classifiers.encoder import Encoder, default_model_dir, model_fingerprint
 from classifiers.heads import ARTIFACTS_DIR, HEADS_META
 from classifiers.onnx_int8 import ensure_int8_model, onnxruntime_version
 from classifiers.text import sentence_windows
+from classifiers.transformers_model import ensure_bf16_copy
 from config.errors import ConfigError
 from config.settings import Settings
 
@@ -121,11 +122,11 @@ class PrecisionChoice:
 
 @dataclass(frozen=True)
 class ResolvedPrecision:
-    """What an Encoder needs: the model, the path, and the int8 file when the path is int8."""
+    """What an Encoder needs: the model, the path, and the folder its derived copies live in."""
 
     model_dir: Path
     precision: PathName
-    int8_model: Path | None
+    folder: Path
     choice: PrecisionChoice
 
 
@@ -325,9 +326,7 @@ def resolve_precision(
         key = choice_key(cpu, threads)
         cached = None if remeasure else load_choice(folder / CHOICE_FILENAME, key)
         choice = cached or measure_in_child(model_dir, folder, key, threads, batch_size)
-    int8_model = int8_file(model_dir, folder) if choice.precision == "int8" else None
-    return ResolvedPrecision(model_dir, choice.precision, int8_model, choice)
-
+    return ResolvedPrecision(model_dir, choice.precision, folder, choice)
 
 def measure_in_child(
     model_dir: Path, folder: Path, key: Mapping[str, object], threads: int, batch_size: int
@@ -362,8 +361,13 @@ def measure_and_save(model_dir: Path, folder: Path, threads: int, batch_size: in
     save_choice(folder / CHOICE_FILENAME, choice)
 
 
-def int8_file(model_dir: Path, folder: Path) -> Path:
-    """The int8 copy of the model, built on first use; a missing onnxruntime is a config error."""
+def derived_weights(model_dir: Path, folder: Path, path: PathName) -> Path | None:
+    """The path's own copy of the weights in ``folder``, made on first use: the int8 ONNX file
+    (a missing onnxruntime is a config error), the bf16 folder; fp32 reads the model itself."""
+    if path == "bf16":
+        return ensure_bf16_copy(model_dir, folder)
+    if path == "fp32":
+        return None
     if onnxruntime_version() is None:
         raise ConfigError("environment", "RIFTWATCH_PRECISION", "int8 needs onnxruntime and onnx",
                           "pip install onnxruntime onnx, or set RIFTWATCH_PRECISION=auto")
@@ -374,10 +378,9 @@ def open_encoder(
     model_dir: Path, folder: Path, path: PathName, *, threads: int, batch_size: int = 16,
     max_tokens: int = 256,
 ) -> Encoder:
-    """An Encoder over ``model_dir`` in ``path``, the int8 copy kept in ``folder``."""
-    int8_model = int8_file(model_dir, folder) if path == "int8" else None
+    """An Encoder over ``model_dir`` in ``path``, its derived weights kept in ``folder``."""
     return Encoder(model_dir, threads=threads, max_tokens=max_tokens, batch_size=batch_size,
-                   precision=path, int8_model=int8_model)
+                   precision=path, weights=derived_weights(model_dir, folder, path))
 
 
 def load_encoder(settings: Settings, precision: str | None = None) -> Encoder:
@@ -385,9 +388,9 @@ def load_encoder(settings: Settings, precision: str | None = None) -> Encoder:
     given, else in ``settings.precision``: the one function to embed with a given precision."""
     resolved = prepare_precision(settings.model_copy(update={"precision": precision})
                                  if precision else settings)
-    return Encoder(resolved.model_dir, threads=settings.threads, max_tokens=settings.max_tokens,
-                   batch_size=settings.batch_size, precision=resolved.precision,
-                   int8_model=resolved.int8_model)
+    return open_encoder(resolved.model_dir, resolved.folder, resolved.precision,
+                        threads=settings.threads, batch_size=settings.batch_size,
+                        max_tokens=settings.max_tokens)
 
 
 def describe_choice(choice: PrecisionChoice) -> str:
@@ -407,10 +410,12 @@ def describe_choice(choice: PrecisionChoice) -> str:
 
 def prepare_precision(settings: Settings, remeasure: bool = False) -> ResolvedPrecision:
     """``riftwatch prepare-model``'s work: the model converted, its path chosen (timed again
-    when ``remeasure``), and the int8 copy built when that is the path."""
+    when ``remeasure``), and that path's copy of the weights (int8 or bf16) made."""
     model_dir = default_model_dir(settings.cache_dir, settings.model)
-    return resolve_precision(settings.precision, model_dir, settings.cache_dir, settings.threads,
-                             settings.batch_size, remeasure=remeasure)
+    resolved = resolve_precision(settings.precision, model_dir, settings.cache_dir,
+                                 settings.threads, settings.batch_size, remeasure=remeasure)
+    derived_weights(model_dir, resolved.folder, resolved.precision)
+    return resolved
 
 
 if __name__ == "__main__":  # the child ``measure_in_child`` starts

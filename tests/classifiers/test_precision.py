@@ -3,6 +3,7 @@ RIFTWATCH_PRECISION override, and the real int8 copy of the packaged model."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -122,9 +123,8 @@ def test_auto_uses_the_cached_choice_without_timing(tiny_model_dir: Path, tmp_pa
     save_choice(derived_dir(cache, tiny_model_dir) / CHOICE_FILENAME,
                 PrecisionChoice(key, "bf16", "fastest", {"fp32": 1.0, "bf16": 2.0}))
     resolved = resolve_precision("auto", tiny_model_dir, cache, threads=2)
-    assert (resolved.precision, resolved.int8_model, resolved.choice.rates["bf16"]) == (
-        "bf16", None, 2.0
-    )
+    assert (resolved.precision, resolved.choice.rates["bf16"]) == ("bf16", 2.0)
+    assert not (resolved.folder / "bf16").exists()  # resolving builds nothing
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
@@ -185,3 +185,23 @@ def test_auto_falls_back_to_fp32_when_timing_fails(tiny_model_dir: Path, tmp_pat
     assert (resolved.precision, resolved.choice.measured) == ("fp32", False)
     assert "timing failed" in resolved.choice.reason
     assert not (derived_dir(cache, tiny_model_dir) / CHOICE_FILENAME).exists()
+
+
+@pytest.mark.slow
+def test_bf16_copy_embeds_exactly_as_the_cast_model(model_cache: Path) -> None:
+    """The bf16 path loads a bf16 copy of the weights (no fp32 transient); the embeddings it
+    gives are the ones casting the fp32 weights at load time gives."""
+    from classifiers.encoder import Encoder
+    from classifiers.transformers_model import ensure_bf16_copy
+
+    model_dir = model_cache / "e5-small"
+    folder = derived_dir(model_cache, model_dir)
+    copy = ensure_bf16_copy(model_dir, folder)
+    header = (copy / "model.safetensors").read_bytes()[:200_000]
+    length = int.from_bytes(header[:8], "little")
+    dtypes = {entry["dtype"] for name, entry in json.loads(header[8 : 8 + length]).items()
+              if name != "__metadata__"}
+    assert dtypes == {"BF16"}
+    texts = ["Минобороны опять врёт: позиции сданы.", "Prigozhin blames the ministry."]
+    from_copy = open_encoder(model_dir, folder, "bf16", threads=2).embed(texts)
+    assert np.array_equal(from_copy, Encoder(model_dir, precision="bf16").embed(texts))
