@@ -48,6 +48,9 @@ INT8_MAX_F1_DROP = 0.01  # macro-F1 the shipped heads may lose on int8 embedding
 BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16", "bf16"})  # "bf16": aarch64's feature name
 INT8_FLAGS = frozenset({"amx_int8", "avx512_vnni", "avx_vnni", "avx2", "asimddp", "i8mm"})
 KEY_FLAGS = BF16_FLAGS | INT8_FLAGS | {"avx512f", "amx_tile"}
+# Set, these make the same CPU run other kernels (ONEDNN_MAX_CPU_ISA=AVX512_CORE_VNNI: no AMX
+# or bf16 units for oneDNN), so a choice measured without them does not hold with them.
+ISA_CAP_VARIABLES = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
 
 SAMPLE_TEXTS = (  # written for this module; cut into windows the way the classifier cuts posts
     "Минобороны снова отчиталось об успешном отражении атак, но бойцы с передовой пишут другое. "
@@ -179,7 +182,8 @@ def heads_int8_f1_drop(heads_meta: Path = ARTIFACTS_DIR / HEADS_META) -> float |
 
 def choice_key(cpu: CpuInfo, threads: int) -> dict[str, object]:
     """What a cached choice depends on: CPU model, relevant flags, threads, library versions,
-    and the heads' int8 record."""
+    the variables that cap the instructions oneDNN and ATen may use, and the heads' int8
+    record."""
     import torch
     import transformers
 
@@ -191,6 +195,7 @@ def choice_key(cpu: CpuInfo, threads: int) -> dict[str, object]:
         "torch": str(torch.__version__),
         "transformers": str(transformers.__version__),
         "onnxruntime": onnxruntime_version(),
+        "isa_caps": {name: os.environ[name] for name in ISA_CAP_VARIABLES if name in os.environ},
         "heads_int8_macro_f1_drop": heads_int8_f1_drop(),
     }
 

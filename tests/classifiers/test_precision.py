@@ -95,7 +95,8 @@ def test_read_cpuinfo_takes_the_first_processor() -> None:
     )
 
 
-def test_choice_round_trips_and_is_keyed(tmp_path: Path) -> None:
+def test_choice_round_trips_and_is_keyed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
     key = choice_key(detect_cpu(), threads=2)
     choice = PrecisionChoice(key, "int8", "fastest", {"fp32": 7.7, "int8": 9.5}, 0.99)
     path = tmp_path / "derived" / CHOICE_FILENAME
@@ -104,6 +105,8 @@ def test_choice_round_trips_and_is_keyed(tmp_path: Path) -> None:
     assert load_choice(path, key) == choice
     assert load_choice(path, key | {"threads": 4}) is None  # another setup measures again
     assert load_choice(path, key | {"torch": "0.0"}) is None
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")  # no AMX or bf16 for oneDNN
+    assert load_choice(path, choice_key(detect_cpu(), threads=2)) is None
     path.write_text('{"precision": "fp64"}', encoding="utf-8")
     assert load_choice(path, key) is None  # a broken file is measured again, not an error
 
