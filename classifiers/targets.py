@@ -15,7 +15,7 @@ import numpy as np
 from classifiers.entity_head import EntityHead, EntityInText
 from classifiers.heads import CompiledTaxonomy
 from classifiers.lemmas import word_spans
-from classifiers.names import Mention, canonical_name, find_mentions
+from classifiers.names import Mention, canonical_names, find_mentions_each
 from classifiers.phrases import text_lemmas
 from store.targets import unlisted_target
 
@@ -30,6 +30,15 @@ class Occurrence:
     entity: EntityInText
 
 
+@dataclass(frozen=True)
+class PostWindowsToJudge:
+    """One post's windows, their embeddings, and which windows are critical."""
+
+    texts: Sequence[str]
+    embeddings: np.ndarray
+    critical: Sequence[bool]
+
+
 @dataclass
 class TargetFinder:
     """The taxonomy's aliases plus NER, judged by ``head`` (None: every occurrence counts)."""
@@ -37,36 +46,44 @@ class TargetFinder:
     compiled: CompiledTaxonomy
     head: EntityHead | None
 
-    def attacked(
-        self, windows: Sequence[str], embeddings: np.ndarray, critical: Sequence[bool]
-    ) -> list[str]:
-        """Targets attacked in the windows marked critical, in order of first occurrence."""
-        occurrences: list[Occurrence] = []
-        rows: list[int] = []
-        for index, window in enumerate(windows):
-            if critical[index]:
-                found = self.occurrences(window)
-                occurrences += found
-                rows += [index] * len(found)
-        if self.head is not None and occurrences:
-            dense = embeddings[rows] if self.head.head.uses_embedding else None
-            verdicts = self.head.attacked([o.entity for o in occurrences], dense)
-            occurrences = [o for o, hit in zip(occurrences, verdicts, strict=True) if hit]
-        return list(dict.fromkeys(o.target for o in occurrences))
+    def attacked_each(self, posts: Sequence[PostWindowsToJudge]) -> list[list[str]]:
+        """Per post: targets attacked in its windows marked critical, in order of first
+        occurrence. Every post's critical windows go through NER, the morphology tagger and
+        the entity head together, one batch each."""
+        windows = [(p, i) for p, post in enumerate(posts)
+                   for i, critical in enumerate(post.critical) if critical]
+        found = self.occurrences_each([posts[p].texts[i] for p, i in windows])
+        flat = [(p, i, o) for (p, i), occurrences in zip(windows, found, strict=True)
+                for o in occurrences]
+        if self.head is not None and flat:
+            dense = (np.stack([posts[p].embeddings[i] for p, i, _ in flat])
+                     if self.head.head.uses_embedding else None)
+            verdicts = self.head.attacked([o.entity for _, _, o in flat], dense)
+            flat = [row for row, hit in zip(flat, verdicts, strict=True) if hit]
+        targets: list[list[str]] = [[] for _ in posts]
+        for p, _, occurrence in flat:
+            targets[p].append(occurrence.target)
+        return [list(dict.fromkeys(names)) for names in targets]
 
-    def occurrences(self, window: str) -> list[Occurrence]:
-        """Every listed alias in the window, then every PER/ORG name that no alias covers."""
-        listed = self._alias_occurrences(window)
-        covered = [(o.entity.start, o.entity.stop) for o in listed]
-        named = []
-        for mention in find_mentions(window):
-            if mention.kind not in TARGET_KINDS or _overlaps(mention, covered):
-                continue
-            target = self.compiled.target_of(mention.text)
-            if target is None:
-                target = unlisted_target(canonical_name(window, mention))
-            named.append(Occurrence(target, EntityInText(window, mention.start, mention.stop)))
-        return listed + named
+    def occurrences_each(self, windows: Sequence[str]) -> list[list[Occurrence]]:
+        """Per window: every listed alias, then every PER/ORG name that no alias covers."""
+        listed = [self._alias_occurrences(window) for window in windows]
+        unnamed: list[tuple[int, Mention]] = []
+        named: list[list[Occurrence]] = [[] for _ in windows]
+        for w, mentions in enumerate(find_mentions_each(windows)):
+            covered = [(o.entity.start, o.entity.stop) for o in listed[w]]
+            for mention in mentions:
+                if mention.kind in TARGET_KINDS and not _overlaps(mention, covered):
+                    unnamed.append((w, mention))
+        listed_as = [self.compiled.target_of(mention.text) for _, mention in unnamed]
+        canonical = iter(canonical_names([(windows[w], mention) for (w, mention), target
+                                          in zip(unnamed, listed_as, strict=True)
+                                          if target is None]))
+        for (w, mention), target in zip(unnamed, listed_as, strict=True):
+            name = target or unlisted_target(next(canonical))
+            named[w].append(Occurrence(name, EntityInText(windows[w], mention.start,
+                                                          mention.stop)))
+        return [a + b for a, b in zip(listed, named, strict=True)]
 
     def _alias_occurrences(self, window: str) -> list[Occurrence]:
         lemmas = text_lemmas(window)
