@@ -2,9 +2,14 @@
 forward pass; never decides when int8 is used (``classifiers.precision`` does) and never pools.
 
 The copy is made once (``torch.onnx.export`` of the model's last hidden state, then
-``onnxruntime.quantization.quantize_dynamic`` with per-channel int8 weights) and written
-atomically; it takes the same token ids as the ``transformers`` model, so the tokenizer,
-mean pooling and normalisation stay in ``classifiers.encoder``.
+``onnxruntime.quantization.quantize_dynamic`` of the matrix products with per-channel int8
+weights) and written atomically; it takes the same token ids as the ``transformers`` model, so
+the tokenizer, mean pooling and normalisation stay in ``classifiers.encoder``.
+
+The word-embedding table is a lookup, not arithmetic: quantising it (one int8 scale for all
+250,037 x 384 values) saved no time and cost 0.01 macro-F1 under the classifier protocol, so
+it is kept in fp16 and cast to fp32 after the lookup (half the fp32 bytes, ~5e-4 relative
+error).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from config.errors import RiftwatchError
 
 logger = logging.getLogger(__name__)
 
-INT8_FILENAME = "model-int8.onnx"
+INT8_FILENAME = "model-int8-matmul.onnx"  # the recipe in the name: an older copy is rebuilt
 OPSET = 17
 
 
@@ -86,7 +91,8 @@ def build_int8_model(model_dir: Path, dest: Path) -> Path:
         _export_fp32(model_dir, fp32)
         with root_logging_at(logging.ERROR):  # it logs every tensor, and advice, to the root
             quantize_dynamic(fp32, work / dest.name, weight_type=QuantType.QInt8,
-                             per_channel=True)
+                             per_channel=True, op_types_to_quantize=["MatMul"])
+        embedding_table_to_fp16(work / dest.name)
         os.replace(work / dest.name, dest)
     except Exception as exc:  # torch.onnx and onnxruntime raise many kinds
         raise Int8BuildError(f"cannot build the int8 model from {model_dir}: {exc}") from exc
@@ -94,6 +100,31 @@ def build_int8_model(model_dir: Path, dest: Path) -> Path:
         shutil.rmtree(work, ignore_errors=True)
     logger.info("int8 model written to %s", dest)
     return dest
+
+
+def embedding_table_to_fp16(path: Path) -> None:
+    """Store the largest looked-up table (the word embeddings) in fp16, cast back to fp32 right
+    after the lookup; the graph's output and every other node are unchanged."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    tables = {table.name: table for table in model.graph.initializer}
+    nodes = list(model.graph.node)
+    index, gather = max(
+        ((i, node) for i, node in enumerate(nodes)
+         if node.op_type == "Gather" and node.input[0] in tables),
+        key=lambda pair: np.prod(tables[pair[1].input[0]].dims),
+    )
+    table = tables[gather.input[0]]
+    table.CopyFrom(numpy_helper.from_array(
+        numpy_helper.to_array(table).astype(np.float16), table.name))
+    looked_up = gather.output[0]
+    gather.output[0] = f"{looked_up}_fp16"
+    cast = helper.make_node("Cast", [gather.output[0]], [looked_up], to=TensorProto.FLOAT,
+                            name=f"{gather.name}/to_fp32")
+    model.graph.node.insert(index + 1, cast)
+    onnx.save(model, str(path))
 
 
 @contextmanager
