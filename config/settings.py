@@ -77,7 +77,10 @@ class Settings(BaseSettings):
     # Classifier
     model: Path | None = None
     threads: int = Field(default=2, ge=1, le=256)
-    batch_size: int = Field(default=16, ge=1, le=512)
+    batch_size: int = Field(default=16, ge=1, le=512)  # windows per encoder forward pass
+    # posts per classifier call (and per committed scoring batch: a crash loses at most this
+    # many posts' work); per-call costs (heads, NER, lingua) are shared across the batch
+    score_batch_posts: int = Field(default=128, ge=1, le=4096)
     max_tokens: int = Field(default=256, ge=16, le=512)
     max_post_chars: int = Field(default=20_000, ge=100)  # of a post the classifier reads
     precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"  # auto: measured per CPU

@@ -63,7 +63,7 @@ def cmd_score(args: argparse.Namespace) -> None:
     try:
         report = score_file(args.file, out, partial(load_post_scorer, settings, taxonomy),
                             taxonomy.theme_names(),
-                            text_column=args.text_column, batch_size=settings.batch_size,
+                            text_column=args.text_column, posts_per_call=settings.score_batch_posts,
                             on_bad=bad, progress=advance,
                             max_record_chars=settings.max_record_chars)
     finally:
@@ -93,11 +93,11 @@ def cmd_eval_data(args: argparse.Namespace) -> None:
     if args.data:
         result = evaluate_file(args.data, load, taxonomy, label_column=args.label_column,
                                positive=args.positive, text_column=args.text_column,
-                               batch_size=settings.batch_size, on_bad=bad,
+                               posts_per_call=settings.score_batch_posts, on_bad=bad,
                                max_record_chars=settings.max_record_chars)
     else:
         result = evaluate_stored_labels(open_synced_db(settings), load,
-                                        batch_size=settings.batch_size)
+                                        posts_per_call=settings.score_batch_posts)
     print(format_evaluation(result, args.format))
 
 

@@ -49,7 +49,7 @@ def score_new_items(db_path: Path, settings: Settings, taxonomy: Taxonomy) -> in
     classifier = load_post_scorer(settings, taxonomy)
     db = open_db(db_path)
     try:
-        return score_pending(db, classifier, batch_size=settings.batch_size)
+        return score_pending(db, classifier, batch_size=settings.score_batch_posts)
     finally:
         db.conn.close()
 

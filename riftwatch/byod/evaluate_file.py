@@ -29,7 +29,6 @@ from riftwatch.byod.readers import (
     Record,
     read_records,
 )
-from riftwatch.byod.score_file import BATCHES_PER_CALL
 from store.labels import labelled_items, latest_stance_labels
 
 POSITIVE, NEGATIVE = "yes", "no"
@@ -101,12 +100,12 @@ def predicted_class(result: Any, task: str, rule: PositiveRule | None) -> str:
 
 
 def _predict_all(
-    pairs: Iterator[tuple[str, str]], scorer: TextScorer, batch_size: int,
+    pairs: Iterator[tuple[str, str]], scorer: TextScorer, posts_per_call: int,
     task_of: _LabelledRows, rule: PositiveRule | None,
 ) -> tuple[list[str], list[str]]:
     gold: list[str] = []
     predicted: list[str] = []
-    while batch := list(itertools.islice(pairs, batch_size * BATCHES_PER_CALL)):
+    while batch := list(itertools.islice(pairs, posts_per_call)):
         results = scorer.score_texts([text for text, _ in batch])
         assert task_of.task is not None
         gold.extend(label for _, label in batch)
@@ -133,7 +132,7 @@ def _rule(positive: str | None, label_column: str, taxonomy: Taxonomy) -> Positi
 def evaluate_file(
     path: Path, load_scorer: Callable[[], TextScorer], taxonomy: Taxonomy, *,
     label_column: str, positive: str | None = None, text_column: str | None = None,
-    batch_size: int = 16, on_bad: BadRowHandler | None = None,
+    posts_per_call: int = 128, on_bad: BadRowHandler | None = None,
     max_record_chars: int = MAX_RECORD_CHARS,
 ) -> Evaluation:
     """Score every labelled row of ``path`` and compare with its label (streaming).
@@ -157,7 +156,7 @@ def evaluate_file(
         why = f"; the first bad row: {bad[0]}" if bad else ""
         raise EvaluationError(f"no labelled rows to evaluate in {path}{why}")
     scorer = load_scorer()
-    gold, predicted = _predict_all(itertools.chain([first], pairs), scorer, batch_size,
+    gold, predicted = _predict_all(itertools.chain([first], pairs), scorer, posts_per_call,
                                    labelled, rule)
     task = labelled.task or "yes/no"
     return Evaluation(
@@ -170,7 +169,7 @@ def evaluate_file(
 # ---- stored /label feedback ---------------------------------------------------------------------
 
 def evaluate_stored_labels(
-    db: sqlite_utils.Database, load_scorer: Callable[[], TextScorer], *, batch_size: int = 16,
+    db: sqlite_utils.Database, load_scorer: Callable[[], TextScorer], *, posts_per_call: int = 128,
 ) -> Evaluation:
     """The model against analysts' stance labels (the latest per item), with theme and
     ``wrong`` labels summarised in the notes."""
@@ -180,7 +179,7 @@ def evaluate_stored_labels(
         raise EvaluationError(f"no stance labels stored yet ({len(labels)} labels in all); "
                               "analysts add them with /label in the bot")
     scorer = load_scorer()
-    results = score_all(scorer, [label.text for label in chosen], batch_size)
+    results = score_all(scorer, [label.text for label in chosen], posts_per_call)
     gold = [label.label for label in chosen]
     predicted = [str(result.stance) for result in results]
     evaluation = Evaluation(
@@ -188,15 +187,15 @@ def evaluate_stored_labels(
         model_version=scorer.model_version, rows=len(gold), bad_rows=0,
         metrics=evaluate_predictions(gold, predicted, "stance"),
     )
-    evaluation.notes = _other_label_notes(labels, scorer, batch_size)
+    evaluation.notes = _other_label_notes(labels, scorer, posts_per_call)
     return evaluation
 
 
-def _other_label_notes(labels: list, scorer: TextScorer, batch_size: int) -> list[str]:
+def _other_label_notes(labels: list, scorer: TextScorer, posts_per_call: int) -> list[str]:
     themed = [label for label in labels if label.kind == "theme"]
     notes = []
     if themed:
-        results = score_all(scorer, [label.text for label in themed], batch_size)
+        results = score_all(scorer, [label.text for label in themed], posts_per_call)
         found = sum(rule_for_theme(label.theme).matches(result.stance, result.themes)
                     for label, result in zip(themed, results, strict=True))
         notes.append(f"theme labels: the model finds the labelled theme in {found} of "

@@ -29,9 +29,6 @@ from riftwatch.byod.writers import atomic_rows, output_format
 log = logging.getLogger(__name__)
 
 RENAMED_INPUT_PREFIX = "input_"
-# Posts handed to the classifier per call, in encoder batches: it sorts a call's windows by
-# length, so a few batches per call pad less; memory stays bounded by this many posts.
-BATCHES_PER_CALL = 8
 
 
 class NothingToScore(RiftwatchError):
@@ -99,7 +96,7 @@ def _first_record(records: Iterator[Record], source: Path, bad: _BadRows) -> Rec
 
 def score_file(
     source: Path, out: Path, load_scorer: Callable[[], TextScorer], theme_names: list[str], *,
-    text_column: str | None = None, batch_size: int = 16, on_bad: BadRowHandler | None = None,
+    text_column: str | None = None, posts_per_call: int = 128, on_bad: BadRowHandler | None = None,
     progress: Callable[[int], None] | None = None, max_record_chars: int = MAX_RECORD_CHARS,
 ) -> ScoreFileReport:
     """Score ``source`` into ``out`` (CSV or JSONL by extension), written atomically.
@@ -118,7 +115,7 @@ def score_file(
     columns, renamed = output_columns(list(first.fields), theme_names)
     scored = 0
     with atomic_rows(out, output_format(out), columns) as writer:
-        for batch in _batches(itertools.chain([first], records), batch_size * BATCHES_PER_CALL):
+        for batch in _batches(itertools.chain([first], records), posts_per_call):
             results = classifier.score_texts([record.text for record in batch])
             for record, result in zip(batch, results, strict=True):
                 row = {renamed.get(name, name): value for name, value in record.fields.items()}
