@@ -123,7 +123,7 @@ def test_kill_9_during_scoring_resumes_where_it_stopped(kit, tmp_path, db_path, 
              "Снарядов нет третью неделю, позиции оставлены."]
     save_items(db, feed.id, [Item(text=f"{number}: {texts[number % 3]}", guid=f"g{number}",
                                   published_at=utc_now()) for number in range(96)])
-    env = kit.child_env(db_path, RIFTWATCH_BATCH_SIZE="4",
+    env = kit.child_env(db_path, RIFTWATCH_SCORE_BATCH_POSTS="4",
                         RIFTWATCH_FEEDS_FILE=str(kit.write_feeds_file(tmp_path / "f.toml", [])))
     process = kit.spawn([kit.PYTHON, "-m", "riftwatch", "score-pending"], env, tmp_path)
     kit.wait_until(lambda: _count(db_path, "scores") >= 8, 120, "scoring to commit batches")
