@@ -14,6 +14,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,9 +74,11 @@ def _metaspace_ready(text: str) -> str:
     return normalised if not normalised or normalised.startswith((" ", "▁")) else " " + normalised
 
 
+@lru_cache(maxsize=4)
 def load_token_ids(model_dir: Path) -> TokenIds:
     """SentencePiece where the model's ``tokenizer.json`` is a pipeline it reproduces exactly,
-    else ``transformers``' tokenizer for the directory."""
+    else ``transformers``' tokenizer for the directory. One per directory and process: the
+    encoders of several precisions (timing them, training's int8 record) share it."""
     path = Path(model_dir) / TOKENIZER_JSON
     spec = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     if sentencepiece_reproduces(spec):
