@@ -1,5 +1,6 @@
 """The docs keep up with the code: every CLI command and subcommand, and every bot command, has
-help text and a row in README.md's command tables (after sqlite-utils' tests/test_docs.py)."""
+help text and a row in README.md's command tables, and every setting a row in its
+configuration table (after sqlite-utils' tests/test_docs.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands import COMMANDS, Command
+from config.settings import Settings
 from riftwatch.cli import build_parser
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
@@ -56,3 +58,10 @@ def test_bot_command_has_usage_and_description(command: Command) -> None:
 def test_bot_command_is_in_readme_table(command: Command) -> None:
     row = re.compile(rf"^\| `/{re.escape(command.name)}[` ]", re.MULTILINE)
     assert row.search(README), f"README's Bot commands table has no row for /{command.name}"
+
+
+@pytest.mark.parametrize("name", sorted(Settings.model_fields))
+def test_setting_is_in_readme_configuration_table(name: str) -> None:
+    variable = f"RIFTWATCH_{name.upper()}"
+    rows = [line for line in README.splitlines() if line.startswith("| ") and variable in line]
+    assert re.search(rf"`{variable}`", "\n".join(rows)), f"{variable} has no README row"
