@@ -48,13 +48,15 @@ def lemma_of(word: str) -> str:
     return forms[0] if forms else word
 
 
-def word_spans(text: str) -> list[tuple[int, int, str]]:
+@lru_cache(maxsize=4096)
+def word_spans(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, stop, lower-case word) of each word token of ``text`` (razdel's tokenizer;
-    punctuation dropped)."""
+    punctuation dropped). Cached per text: a window is read for its aliases, its lemmas and
+    once more for every name in it."""
     from razdel import tokenize
 
-    return [(t.start, t.stop, t.text.lower()) for t in tokenize(text)
-            if _WORDLIKE.search(t.text)]
+    return tuple((t.start, t.stop, t.text.lower()) for t in tokenize(text)
+                 if _WORDLIKE.search(t.text))
 
 
 def word_tokens(text: str) -> list[str]:
