@@ -221,20 +221,23 @@ def bench_scoring(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
     print("\nscoring: each precision on real long posts, against naive fp32 (issue 11: the "
           "default >= 2.5x naive)")
     print_cpu()
-    posts = milblog_posts(8 if quick else 64)  # --quick: 1m52s with 12 posts at load 5.9
+    posts = milblog_posts(8 if quick else 128)  # --quick: 1m52s with 12 posts at load 5.9
     if posts is None:
         print("  skipped: ../shared/data/milblog-criticism/dev.csv is absent (team checkout only)")
         return
     settings = bench_settings(folder)
+    # The pipeline scores in calls of score_batch_posts; the paths take turns, so a call is at
+    # most a quarter of the posts (at least four turns each to spread other load over them).
+    chunk = max(1, min(settings.score_batch_posts, len(posts) // 4))
     default = prepare_precision(settings)
     print(f"  RIFTWATCH_PRECISION={settings.precision} runs {default.precision}: "
           f"{default.choice.reason}")
     print(f"  {len(posts)} milblog dev posts, mean {sum(map(len, posts)) / len(posts):,.0f} "
-          f"chars; {settings.threads} threads, batches of {settings.batch_size} posts, "
+          f"chars; {settings.threads} threads, calls of {chunk} posts, "
           f"max_tokens {settings.max_tokens}; paths take turns; load {os.getloadavg()[0]:.1f}")
     runners = {path: path_scorer(settings, path, taxonomy) for path in ("fp32", "bf16", "int8")}
     runners["naive"] = naive_scorer(settings)
-    rates = interleaved_rates(runners, posts, settings.batch_size)
+    rates = interleaved_rates(runners, posts, chunk)
     naive = rates["naive"]
     rows = [(f"default ({settings.precision}: {default.precision})", rates[default.precision])]
     rows += [(f"{path}, sorted batches of windows", rates[path]) for path in ("fp32", "bf16",
