@@ -63,7 +63,8 @@ def fill_store(path: Path, items: int) -> None:
     rows = db.execute("SELECT id FROM items").fetchall()
     with db.conn:
         db.conn.executemany(
-            "INSERT INTO scores VALUES (?, 'bench', ?, 0.2, 0.5, 0.2, 0.1, '{}', ?, NULL, 'ru', ?)",
+            "INSERT INTO scores VALUES (?, 'bench', ?, 0.2, 0.5, 0.2, 0.1, '{}', ?, NULL, 'ru', ?, "
+            "'[]')",
             [(item_id, "critical" if item_id % 3 == 0 else "neutral",
               json.dumps([TARGETS[item_id % 5]] if item_id % 3 == 0 else []), to_iso(utc_now()))
              for (item_id,) in rows])

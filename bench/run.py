@@ -314,8 +314,9 @@ def fill_store(path: Path, items: int, days: int = 60, model_version: str = "ben
                           moment))
         stance = rng.choice(STANCES)
         probabilities = [0.7 if name == stance else 0.1 for name in STANCES]
-        score_rows.append((number, model_version, stance, *probabilities, json.dumps(
-            {theme: round(rng.random() ** 3, 3) for theme in themes}),
+        theme_p = {theme: round(rng.random() ** 3, 3) for theme in themes}
+        score_rows.append((number, model_version, stance, *probabilities, json.dumps(theme_p),
+            json.dumps([theme for theme, p in theme_p.items() if p >= 0.5]),
             json.dumps(["ministry"] if rng.random() < 0.05 else []),
             texts[number % len(texts)][:120], "ru", moment))
     with db.conn:
@@ -324,8 +325,8 @@ def fill_store(path: Path, items: int, days: int = 60, model_version: str = "ben
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
         db.conn.executemany(
             "INSERT INTO scores (item_id, model_version, stance, p_supportive, p_critical, "
-            "p_alarmed, p_neutral, themes, targets, evidence, language, scored_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", score_rows)
+            "p_alarmed, p_neutral, themes, themes_present, targets, evidence, language, "
+            "scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", score_rows)
     db.execute("ANALYZE")
     db.conn.close()
 

@@ -51,7 +51,7 @@ from monitors.http import check_source_allowed
 from store.digest_messages import QuotedPost, items_in_message, quoted_post
 from store.edges import EDGE_KINDS
 from store.feeds import add_feed, list_feeds, remove_feed, set_feed_enabled
-from store.labels import LabelError, add_label, normalise_label
+from store.labels import THEME_PREFIX, LabelError, add_label, normalise_label
 from store.models import FeedState, normalise_url
 from store.subscribers import deactivate, get_subscriber, subscribe
 from store.targets import unlisted_targets
@@ -329,23 +329,35 @@ LABEL_HINT = ("Reply to a digest message with /label critical, or give the #numb
               "a quoted post: /label #1234 critical.")
 
 
-def _label_args(args: list[str]) -> tuple[int | None, str]:
-    """(ref or None, label word) from ``[#REF] LABEL`` in either order."""
+MAX_LABEL_WORDS = 10  # a stance and every theme fit well within this
+
+
+def _label_args(args: list[str]) -> tuple[int | None, list[str]]:
+    """(ref or None, label words) from ``[#REF] LABEL [LABEL ...]`` in any order;
+    ``theme: NAME`` (a space after the colon) counts as one word."""
     refs = [int(match.group(1)) for arg in args if (match := _REF_RE.match(arg))]
-    words = [arg for arg in args if not _REF_RE.match(arg)]
-    if len(words) == 2 and words[0].lower() == "theme:":  # "/label theme: supply_shortage"
-        words = ["".join(words)]
-    if len(refs) > 1 or len(words) != 1:
+    words: list[str] = []
+    for arg in (arg for arg in args if not _REF_RE.match(arg)):
+        if words and words[-1].lower() == "theme:":  # "/label theme: supply_shortage"
+            words[-1] += arg
+        else:
+            words.append(arg)
+    if len(refs) > 1 or not words or len(words) > MAX_LABEL_WORDS:
         raise UsageError(f"{USAGE['label']}\n{LABEL_HINT}")
-    return (refs[0] if refs else None), words[0]
+    return (refs[0] if refs else None), words
 
 
-def _label_or_usage(env: BotEnv, word: str) -> str:
+def _labels_or_usage(env: BotEnv, words: list[str]) -> list[str]:
+    """The words as stored labels, each at most once; at most one stance (or ``wrong``)."""
     try:
-        return normalise_label(word, env.taxonomy.theme_names())
+        labels = list(dict.fromkeys(normalise_label(w, env.taxonomy.theme_names())
+                                    for w in words))
     except LabelError as exc:
         message = str(exc)
         raise UsageError(f"{message[:1].upper()}{message[1:]}.\n{USAGE['label']}") from None
+    if sum(not label.startswith(THEME_PREFIX) for label in labels) > 1:
+        raise UsageError(f"One stance per post, please.\n{USAGE['label']}")
+    return labels
 
 
 def _replied_items(db: sqlite_utils.Database, request: CommandRequest) -> list[int]:
@@ -363,45 +375,48 @@ def _post_summary(post: QuotedPost) -> str:
     return f"{post_ref(post.item_id)} {escape(post.feed)}: «{escape(trim_quote(post.text, 60))}»"
 
 
-def _which_post(db: sqlite_utils.Database, item_ids: list[int], label: str) -> Reply:
+def _which_post(db: sqlite_utils.Database, item_ids: list[int], labels: list[str]) -> Reply:
     posts = [post for item_id in item_ids if (post := quoted_post(db, item_id)) is not None]
     lines = [f"That message quotes {len(posts)} posts; say which one, e.g. "
-             f"/label #{posts[0].item_id} {escape(label)}"]
+             f"/label #{posts[0].item_id} {escape(' '.join(labels))}"]
     lines += [f"• {_post_summary(post)}" for post in posts]
     return Reply.text("\n".join(lines))
 
 
-def _labelled(post: QuotedPost, label: str) -> Reply:
+def _labelled(post: QuotedPost, labels: list[str]) -> Reply:
     if post.stance is None:
         model = "The model has not scored it yet."
     else:
         odds = f" {post.probability:.2f}" if post.probability is not None else ""
         model = (f"The model ({escape(post.model_version)}) said {escape(post.stance)}{odds}.")
-    return Reply.text(f"Labelled {_post_summary(post)} as <b>{escape(label)}</b>. {model}")
+    named = ", ".join(f"<b>{escape(label)}</b>" for label in labels)
+    return Reply.text(f"Labelled {_post_summary(post)} as {named}. {model}")
 
 
 def label_post(env: BotEnv, request: CommandRequest) -> Reply:
-    """Store an analyst's label for the post named by #REF or quoted by the replied message."""
-    ref, word = _label_args(request.args)
-    label = _label_or_usage(env, word)
+    """Store an analyst's labels (a stance and any themes) for the post named by #REF or quoted
+    by the replied message."""
+    ref, words = _label_args(request.args)
+    labels = _labels_or_usage(env, words)
     if request.user_id is None:
         raise UsageError("Labels need a sender; send /label as yourself, not as a channel.")
     db = env.db()
     if ref is None:
         candidates = _replied_items(db, request)
         if len(candidates) > 1:
-            return _which_post(db, candidates, label)
+            return _which_post(db, candidates, labels)
         ref = candidates[0]
     post = quoted_post(db, ref)
     if post is None:
         raise UsageError(f"No stored post #{ref}. Use the #number shown after a quoted post "
                          "in a digest.")
     try:
-        stored = add_label(db, post.item_id, request.user_id, label, chat_id=request.chat_id,
-                           model_version=post.model_version, now=_now(env))
+        stored = [add_label(db, post.item_id, request.user_id, label, chat_id=request.chat_id,
+                            model_version=post.model_version, now=_now(env))
+                  for label in labels]
     except LabelError as exc:
         raise UsageError(str(exc)) from None
-    return _labelled(post, stored.label)
+    return _labelled(post, [label.label for label in stored])
 
 
 # ---------------------------------------------------------------- admin: feeds and status
@@ -507,9 +522,9 @@ COMMANDS: list[Command] = [
     Command("graph", "/graph [7d] [forward,mention,quote,attack]",
             "who forwards, mentions, quotes and attacks whom (a drawn graph)", graph),
     Command("feeds", "/feeds", "watched feeds and their health", feeds),
-    Command("label", "/label [#REF] supportive|critical|alarmed|neutral|theme:NAME|wrong",
-            "correct the model on a quoted post: reply to the digest, or give its #REF "
-            "(analysts)", label_post, analyst=True),
+    Command("label", "/label [#REF] supportive|critical|alarmed|neutral|wrong [theme:NAME ...]",
+            "correct the model on a quoted post, its stance and the themes it carries: reply "
+            "to the digest, or give its #REF (analysts)", label_post, analyst=True),
     Command("addfeed", "/addfeed t.me/NAME|@NAME|URL [blogger|news]", "watch a feed (admin)",
             add_feed_command, admin=True),
     Command("removefeed", "/removefeed NAME", "stop watching a feed (admin)",

@@ -1,4 +1,5 @@
-"""Score texts: stance probabilities, theme probabilities, targets attacked, evidence and language.
+"""Score texts: stance probabilities, theme probabilities and the themes present, targets attacked,
+evidence and language.
 
 Pure function of (encoder, shipped heads, taxonomy) over a list of strings; never touches the store.
 """
@@ -14,6 +15,7 @@ import numpy as np
 from classifiers.encoder import Encoder
 from classifiers.entity_head import EntityHead
 from classifiers.heads import (
+    CalibratedHead,
     CompiledTaxonomy,
     ShippedHeads,
     max_similarity,
@@ -23,16 +25,17 @@ from classifiers.heads import (
     theme_features,
     theme_probabilities,
 )
-from classifiers.protocol import PostFeatures
+from classifiers.protocol import PostFeatures, head_probabilities
 from classifiers.targets import PostWindowsToJudge, TargetFinder
 from classifiers.text import detect_language, sentence_windows, split_sentences
 from config.themes import STANCE_NAMES, Stance, Taxonomy
 
 logger = logging.getLogger(__name__)
 
-SCORING_VERSION = "4"  # bump when the scoring recipe below changes
+SCORING_VERSION = "5"  # bump when the scoring recipe below changes
 OTHER_STANCES = tuple(name for name in STANCE_NAMES if name != "critical")
 EVIDENCE_CHARS = 300
+ZERO_SHOT_PRESENT = 0.5  # an untrained (zero-shot) theme is present from this probability
 
 
 def decided_stance(probabilities: dict[str, float], critical: bool) -> str:
@@ -47,6 +50,7 @@ class ScoreResult:
     stance: str
     stance_probabilities: dict[str, float]
     themes: dict[str, float]
+    present_themes: list[str] = field(default_factory=list)  # by each theme's own threshold
     targets: list[str] = field(default_factory=list)
     evidence: str = ""
     language: str = "other"
@@ -130,10 +134,23 @@ class Classifier:
         self.theme_prototypes = [
             self._embed_prototypes(theme.description, theme.examples) for theme in taxonomy.themes
         ]
+        self.trained_themes = self._trained_theme_names()
+        self.theme_thresholds = {
+            theme.name: (heads.themes[theme.name].threshold if theme.name in self.trained_themes
+                         else ZERO_SHOT_PRESENT)
+            for theme in taxonomy.themes
+        }
         heads_digest = heads.digest + (f"+{entity_head.digest}" if entity_head else "")
         self.model_version = model_version_for(
             encoder.name, encoder.fingerprint, heads_digest, taxonomy, self.critical_threshold
         )
+
+    def _trained_theme_names(self) -> set[str]:
+        """The taxonomy's themes that have a trained head usable with this encoder; the rest
+        (a theme added without labels, or any theme with a foreign encoder) are zero-shot."""
+        if not self.uses_trained_head:
+            return set()
+        return {theme.name for theme in self.taxonomy.themes if theme.name in self.heads.themes}
 
     def _embed_prototypes(self, description: str, examples: list[str]) -> np.ndarray:
         return self.encoder.embed(prototype_texts(description, examples), kind="query")
@@ -144,22 +161,11 @@ class Classifier:
             return []
         windows = PostWindows.of(texts)
         embedded = self.encoder.embed(windows.texts, kind="passage")
-        p_critical = self._critical(texts, embedded, windows.spans)
-        p_window = self._critical(
-            windows.texts, embedded, [(i, i + 1) for i in range(len(embedded))]
-        )
-        doc = np.stack(
-            [pooled_features(embedded[a:b], 1.0)[: self.encoder.dim] for a, b in windows.spans]
-        )
-        others = stance_split(max_similarity(doc, self.stance_prototypes))
+        trained = self._trained_probabilities(texts, embedded, windows.spans)
+        p_window = self._window_critical(windows.texts, embedded)
         window_theme_sim = max_similarity(embedded, self.theme_prototypes)
-        theme_sim = np.stack([window_theme_sim[a:b].max(axis=0) for a, b in windows.spans])
-        keywords = self.compiled.keyword_matrix(texts)
-        themes = theme_probabilities(
-            theme_features(theme_sim, keywords), self.heads.theme_calibration
-        )
-        probabilities = [self._probabilities(p, shares) for p, shares in zip(p_critical, others,
-                                                                              strict=True)]
+        themes = self._theme_probabilities(texts, windows, window_theme_sim, trained)
+        probabilities = self._stance_probabilities(embedded, windows.spans, trained)
         stances = [self._stance(probs) for probs in probabilities]
         targets = self.target_finder.attacked_each([
             PostWindowsToJudge(windows.texts[a:b], embedded[a:b],
@@ -173,6 +179,7 @@ class Classifier:
                 stance_probabilities=probabilities[i],
                 themes={theme.name: float(p)
                         for theme, p in zip(self.taxonomy.themes, themes[i], strict=True)},
+                present_themes=self._present(themes[i]),
                 targets=targets[i],
                 evidence=self._evidence(windows, i, stances[i], p_window, themes[i],
                                         window_theme_sim),
@@ -181,20 +188,79 @@ class Classifier:
             for i in range(len(texts))
         ]
 
-    def _critical(
+    def _post_heads(self) -> dict[str, CalibratedHead]:
+        """The heads that read whole posts: the critical head, and with the trained encoder the
+        other stances' and the trained themes' (theme heads keyed ``theme:NAME``)."""
+        heads = {"critical": self.critical_head}
+        if self.uses_trained_head:
+            heads |= {name: self.heads.stances[name] for name in OTHER_STANCES
+                      if name in self.heads.stances}
+            heads |= {f"theme:{name}": head for name, head in self.heads.themes.items()
+                      if name in self.trained_themes}
+        return heads
+
+    def _trained_probabilities(
         self, texts: list[str], embedded: np.ndarray, spans: list[tuple[int, int]]
-    ) -> np.ndarray:
-        """Calibrated P(critical) of each text (its windows are ``embedded[a:b]``)."""
+    ) -> dict[str, np.ndarray]:
+        """Every post head's calibrated probabilities, each feature block built once."""
+        heads = self._post_heads()
+        dense = None
+        if any(head.uses_embedding for head in heads.values()):
+            scale = float(self.heads.meta["embedding_scale"])
+            dense = np.stack([pooled_features(embedded[a:b], scale) for a, b in spans])
+        with_lemmas = any("lemma" in head.blocks for head in heads.values())
+        return head_probabilities(heads, PostFeatures.of(texts, dense, with_lemmas))
+
+    def _window_critical(self, windows: list[str], embedded: np.ndarray) -> np.ndarray:
+        """Calibrated P(critical) of each window on its own (evidence and targets)."""
         dense = None
         if self.critical_head.uses_embedding:
             scale = float(self.heads.meta["embedding_scale"])
-            dense = np.stack([pooled_features(embedded[a:b], scale) for a, b in spans])
+            dense = np.stack([pooled_features(embedded[i:i + 1], scale)
+                              for i in range(len(windows))])
         with_lemmas = "lemma" in self.critical_head.blocks
-        return self.critical_head.probability(PostFeatures.of(texts, dense, with_lemmas))
+        inputs = PostFeatures.of(windows, dense, with_lemmas)
+        return head_probabilities({"critical": self.critical_head}, inputs)["critical"]
+
+    def _stance_probabilities(
+        self, embedded: np.ndarray, spans: list[tuple[int, int]], trained: dict[str, np.ndarray]
+    ) -> list[dict[str, float]]:
+        """Calibrated P(critical); the rest shared among the other stances as their trained
+        heads weigh them (as the prototypes split it, without the trained encoder)."""
+        if all(name in trained for name in OTHER_STANCES):
+            weights = np.stack([trained[name] for name in OTHER_STANCES], axis=1)
+            others = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+        else:
+            doc = np.stack([pooled_features(embedded[a:b], 1.0)[: self.encoder.dim]
+                            for a, b in spans])
+            others = stance_split(max_similarity(doc, self.stance_prototypes))
+        return [self._probabilities(float(p), shares)
+                for p, shares in zip(trained["critical"], others, strict=True)]
+
+    def _theme_probabilities(
+        self, texts: list[str], windows: PostWindows, window_theme_sim: np.ndarray,
+        trained: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """(posts, themes): a trained theme's calibrated head; an untrained theme's zero-shot
+        probability (prototype similarity, keywords, the taxonomy-fitted calibration)."""
+        theme_sim = np.stack([window_theme_sim[a:b].max(axis=0) for a, b in windows.spans])
+        keywords = self.compiled.keyword_matrix(texts)
+        themes = theme_probabilities(
+            theme_features(theme_sim, keywords), self.heads.theme_calibration
+        )
+        for column, theme in enumerate(self.taxonomy.themes):
+            if f"theme:{theme.name}" in trained:
+                themes[:, column] = trained[f"theme:{theme.name}"]
+        return themes
+
+    def _present(self, themes: np.ndarray) -> list[str]:
+        """The themes whose probability reaches their own head's threshold (the zero-shot
+        cut-off for untrained ones), in taxonomy order."""
+        return [theme.name for theme, p in zip(self.taxonomy.themes, themes, strict=True)
+                if p >= self.theme_thresholds[theme.name]]
 
     def _probabilities(self, p_critical: float, other_shares: np.ndarray) -> dict[str, float]:
-        """Calibrated P(critical); the rest shared among the other stances as the prototypes
-        split it."""
+        """P(critical), and the rest in the other stances' shares."""
         probabilities = {"critical": float(p_critical)}
         for name, share in zip(OTHER_STANCES, other_shares, strict=True):
             probabilities[name] = float((1.0 - p_critical) * share)

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifiers.text_hash import text_hash
 from config.themes import RIFT_THEMES, Taxonomy
 from store.db import open_db
 from store.labels import labelled_items, latest_stance_labels
@@ -66,25 +67,58 @@ def load_milblog(shared_dir: Path) -> LabelledTexts:
     return LabelledTexts(texts, labels, groups)
 
 
-STANCE_ANNOTATIONS = Path(__file__).resolve().parent / "annotations" / "stance_annotations.csv"
+ANNOTATIONS = Path(__file__).resolve().parent / "annotations" / "annotations.csv"
+# The demo corpus ships with the package (riftwatch/demo_corpus); some annotated posts are its.
+DEMO_CORPUS = Path(__file__).resolve().parents[1] / "riftwatch" / "demo_corpus" / "corpus.toml"
+RANDOM_SAMPLES = ("all", "random", "random:news", "pilot:random")  # drawn without looking
 
 
 @dataclass
-class AnnotatedStances(LabelledTexts):
-    """The four-stance annotated posts: the settled label, both annotators' labels, a source."""
+class Reading:
+    """One annotator's labels of one post: its stance and the themes it found present."""
 
-    first: list[str]
-    second: list[str]
+    stance: str
+    themes: frozenset[str]
 
 
-def load_stance_annotations(
-    annotations: Path, shared_dir: Path, demo_corpus: Path
-) -> AnnotatedStances:
-    """The annotated set: each row names its post (milblog row, saved t.me page and post id,
-    or demo corpus list and index) and the post's text hash; the text is read from its source
-    and must still hash the same (ValueError otherwise). Groups hold the source."""
+@dataclass
+class AnnotatedPosts:
+    """The stance-and-themes annotated set: per post its text, source, how it was sampled,
+    both independent readings and the settled labels (third reading where they disagreed)."""
+
+    texts: list[str]
+    sources: list[str]
+    sampled: list[str]
+    first: list[Reading]
+    second: list[Reading]
+    settled: list[Reading]
+
+    @property
+    def stances(self) -> list[str]:
+        return [reading.stance for reading in self.settled]
+
+    def has_theme(self, theme: str) -> list[bool]:
+        return [theme in reading.themes for reading in self.settled]
+
+    def is_random(self) -> list[bool]:
+        """Whether each post was drawn at random (not retrieved as a likely positive)."""
+        return [how in RANDOM_SAMPLES for how in self.sampled]
+
+    def plus(self, other: AnnotatedPosts) -> AnnotatedPosts:
+        return AnnotatedPosts(*(getattr(self, f) + getattr(other, f) for f in
+                                ("texts", "sources", "sampled", "first", "second", "settled")))
+
+
+def _themes(cell: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in (cell or "").split(";") if name.strip())
+
+
+def load_annotations(annotations: Path, shared_dir: Path, demo_corpus: Path) -> AnnotatedPosts:
+    """The annotated set: each row names its post (milblog row, pool channel/id, demo list and
+    index, saved t.me page and post id) and the post's text hash; the text is read from its
+    source and must still hash the same (ValueError otherwise)."""
     texts = _annotated_sources(shared_dir, demo_corpus)
-    data = AnnotatedStances([], [], [], [], [])
+    data = AnnotatedPosts([], [], [], [], [], [])
     with Path(annotations).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             text = texts[row["source"]].get(row["ref"])
@@ -92,18 +126,11 @@ def load_stance_annotations(
                 raise ValueError(f"{annotations}: {row['source']} {row['ref']} is not the "
                                  "annotated text (missing or changed)")
             data.texts.append(text)
-            data.labels.append(row["stance"])
-            data.groups.append(row["source"])
-            data.first.append(row["annotator_1"])
-            data.second.append(row["annotator_2"])
+            data.sources.append(row["source"])
+            data.sampled.append(row["sampled"])
+            for suffix, readings in (("_1", data.first), ("_2", data.second), ("", data.settled)):
+                readings.append(Reading(row[f"stance{suffix}"], _themes(row[f"themes{suffix}"])))
     return data
-
-
-def text_hash(text: str) -> str:
-    """The short hash that ties an annotation to the text it was made on."""
-    import hashlib
-
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
 def _annotated_sources(shared_dir: Path, demo_corpus: Path) -> dict[str, dict[str, str]]:
@@ -111,7 +138,20 @@ def _annotated_sources(shared_dir: Path, demo_corpus: Path) -> dict[str, dict[st
         "milblog": _milblog_rows(Path(shared_dir)),
         "tme": _saved_channel_posts(Path(shared_dir) / "tme-pages"),
         "demo": _demo_posts(Path(demo_corpus)),
+        "pool": _pool_rows(Path(shared_dir)),
     }
+
+
+def _pool_rows(shared_dir: Path) -> dict[str, str]:
+    """``CHANNEL/ID`` → text for the unlabelled pool (``milblog-pool/pool.csv.gz``)."""
+    import gzip
+
+    path = shared_dir / "milblog-pool" / "pool.csv.gz"
+    if not path.is_file():
+        return {}
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        return {f"{row['channel']}/{row['id']}": (row["message"] or "").strip()
+                for row in csv.DictReader(handle)}
 
 
 def _milblog_rows(shared_dir: Path) -> dict[str, str]:
@@ -175,21 +215,35 @@ def _add_examples(data: LabelledTexts, examples: list[str], critical: bool, grou
         data.groups.append(group)
 
 
-def load_store_labels(db_path: Path) -> LabelledTexts:
-    """Analysts' /label stance feedback from a store: ``critical`` / ``not_critical``.
+STORE_SOURCE = "store"
 
-    The newest stance label per item counts; theme and ``wrong`` labels are not used here.
+
+def load_store_annotations(db_path: Path) -> AnnotatedPosts:
+    """Analysts' /label feedback from a store as annotated posts (source ``store``).
+
+    An item counts once an analyst gave it a stance: the newest stance label, and as its themes
+    every ``theme:NAME`` label it was given (a theme not labelled is taken as absent). Items
+    with theme labels but no stance are left out: nothing says which themes they lack.
+    ``wrong`` labels are not used.
     """
     db = open_db(db_path)
     try:
-        chosen = latest_stance_labels(labelled_items(db))
+        labels = labelled_items(db)
     finally:
         db.conn.close()
-    return LabelledTexts(
-        texts=[label.text for label in chosen],
-        labels=["critical" if label.label == "critical" else "not_critical" for label in chosen],
-        groups=[label.feed for label in chosen],
-    )
+    themes: dict[int, set[str]] = {}
+    for label in labels:
+        if label.theme is not None:
+            themes.setdefault(label.item_id, set()).add(label.theme)
+    data = AnnotatedPosts([], [], [], [], [], [])
+    for label in latest_stance_labels(labels):
+        reading = Reading(label.label, frozenset(themes.get(label.item_id, set())))
+        data.texts.append(label.text)
+        data.sources.append(STORE_SOURCE)
+        data.sampled.append(f"label:{label.feed}")
+        for readings in (data.first, data.second, data.settled):
+            readings.append(reading)
+    return data
 
 
 def load_ruw_stance(shared_dir: Path, splits: tuple[str, ...] = ("val",)) -> LabelledTexts:

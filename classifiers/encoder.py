@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -26,6 +26,16 @@ logger = logging.getLogger(__name__)
 Kind = Literal["passage", "query"]
 Precision = Literal["bf16", "fp32", "autocast", "int8"]
 PREFIXES: dict[str, str] = {"passage": "passage: ", "query": "query: "}
+
+
+class Embedder(Protocol):
+    """What training and evaluation need of an encoder: embeddings, and names for the model."""
+
+    fingerprint: str
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray: ...
 
 
 class ModelLoadError(ConfigError):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.heads import ARTIFACTS_DIR, CalibratedHead, _head_arrays, _head_from
+from classifiers.heads import ARTIFACTS_DIR, CalibratedHead, head_arrays, head_from
 from classifiers.lemmas import lemma_of, word_spans
 from classifiers.protocol import PostFeatures
 
@@ -78,7 +78,8 @@ class EntityHead:
 
 def save_entity_head(directory: Path, head: CalibratedHead, meta: dict) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(directory / ENTITIES_NPZ, **_head_arrays("entity", head))  # type: ignore[arg-type]
+    arrays = head_arrays("entity", head, own_vectorizers=True)
+    np.savez_compressed(directory / ENTITIES_NPZ, **arrays)  # type: ignore[arg-type]
     (directory / ENTITIES_META).write_text(
         json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -92,5 +93,5 @@ def load_entity_head(directory: Path = ARTIFACTS_DIR) -> EntityHead | None:
     digest = hashlib.sha256(npz_path.read_bytes() + meta_path.read_bytes()).hexdigest()[:12]
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     with np.load(npz_path, allow_pickle=False) as data:
-        head = _head_from("entity", data)
+        head = head_from("entity", data)
     return EntityHead(head, meta, digest, str(meta.get("encoder_fingerprint", "")))

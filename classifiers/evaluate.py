@@ -1,6 +1,6 @@
 """Measure the classifier against labelled data: generic per-class metrics, and the shared sets
-(milblog-criticism under the nested protocol beside the lexical baseline, the annotated four
-stances, ruw-stance, rusentne targets).
+(the annotated stances and themes under the nested protocol beside the tuned baseline, the
+milblog is_criticism labels, ruw-stance, rusentne targets).
 
 Returns plain report data and formats it as text; never trains the shipped heads, never writes.
 """
@@ -18,21 +18,14 @@ import numpy as np
 
 from classifiers.classifier import Classifier, decided_stance
 from classifiers.datasets import (
-    AnnotatedStances,
+    STORE_SOURCE,
+    AnnotatedPosts,
+    load_annotations,
     load_milblog,
     load_ruw_stance,
-    load_stance_annotations,
+    load_store_annotations,
 )
-from classifiers.protocol import (
-    BASELINE_BLOCKS,
-    INNER_FOLDS,
-    OUTER_FOLDS,
-    OuterFold,
-    brier_score,
-    nested_cv,
-    recipes_for,
-    reliability,
-)
+from classifiers.protocol import INNER_FOLDS, OUTER_FOLDS, OuterFold, nested_cv_labels
 from classifiers.scoring import load_classifier
 from config.settings import Settings
 from config.themes import STANCE_NAMES, Taxonomy
@@ -121,6 +114,7 @@ class Section:
 class SharedReport:
     model_version: str
     sections: list[Section]
+    tables: list[LabelTable] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -143,116 +137,187 @@ def score_all(classifier: TextScorer, texts: list[str], batch_size: int = 64) ->
 
 
 @dataclass
-class NestedMilblog:
-    """The nested protocol's outer folds on milblog, per candidate set, and the posts' texts."""
+class LabelRow:
+    """One label's outer-fold precision / recall / F1 for the model and the tuned baseline,
+    beside the annotators' agreement on it (Cohen's kappa, one label against the rest)."""
 
-    texts: list[str]
-    y: np.ndarray
-    outer: dict[str, list[OuterFold]]
-
-    def out_of_fold_critical(self, name: str = "shipped") -> dict[str, bool]:
-        """Text → the outer fold's decision (first repeat), for posts evaluated elsewhere."""
-        decided: dict[str, bool] = {}
-        for fold in self.outer[name][:OUTER_FOLDS]:
-            for index, positive in zip(fold.test_index, fold.predicted, strict=True):
-                decided[self.texts[index]] = bool(positive)
-        return decided
+    label: str
+    support: int
+    model: dict[str, float]
+    baseline: dict[str, float]
+    kappa: float | None
+    note: str = ""
 
 
-def nested_milblog(classifier: Classifier, shared_dir: Path) -> NestedMilblog:
-    """Run the nested protocol on milblog for the shipped candidates and the plain baseline."""
-    from classifiers.train import HEAD_CANDIDATES, example_posts, labelled_posts
+@dataclass
+class LabelTable:
+    """Per-label rows for one part of the annotated set, and the macro-F1s over them."""
 
-    data = load_milblog(shared_dir)
-    posts = labelled_posts(classifier.encoder, data)
-    extra = example_posts(classifier.encoder, classifier.taxonomy)
-    shipped = "full" if classifier.uses_trained_head else "lexical"
-    if not classifier.uses_trained_head:
-        posts.features.dense = extra.features.dense = None
-    candidates = {
-        "shipped": HEAD_CANDIDATES[shipped],
-        "baseline": recipes_for([BASELINE_BLOCKS]),
-    }
-    return NestedMilblog(data.texts, posts.y, nested_cv(candidates, posts, extra))
+    name: str
+    method: str
+    rows: list[LabelRow]
+    macro_f1: dict[str, float]  # "model" / "baseline"
+    n: int
+    notes: list[str] = field(default_factory=list)
 
 
-def milblog_sections(nested: NestedMilblog) -> list[Section]:
-    """One section per candidate set: pooled outer-fold metrics, per-fold spread, calibration."""
-    titles = {
-        "shipped": "milblog-criticism: shipped recipe (nested CV)",
-        "baseline": "milblog-criticism: char 2-5 TF-IDF + LR baseline (nested CV)",
-    }
-    return [_nested_section(titles[name], folds, nested.y) for name, folds in nested.outer.items()]
+@dataclass
+class OutOfFold:
+    """Every annotated post's outer-fold decisions, per candidate set ("model", "baseline"):
+    its stance and the trained themes it carries."""
+
+    stances: dict[str, list[str]]
+    themes: dict[str, dict[str, np.ndarray]]  # candidate set -> theme -> 0/1 per post
 
 
-def _nested_section(title: str, folds: list[OuterFold], y: np.ndarray) -> Section:
-    labels = ["critical", "not_critical"]
-    gold: list[str] = []
-    predicted: list[str] = []
-    fold_f1 = []
-    for fold in folds:
-        gold_fold = [labels[1 - v] for v in y[fold.test_index]]
-        predicted_fold = [labels[1 - v] for v in fold.predicted]
-        fold_f1.append(evaluate_labels(gold_fold, predicted_fold, labels).macro_f1)
-        gold += gold_fold
-        predicted += predicted_fold
-    probability = np.concatenate([fold.probability for fold in folds])
-    truth = np.concatenate([y[fold.test_index] for fold in folds])
-    chosen = Counter(f"{fold.choice.recipe.name} @ {fold.choice.threshold:.2f}" for fold in folds)
-    return Section(
-        title,
-        f"{len(folds)} outer folds ({OUTER_FOLDS}-fold x {len(folds) // OUTER_FOLDS}), "
-        f"pooled; recipe, C, Platt calibration and threshold chosen in {INNER_FOLDS} inner "
-        f"folds of each outer training part ({len(y)} posts)",
-        evaluate_labels(gold, predicted, labels),
-        [
-            f"per-fold macro-F1 {np.mean(fold_f1):.3f} ± {np.std(fold_f1):.3f}",
-            f"Brier score {brier_score(probability, truth):.3f}; reliability "
-            + ", ".join(f"{r['bin']}: predicted {r['mean_predicted']:.2f} observed "
-                        f"{r['observed']:.2f} (n={r['n']})"
-                        for r in reliability(probability, truth)),
-            "chosen per fold: " + "; ".join(f"{k} x{n}" for k, n in chosen.most_common()),
-        ],
-    )
+def out_of_fold(outer: dict[str, dict[str, list[OuterFold]]], n: int) -> OutOfFold:
+    """Pool the outer folds (one repeat) into one decision per post and label."""
+    names = next(iter(outer.values())).keys()
+    stances: dict[str, list[str]] = {}
+    themes: dict[str, dict[str, np.ndarray]] = {}
+    for name in names:
+        probability = {label: np.zeros(n) for label in outer}
+        decided = {label: np.zeros(n, dtype=int) for label in outer}
+        for label, by_name in outer.items():
+            for fold in by_name[name]:
+                probability[label][fold.test_index] = fold.probability
+                decided[label][fold.test_index] = fold.predicted
+        stances[name] = [
+            decided_stance({s: float(probability[s][i]) for s in STANCE_NAMES},
+                           bool(decided["critical"][i]))
+            for i in range(n)
+        ]
+        themes[name] = {label: decided[label] for label in outer if label not in STANCE_NAMES}
+    return OutOfFold(stances, themes)
 
 
-def evaluate_stances(
-    classifier: Classifier, annotated: AnnotatedStances, held_out_critical: dict[str, bool]
-) -> list[Section]:
-    """Four stances against the annotated set, beside the annotators' agreement.
+def _binary_scores(gold: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]:
+    metrics = evaluate_labels(["yes" if g else "no" for g in gold],
+                              ["yes" if p else "no" for p in predicted], ["yes", "no"])
+    return {k: round(v, 4) for k, v in metrics.per_class["yes"].items() if k != "support"}
 
-    The critical head was trained on the milblog posts, so for those the critical decision is
-    the nested protocol's outer fold (``held_out_critical``); the other stances and the posts
-    from other sources are the shipped model's.
-    """
-    results = score_all(classifier, annotated.texts)
-    predicted = [
-        _stance_with(result, held_out_critical.get(text))
-        for text, result in zip(annotated.texts, results, strict=True)
+
+def label_table(
+    name: str, data: AnnotatedPosts, decisions: OutOfFold, rows: Sequence[int],
+    untrained: Sequence[str], theme_names: Sequence[str],
+) -> LabelTable:
+    """Four stances (one 4-way decision per post) and every theme, on the posts ``rows``."""
+    def pick(values: Sequence[Any] | np.ndarray) -> list[Any]:
+        return [values[i] for i in rows]
+
+    gold = pick(data.stances)
+    first, second = pick(data.first), pick(data.second)
+    table = LabelTable(name, "", [], {}, len(rows))
+    four = {cand: evaluate_labels(gold, pick(decisions.stances[cand]), list(STANCE_NAMES))
+            for cand in decisions.stances}
+    for stance in STANCE_NAMES:
+        table.rows.append(LabelRow(
+            stance, int(four["model"].per_class[stance]["support"]),
+            _scores(four["model"], stance), _scores(four["baseline"], stance),
+            _kappa_of([r.stance == stance for r in first], [r.stance == stance for r in second]),
+        ))
+    theme_f1: dict[str, list[float]] = {"model": [], "baseline": []}
+    for theme in theme_names:
+        truth = [theme in reading.themes for reading in pick(data.settled)]
+        kappa = _kappa_of([theme in r.themes for r in first], [theme in r.themes for r in second])
+        if theme in untrained:
+            table.rows.append(LabelRow(f"theme:{theme}", sum(truth), {}, {}, kappa,
+                                       "untrained: zero-shot (too few labelled posts)"))
+            continue
+        scores = {cand: _binary_scores(truth, pick(decisions.themes[cand][theme]))
+                  for cand in ("model", "baseline")}
+        for cand, row in scores.items():
+            theme_f1[cand].append(row["f1"])
+        table.rows.append(LabelRow(f"theme:{theme}", sum(truth), scores["model"],
+                                   scores["baseline"], kappa))
+    for cand in ("model", "baseline"):
+        table.macro_f1[f"{cand}_four_stances"] = round(four[cand].macro_f1, 4)
+        table.macro_f1[f"{cand}_themes"] = round(float(np.mean(theme_f1[cand])), 4) \
+            if theme_f1[cand] else 0.0
+    return table
+
+
+def _scores(metrics: LabelMetrics, label: str) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in metrics.per_class[label].items() if k != "support"}
+
+
+def _kappa_of(first: Sequence[bool], second: Sequence[bool]) -> float | None:
+    if first == second:
+        return 1.0 if first else None
+    return round(cohens_kappa([str(v) for v in first], [str(v) for v in second]), 3)
+
+
+@dataclass
+class NestedAnnotated:
+    """The nested protocol over the annotated set: the posts, the label set, the outer
+    decisions of the model's recipes and of the tuned baseline."""
+
+    data: AnnotatedPosts
+    untrained: list[str]
+    decisions: OutOfFold
+
+
+def nested_annotated(settings: Settings, data: AnnotatedPosts, taxonomy: Taxonomy
+                     ) -> NestedAnnotated:
+    """Outer folds over every annotated post: each training part chooses every label's recipe,
+    C, calibration and threshold in its inner folds, the baseline's C likewise."""
+    from classifiers.train import LABEL_CANDIDATES, embed_posts, label_set, training_encoder
+
+    features = embed_posts(training_encoder(settings), data.texts).features
+    labels = label_set(features, data, taxonomy)
+    outer = nested_cv_labels(LABEL_CANDIDATES, labels.features, labels.ys, labels.strata)
+    return NestedAnnotated(data, labels.untrained_themes, out_of_fold(outer, len(data.texts)))
+
+
+def annotated_tables(nested: NestedAnnotated, theme_names: Sequence[str]) -> list[LabelTable]:
+    """The whole set, its random part, and the analysts' /label posts when there are any."""
+    data = nested.data
+    everything = list(range(len(data.texts)))
+    parts = [
+        ("annotated set, every post", everything),
+        ("annotated set, random part (no retrieved posts)",
+         [i for i, random_ in enumerate(data.is_random()) if random_]),
+        ("analysts' /label posts", [i for i, s in enumerate(data.sources) if s == STORE_SOURCE]),
     ]
-    kappa = cohens_kappa(annotated.first, annotated.second)
-    raw = np.mean([a == b for a, b in zip(annotated.first, annotated.second, strict=True)])
-    sources = Counter(annotated.groups)
-    return [
-        Section(
-            "annotated posts: four stances",
-            f"{len(annotated.texts)} posts annotated twice under classifiers/CODEBOOK.md "
-            f"({', '.join(f'{k} {n}' for k, n in sources.items())}); disagreements settled by "
-            "a third reading; critical decided out-of-fold for milblog posts",
-            evaluate_labels(annotated.labels, predicted, list(STANCE_NAMES)),
-            [
-                f"annotator agreement: Cohen's kappa {kappa:.3f}, raw {raw:.3f}",
-                "the annotators are two independent language-model passes, not human coders",
-            ],
-        )
-    ]
+    kappa = cohens_kappa([r.stance for r in data.first], [r.stance for r in data.second])
+    tables = []
+    for title, rows in parts:
+        if not rows:
+            continue
+        table = label_table(title, data, nested.decisions, rows, nested.untrained, theme_names)
+        table.method = (
+            f"nested CV, {OUTER_FOLDS} outer folds stratified by stance; per label the recipe, "
+            f"C, Platt calibration and threshold chosen in {INNER_FOLDS} inner folds of each "
+            "outer training part; baseline = char 2-5 TF-IDF + LR with C chosen the same way")
+        table.notes = [
+            f"annotators' four-stance kappa {kappa:.3f} (whole set); per-label kappa in the "
+            "table; two independent language-model passes, a third on disagreements",
+            "the four-stance decision: critical when its head says so, else the likeliest of "
+            "the other three heads",
+        ]
+        tables.append(table)
+    return tables
 
 
-def _stance_with(result: Any, critical: bool | None) -> str:
-    """The result's stance, with the critical decision replaced when one is given."""
-    if critical is None:
-        return str(result.stance)
-    return decided_stance(result.stance_probabilities, critical)
+def is_criticism_section(nested: NestedAnnotated, shared_dir: Path) -> list[Section]:
+    """The milblog posts' original ``is_criticism`` labels against the outer folds' critical
+    decisions (the critical head is trained on the annotated stance, not on these labels)."""
+    milblog = load_milblog(shared_dir)
+    original = dict(zip(milblog.texts, milblog.labels, strict=True))
+    rows = [i for i, text in enumerate(nested.data.texts)
+            if nested.data.sources[i] == "milblog" and text in original]
+    gold = [original[nested.data.texts[i]] for i in rows]
+    sections = []
+    for cand in ("model", "baseline"):
+        predicted = ["critical" if nested.decisions.stances[cand][i] == "critical"
+                     else "not_critical" for i in rows]
+        sections.append(Section(
+            f"milblog-criticism is_criticism: {cand} (nested CV)",
+            "outer-fold critical decisions of the annotated-set protocol on the milblog posts, "
+            "against the set's own is_criticism labels",
+            evaluate_labels(gold, predicted, ["critical", "not_critical"]),
+        ))
+    return sections
 
 
 def cohens_kappa(first: Sequence[str], second: Sequence[str]) -> float:
@@ -355,36 +420,65 @@ def evaluate_shared(
     annotations: AnnotationSources,
     taxonomy: Taxonomy | None = None,
 ) -> SharedReport:
-    """Every shared evaluation with the configured classifier: milblog under the nested
-    protocol (shipped recipe and baseline), the annotated four stances, ruw-stance, rusentne."""
+    """Every shared evaluation: the annotated set's stances and themes under the nested
+    protocol (the model's recipes and the tuned baseline), the milblog is_criticism labels from
+    the same outer folds, then the configured classifier on ruw-stance and rusentne."""
     from config.themes import load_themes
 
     taxonomy = taxonomy or load_themes(settings.themes_file)
-    classifier = load_classifier(settings, taxonomy)
     shared_dir = Path(shared_dir)
-    nested = nested_milblog(classifier, shared_dir)
-    annotated = load_stance_annotations(annotations.file, shared_dir, annotations.demo_corpus)
+    data = load_annotations(annotations.file, shared_dir, annotations.demo_corpus)
+    if annotations.labels_db is not None:
+        data = data.plus(load_store_annotations(annotations.labels_db))
+    nested = nested_annotated(settings, data, taxonomy)
+    classifier = load_classifier(settings, taxonomy)
     sections = (
-        milblog_sections(nested)
-        + evaluate_stances(classifier, annotated, nested.out_of_fold_critical())
+        is_criticism_section(nested, shared_dir)
         + evaluate_ruw(classifier, shared_dir)
         + evaluate_rusentne(classifier, shared_dir)
     )
-    return SharedReport(classifier.model_version, sections)
+    return SharedReport(classifier.model_version, sections,
+                        annotated_tables(nested, taxonomy.theme_names()))
 
 
 @dataclass
 class AnnotationSources:
-    """Where the four-stance annotations are, and the demo corpus some of them name."""
+    """Where the annotations are, the demo corpus some of them name, and an optional store
+    whose /label feedback joins them (reported separately as well)."""
 
     file: Path
     demo_corpus: Path
+    labels_db: Path | None = None
+
+
+def format_label_table(table: LabelTable) -> list[str]:
+    """One table as text: per label the model's and the baseline's P / R / F1, support, kappa."""
+    lines = [f"== {table.name} (n={table.n})", f"   ({table.method})",
+             f"{'label':<26} {'model P':>7} {'R':>6} {'F1':>6}   {'baseline P':>10} {'R':>6} "
+             f"{'F1':>6} {'support':>7} {'kappa':>6}"]
+    for row in table.rows:
+        kappa = "-" if row.kappa is None else f"{row.kappa:.3f}"
+        if not row.model:
+            lines.append(f"{row.label:<26} {row.note:<49} {row.support:7d} {kappa:>6}")
+            continue
+        m, b = row.model, row.baseline
+        lines.append(f"{row.label:<26} {m['precision']:7.3f} {m['recall']:6.3f} {m['f1']:6.3f}"
+                     f"   {b['precision']:10.3f} {b['recall']:6.3f} {b['f1']:6.3f} "
+                     f"{row.support:7d} {kappa:>6}")
+    lines.append("macro-F1: " + ", ".join(f"{k.replace('_', ' ')} {v:.3f}"
+                                          for k, v in table.macro_f1.items()))
+    return lines + table.notes
 
 
 def format_shared_report(report: SharedReport) -> str:
-    """The report as plain text: a summary table, then each section in full."""
+    """The report as plain text: a summary table, the annotated set's per-label tables, then
+    each section in full."""
     lines = [f"model {report.model_version}", "", f"{'evaluation':<58} {'macro-F1':>8} {'n':>6}"]
+    lines += [f"{t.name + ': ' + k.replace('_', ' '):<58} {v:8.3f} {t.n:6d}"
+              for t in report.tables for k, v in t.macro_f1.items()]
     lines += [f"{s.name:<58} {s.metrics.macro_f1:8.3f} {s.metrics.n:6d}" for s in report.sections]
+    for table in report.tables:
+        lines += ["", *format_label_table(table)]
     for section in report.sections:
         lines += [
             "",

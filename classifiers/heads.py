@@ -1,5 +1,5 @@
-"""The small scoring heads on top of the encoder: a calibrated critical-stance logistic regression,
-prototype similarity for the other stances, calibrated theme similarity and target finding.
+"""The small scoring heads on top of the encoder: calibrated logistic regressions for each stance
+and each trained theme, prototype similarity for themes without labels, and target finding.
 
 Works on embeddings and strings handed in; never loads the encoder and never touches the store.
 """
@@ -129,21 +129,30 @@ class CalibratedHead:
 
 @dataclass
 class ShippedHeads:
-    """The trained artefacts: the critical head (with and without the encoder's embedding) and
-    the theme calibration."""
+    """The trained artefacts: one calibrated head per stance (one against the rest; the critical
+    one decides first) and per trained theme, all reading the encoder's embedding; the lexical
+    critical head for a foreign encoder; the zero-shot theme calibration for untrained themes."""
 
-    full: CalibratedHead
+    stances: dict[str, CalibratedHead]
+    themes: dict[str, CalibratedHead]
     lexical: CalibratedHead
     theme_calibration: np.ndarray  # weights for [similarity, similarity - mean, keyword], bias
     meta: dict
     digest: str
+
+    @property
+    def full(self) -> CalibratedHead:
+        return self.stances["critical"]
 
     def critical_head(self, with_embedding: bool) -> CalibratedHead:
         """The full head when the trained encoder's embeddings are at hand, else the lexical one."""
         return self.full if with_embedding else self.lexical
 
 
-def _head_arrays(prefix: str, head: CalibratedHead) -> dict[str, np.ndarray]:
+def head_arrays(prefix: str, head: CalibratedHead, own_vectorizers: bool = False
+                ) -> dict[str, np.ndarray]:
+    """A head as named arrays; with ``own_vectorizers`` its vectorisers' vocabularies too (a
+    head saved alone), else they are saved once for all heads (``_vectorizer_arrays``)."""
     arrays: dict[str, np.ndarray] = {
         f"{prefix}_coef": head.linear.coef.astype(np.float32),
         f"{prefix}_intercept": np.array(head.linear.intercept, dtype=np.float32),
@@ -151,32 +160,57 @@ def _head_arrays(prefix: str, head: CalibratedHead) -> dict[str, np.ndarray]:
         f"{prefix}_threshold": np.array(head.threshold, dtype=np.float64),
         f"{prefix}_blocks": np.array(head.blocks, dtype=str),
     }
-    for block, vectorizer in head.vectorizers.items():
+    if own_vectorizers:
+        arrays |= _vocabulary_arrays(prefix, head.vectorizers)
+    return arrays
+
+
+def _vocabulary_arrays(prefix: str, vectorizers: dict[str, Any]) -> dict[str, np.ndarray]:
+    arrays = {}
+    for block, vectorizer in vectorizers.items():
         arrays[f"{prefix}_{block}_vocab"] = np.array(vectorizer.get_feature_names_out(), dtype=str)
         arrays[f"{prefix}_{block}_idf"] = vectorizer.idf_.astype(np.float32)
     return arrays
 
 
-def _head_from(prefix: str, data: Any) -> CalibratedHead:
-    blocks = tuple(str(b) for b in data[f"{prefix}_blocks"])
-    vectorizers = {
-        block: make_vectorizer(
-            block,
-            [str(g) for g in data[f"{prefix}_{block}_vocab"]],
-            data[f"{prefix}_{block}_idf"].astype(np.float64),
-        )
-        for block in blocks
-        if block != "embedding"
+def _vectorizers_from(prefix: str, data: Any, blocks: Sequence[str]) -> dict[str, Any]:
+    return {
+        block: make_vectorizer(block, [str(g) for g in data[f"{prefix}_{block}_vocab"]],
+                               data[f"{prefix}_{block}_idf"].astype(np.float64))
+        for block in blocks if f"{prefix}_{block}_vocab" in data
     }
+
+
+def _vectorizer_arrays(heads: list[CalibratedHead]) -> dict[str, np.ndarray]:
+    """The vectorisers the heads read, once each: heads of one training run share them."""
+    shared: dict[str, Any] = {}
+    for head in heads:
+        for block, vectorizer in head.vectorizers.items():
+            if shared.setdefault(block, vectorizer) is not vectorizer:
+                raise ValueError(f"heads saved together must share their {block} vectoriser")
+    return _vocabulary_arrays("vec", shared)
+
+
+def head_from(prefix: str, data: Any, vectorizers: dict[str, Any] | None = None
+              ) -> CalibratedHead:
+    """A head from named arrays, reading the shared ``vectorizers`` or (None) its own."""
+    blocks = tuple(str(b) for b in data[f"{prefix}_blocks"])
+    if vectorizers is None:
+        vectorizers = _vectorizers_from(prefix, data, blocks)
     platt = data[f"{prefix}_platt"].astype(np.float64)
     return CalibratedHead(
         blocks,
-        vectorizers,
+        {block: vectorizers[block] for block in blocks if block != "embedding"},
         LinearHead(data[f"{prefix}_coef"].astype(np.float64),
                    float(data[f"{prefix}_intercept"])),
         (float(platt[0]), float(platt[1])),
         float(data[f"{prefix}_threshold"]),
     )
+
+
+def _heads_named(data: Any, kind: str, vectorizers: dict[str, Any]) -> dict[str, CalibratedHead]:
+    names = [str(name) for name in data[f"{kind}_names"]]
+    return {name: head_from(f"{kind}_{name}", data, vectorizers) for name in names}
 
 
 def load_heads(directory: Path = ARTIFACTS_DIR) -> ShippedHeads:
@@ -187,22 +221,38 @@ def load_heads(directory: Path = ARTIFACTS_DIR) -> ShippedHeads:
     digest = hashlib.sha256(npz_path.read_bytes() + meta_path.read_bytes()).hexdigest()[:12]
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     with np.load(npz_path, allow_pickle=False) as data:
-        full, lexical = _head_from("full", data), _head_from("lex", data)
-        calibration = data["theme_calibration"].astype(np.float64)
-    return ShippedHeads(full, lexical, calibration, meta, digest)
+        vectorizers = _vectorizers_from("vec", data, BLOCKS)
+        return ShippedHeads(
+            stances=_heads_named(data, "stance", vectorizers),
+            themes=_heads_named(data, "theme", vectorizers),
+            lexical=head_from("lex", data, vectorizers),
+            theme_calibration=data["theme_calibration"].astype(np.float64),
+            meta=meta,
+            digest=digest,
+        )
 
 
 def save_heads(
     directory: Path,
-    full: CalibratedHead,
+    stances: dict[str, CalibratedHead],
+    themes: dict[str, CalibratedHead],
     lexical: CalibratedHead,
     theme_calibration: np.ndarray,
     meta: dict,
 ) -> None:
+    """Write the heads (``stances`` must hold ``critical``) beside their shared vectorisers."""
+    if "critical" not in stances:
+        raise ValueError("the stance heads must include the critical head")
     directory.mkdir(parents=True, exist_ok=True)
     arrays = {
-        **_head_arrays("full", full),
-        **_head_arrays("lex", lexical),
+        **_vectorizer_arrays([*stances.values(), *themes.values(), lexical]),
+        "stance_names": np.array(list(stances), dtype=str),
+        "theme_names": np.array(list(themes), dtype=str),
+        **{k: v for name, head in stances.items() for k, v in
+           head_arrays(f"stance_{name}", head).items()},
+        **{k: v for name, head in themes.items() for k, v in
+           head_arrays(f"theme_{name}", head).items()},
+        **head_arrays("lex", lexical),
         "theme_calibration": theme_calibration.astype(np.float32),
     }
     np.savez_compressed(directory / HEADS_NPZ, **arrays)  # type: ignore[arg-type]

@@ -362,3 +362,121 @@ def reliability(probability: np.ndarray, y: np.ndarray, bins: int = 5) -> list[d
                 "n": int(inside.sum()),
             })
     return rows
+
+
+# ---- many yes/no labels over the same posts (the stances one against the rest, the themes) ----
+#
+# One pass of folds serves every label: the folds are stratified by one label (the stance), the
+# vectorisers are fitted and each block transformed once per fold, and every label's recipes
+# are fitted on the same matrices. A label keeps its own recipe, C, calibration and threshold.
+
+LabelTargets = Mapping[str, np.ndarray]  # label name -> 0/1 per post
+
+
+def _label_fits(
+    recipes: Sequence[Recipe], train: _BlockRows, ys: LabelTargets
+) -> dict[tuple[str, Recipe], LinearHead]:
+    """Every (label, recipe) head fitted on one training part's matrices, two at a time
+    (liblinear releases the GIL), each design matrix built once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    designs = {blocks: train.design(blocks) for blocks in {r.blocks for r in recipes}}
+    jobs = [(label, recipe) for label in ys for recipe in recipes]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fitted = pool.map(lambda job: fit_linear(job[1], designs[job[1].blocks], ys[job[0]]),
+                          jobs)
+        return dict(zip(jobs, fitted, strict=True))
+
+
+def _fold_rows(features: PostFeatures, train_idx: np.ndarray, test_idx: np.ndarray,
+               blocks: set[str]) -> tuple[_BlockRows, _BlockRows]:
+    """Both parts' block matrices, the vectorisers fitted on the training part only."""
+    train = features.take(train_idx)
+    vectorizers = fit_vectorizers(train, blocks)
+    return (_BlockRows.of(vectorizers, train, blocks),
+            _BlockRows.of(vectorizers, features.take(test_idx), blocks))
+
+
+def choose_label_recipes(
+    candidates: Mapping[str, Sequence[Recipe]], features: PostFeatures, ys: LabelTargets,
+    strata: np.ndarray, folds: int = INNER_FOLDS,
+) -> dict[str, dict[str, Choice]]:
+    """label → candidate set → what the inner out-of-fold predictions favour (as
+    ``choose_recipes``, for every label in one pass of folds stratified by ``strata``)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    union = list(dict.fromkeys(r for recipes in candidates.values() for r in recipes))
+    blocks = {block for recipe in union for block in recipe.blocks}
+    decisions = {label: {r: np.zeros(len(strata)) for r in union} for label in ys}
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    for train_idx, test_idx in splitter.split(np.zeros(len(strata)), strata):
+        train, test = _fold_rows(features, train_idx, test_idx, blocks)
+        fits = _label_fits(union, train, {label: y[train_idx] for label, y in ys.items()})
+        for (label, recipe), head in fits.items():
+            decisions[label][recipe][test_idx] = head.decision(test.design(recipe.blocks))
+    return {label: {name: _best_of(recipes, decisions[label], ys[label])
+                    for name, recipes in candidates.items()} for label in ys}
+
+
+def fit_label_choices(
+    choices: Mapping[str, Mapping[str, Choice]], features: PostFeatures, ys: LabelTargets
+) -> tuple[dict[str, Any], dict[str, dict[str, CalibratedHead]]]:
+    """The shared vectorisers and, per label and candidate set, the chosen recipe refitted on
+    all of ``features`` with its inner calibration and threshold."""
+    blocks = {b for by_name in choices.values() for c in by_name.values() for b in c.recipe.blocks}
+    vectorizers = fit_vectorizers(features, blocks)
+    rows = _BlockRows.of(vectorizers, features, blocks)
+    heads: dict[str, dict[str, CalibratedHead]] = {}
+    for label, by_name in choices.items():
+        heads[label] = {}
+        for name, choice in by_name.items():
+            linear = fit_linear(choice.recipe, rows.design(choice.recipe.blocks), ys[label])
+            own = {b: v for b, v in vectorizers.items() if b in choice.recipe.blocks}
+            heads[label][name] = CalibratedHead(choice.recipe.blocks, own, linear, choice.platt,
+                                                choice.threshold)
+    return vectorizers, heads
+
+
+def head_probabilities(heads: Mapping[str, CalibratedHead], inputs: PostFeatures
+                       ) -> dict[str, np.ndarray]:
+    """Each head's calibrated probabilities; heads that share vectorisers (one training run)
+    share each block's transform."""
+    import scipy.sparse as sp
+
+    matrices: dict[tuple[str, int], Any] = {}
+    out = {}
+    for name, head in heads.items():
+        parts = []
+        for block in head.blocks:
+            key = (block, id(head.vectorizers.get(block)))
+            if key not in matrices:
+                matrices[key] = block_matrix(block, head.vectorizers, inputs)
+            parts.append(matrices[key])
+        logit = head.linear.decision(sp.hstack(parts).tocsr())
+        out[name] = sigmoid(head.platt[0] * logit + head.platt[1])
+    return out
+
+
+def nested_cv_labels(
+    candidates: Mapping[str, Sequence[Recipe]], features: PostFeatures, ys: LabelTargets,
+    strata: np.ndarray, folds: int = OUTER_FOLDS, repeats: int = 1,
+) -> dict[str, dict[str, list[OuterFold]]]:
+    """label → candidate set → outer folds; each outer training part chooses (inner folds) and
+    fits every label's heads; the outer test part only receives probabilities."""
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    outer: dict[str, dict[str, list[OuterFold]]] = {
+        label: {name: [] for name in candidates} for label in ys}
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=SEED)
+    for train_idx, test_idx in splitter.split(np.zeros(len(strata)), strata):
+        train = features.take(train_idx)
+        train_ys = {label: y[train_idx] for label, y in ys.items()}
+        choices = choose_label_recipes(candidates, train, train_ys, strata[train_idx])
+        _, heads = fit_label_choices(choices, train, train_ys)
+        test = features.take(test_idx)
+        for label, by_name in heads.items():
+            probabilities = head_probabilities(by_name, test)
+            for name, probability in probabilities.items():
+                outer[label][name].append(
+                    OuterFold(test_idx, choices[label][name], probability))
+    return outer

@@ -105,6 +105,7 @@ def score_row(item_id: int, model_version: str, result: ScoreResult, scored_at: 
         "p_alarmed": p["alarmed"],
         "p_neutral": p["neutral"],
         "themes": json.dumps(result.themes, ensure_ascii=False),
+        "themes_present": json.dumps(result.present_themes, ensure_ascii=False),
         "targets": json.dumps(result.targets, ensure_ascii=False),
         "evidence": result.evidence,
         "language": result.language,

@@ -1,9 +1,10 @@
-"""Train the shipped heads (``classifiers/artifacts/heads.*``) from the labelled milblog posts.
+"""Train the shipped heads (``classifiers/artifacts/heads.*``) from the annotated posts: one
+calibrated head per stance and per theme with enough labels.
 
 Reproducible (fixed seeds, deterministic solvers):
 ``python -m classifiers.train --shared ../shared/data``.
-Recipes, calibration and thresholds are chosen by ``classifiers.protocol`` (inner folds);
-the embedding of posts is shared with ``classifiers.evaluate``. It never scores the store.
+Recipes, calibration and thresholds are chosen per label by ``classifiers.protocol`` (inner
+folds); the embedding of posts is shared with ``classifiers.evaluate``. It never scores the store.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ import numpy as np
 
 from classifiers.classifier import PostWindows
 from classifiers.datasets import (
+    ANNOTATIONS,
+    DEMO_CORPUS,
+    AnnotatedPosts,
     LabelledTexts,
+    load_annotations,
     load_milblog,
-    load_store_labels,
+    load_store_annotations,
     taxonomy_examples,
 )
-from classifiers.encoder import Encoder, default_model_dir
+from classifiers.embedding_cache import CachedEncoder
+from classifiers.encoder import Embedder, Encoder, default_model_dir
 from classifiers.heads import (
     ARTIFACTS_DIR,
     max_similarity,
@@ -33,19 +39,19 @@ from classifiers.heads import (
     theme_features,
 )
 from classifiers.protocol import (
-    FEATURE_SETS,
+    BASELINE_BLOCKS,
     OUTER_FOLDS,
     Choice,
     Labelled,
     PostFeatures,
-    choose_recipes,
-    fit_choices,
+    choose_label_recipes,
+    fit_label_choices,
     nested_cv,
     outer_macro_f1,
     recipes_for,
 )
 from config.settings import DEFAULT_THEMES_FILE, Settings, load_settings
-from config.themes import Taxonomy, load_themes
+from config.themes import STANCE_NAMES, Taxonomy, load_themes
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +63,14 @@ INT8_RECORD_REPEATS = 6
 EMBEDDING_SCALE = 2.0
 KEYWORD_LOGIT = 2.0  # a prior, not learned: the examples contain their keywords by design
 THEME_C = 100.0  # similarities span ~0.1: weak regularisation lets the slope be learned
-EXAMPLES = (False, True)  # whether the taxonomy's example sentences join training: chosen
-HEAD_CANDIDATES = {
-    "full": recipes_for(FEATURE_SETS, examples=EXAMPLES),
-    "lexical": recipes_for(
-        (blocks for blocks in FEATURE_SETS if "embedding" not in blocks), examples=EXAMPLES
-    ),
+# A theme needs this many annotated posts carrying it before a head is trained for it; below,
+# it stays zero-shot (prototypes and keywords), and ``riftwatch eval`` says so.
+MIN_THEME_POSITIVES = 20
+# Per label, the inner folds choose among these (the model) and, separately, among the plain
+# baseline's C values (the tuned baseline, also the critical head for a foreign encoder).
+LABEL_CANDIDATES = {
+    "model": recipes_for([("char", "embedding"), ("char", "lemma", "embedding")], (1.0, 3.0, 10.0)),
+    "baseline": recipes_for([BASELINE_BLOCKS]),
 }
 
 
@@ -76,25 +84,66 @@ class EmbeddedPosts:
     features: PostFeatures
 
 
-def embed_posts(encoder: Encoder, texts: list[str]) -> EmbeddedPosts:
+def embed_posts(encoder: Embedder, texts: list[str]) -> EmbeddedPosts:
     windows = PostWindows.of(texts)
     embedded = encoder.embed(windows.texts, kind="passage")
     dense = np.stack([pooled_features(embedded[a:b], EMBEDDING_SCALE) for a, b in windows.spans])
     return EmbeddedPosts(texts, embedded, windows.spans, PostFeatures.of(texts, dense))
 
 
-def labelled_posts(encoder: Encoder, data: LabelledTexts) -> Labelled:
+def labelled_posts(encoder: Embedder, data: LabelledTexts) -> Labelled:
     """Embedded posts with 1 for ``critical`` and 0 for every other label."""
     y = np.array([label == "critical" for label in data.labels], dtype=int)
     return Labelled(embed_posts(encoder, data.texts).features, y)
 
 
-def example_posts(encoder: Encoder, taxonomy: Taxonomy) -> Labelled:
+@dataclass
+class LabelSet:
+    """The annotated posts as the multi-label protocol reads them: features, one 0/1 array per
+    label (the four stances, then each theme with enough positives), and the stance to
+    stratify folds by."""
+
+    features: PostFeatures
+    ys: dict[str, np.ndarray]
+    strata: np.ndarray
+    untrained_themes: list[str]
+
+
+def label_set(features: PostFeatures, data: AnnotatedPosts, taxonomy: Taxonomy) -> LabelSet:
+    """Targets for every stance (one against the rest) and every theme of the taxonomy that
+    the settled labels carry at least ``MIN_THEME_POSITIVES`` times."""
+    stances = np.array(data.stances)
+    ys = {name: (stances == name).astype(int) for name in STANCE_NAMES}
+    untrained = []
+    for theme in taxonomy.theme_names():
+        y = np.array(data.has_theme(theme), dtype=int)
+        if y.sum() >= MIN_THEME_POSITIVES:
+            ys[theme] = y
+        else:
+            untrained.append(theme)
+    strata = np.array([STANCE_NAMES.index(stance) for stance in stances])
+    return LabelSet(features, ys, strata, untrained)
+
+
+def training_encoder(settings: Settings) -> Embedder:
+    """The packaged encoder in fp32 (the reference arithmetic the heads are trained on), its
+    window embeddings cached on disk between training and evaluation runs."""
+    encoder = Encoder(
+        default_model_dir(settings.cache_dir, None),
+        threads=settings.threads,
+        max_tokens=settings.max_tokens,
+        batch_size=settings.batch_size,
+        precision="fp32",
+    )
+    return CachedEncoder(encoder, settings.cache_dir / "embeddings")
+
+
+def example_posts(encoder: Embedder, taxonomy: Taxonomy) -> Labelled:
     """The taxonomy's example sentences, embedded, as extra (never evaluated) training posts."""
     return labelled_posts(encoder, taxonomy_examples(taxonomy))
 
 
-def theme_similarity(encoder: Encoder, taxonomy: Taxonomy, posts: EmbeddedPosts) -> np.ndarray:
+def theme_similarity(encoder: Embedder, taxonomy: Taxonomy, posts: EmbeddedPosts) -> np.ndarray:
     """(posts, themes): best window similarity to each theme's description and examples."""
     prototypes = [
         encoder.embed(prototype_texts(t.description, t.examples), kind="query")
@@ -104,7 +153,9 @@ def theme_similarity(encoder: Encoder, taxonomy: Taxonomy, posts: EmbeddedPosts)
     return np.stack([per_window[a:b].max(axis=0) for a, b in posts.spans])
 
 
-def example_calibration_rows(encoder: Encoder, taxonomy: Taxonomy) -> tuple[np.ndarray, np.ndarray]:
+def example_calibration_rows(
+    encoder: Embedder, taxonomy: Taxonomy
+) -> tuple[np.ndarray, np.ndarray]:
     """Leave-one-out rows from the taxonomy itself: each theme example (as a passage) against
     every theme's prototypes (its own theme without it), plus stance examples of non-war
     reportage and cheering as negatives for every theme. Returns (features, labels)."""
@@ -152,58 +203,49 @@ def train(
     themes_file: Path = DEFAULT_THEMES_FILE,
     labels_db: Path | None = None,
 ) -> dict:
-    """Choose and fit both critical heads by the protocol, fit the theme calibration, write the
-    artefacts and return their meta.
+    """Choose and fit every label's head by the protocol, fit the zero-shot theme calibration,
+    write the artefacts and return their meta.
 
-    The full head's recipe, calibration and threshold come from ``choose_recipes`` over every
-    candidate (inner folds over all the labelled posts); the lexical head (for a foreign
-    encoder) from the candidates without the embedding. ``labels_db`` (off by default) adds the
-    analysts' /label stance feedback from that store to the milblog posts.
+    Each stance's and each trained theme's recipe, calibration and threshold come from
+    ``choose_label_recipes`` (inner folds over all the annotated posts); the lexical critical
+    head (for a foreign encoder) is the tuned baseline's choice. ``labels_db`` (off by default)
+    adds the analysts' /label feedback from that store to the annotated posts.
     """
     settings = load_settings(**({"cache_dir": cache_dir} if cache_dir else {}))
-    encoder = Encoder(
-        default_model_dir(settings.cache_dir, None),
-        threads=settings.threads,
-        max_tokens=settings.max_tokens,
-        batch_size=settings.batch_size,
-    )
+    encoder = training_encoder(settings)
     data, trained_on = training_posts(shared_dir, labels_db)
     taxonomy = load_themes(themes_file)
     started = time.perf_counter()
-    posts, extra = labelled_posts(encoder, data), example_posts(encoder, taxonomy)
-    logger.info("embedded %d posts in %.1fs", len(posts.y), time.perf_counter() - started)
-    choices = choose_recipes(HEAD_CANDIDATES, posts, extra)
-    heads = fit_choices(choices, posts, extra)
+    labels = label_set(embed_posts(encoder, data.texts).features, data, taxonomy)
+    logger.info("embedded %d posts in %.1fs", len(data.texts), time.perf_counter() - started)
+    choices = choose_label_recipes(LABEL_CANDIDATES, labels.features, labels.ys, labels.strata)
+    _, heads = fit_label_choices(choices, labels.features, labels.ys)
     calibration = fit_theme_calibration(*example_calibration_rows(encoder, taxonomy))
-    record = int8_record(settings, data, taxonomy, choices["full"], (posts, extra))
+    record = int8_record(settings, load_milblog(shared_dir), choices["critical"]["model"])
     meta = {
         "encoder_fingerprint": encoder.fingerprint,
         "encoder": str(encoder.name),
         "embedding_scale": EMBEDDING_SCALE,
         "features": "blocks: char = char_wb 2-5 tf-idf (sublinear, min_df 2, top 30k); lemma = "
         "pymorphy3 lemma 1-2-gram tf-idf (min_df 2, top 20k); embedding = 2 x [mean, max] of "
-        "window embeddings (passage:)",
+        "window embeddings (passage:, fp32)",
         "seed": SEED,
         "trained_on": trained_on,
-        "extra_examples": f"{len(extra.y)} taxonomy example sentences (weak labels, "
-        "classifiers.datasets.taxonomy_examples), where the recipe says +examples",
-        "critical_heads": {name: choice_meta(choice) for name, choice in choices.items()},
+        "heads": {label: choice_meta(by_name["model"]) for label, by_name in choices.items()},
+        "lexical_critical_head": choice_meta(choices["critical"]["baseline"]),
+        "untrained_themes": labels.untrained_themes,
         **record,
-        "theme_calibration": "logistic on [similarity, similarity - mean] fitted leave-one-out "
-        "on the taxonomy's own examples; keyword evidence adds a fixed "
-        f"{KEYWORD_LOGIT} logit per unit",
+        "theme_calibration": "zero-shot themes only: logistic on [similarity, similarity - "
+        "mean] fitted leave-one-out on the taxonomy's own examples; keyword evidence adds a "
+        f"fixed {KEYWORD_LOGIT} logit per unit",
     }
-    save_heads(out_dir, heads["full"], heads["lexical"], calibration, meta)
+    stances = {name: heads[name]["model"] for name in STANCE_NAMES}
+    themes = {name: heads[name]["model"] for name in labels.ys if name not in STANCE_NAMES}
+    save_heads(out_dir, stances, themes, heads["critical"]["baseline"], calibration, meta)
     return meta
 
 
-def int8_record(
-    settings: Settings,
-    data: LabelledTexts,
-    taxonomy: Taxonomy,
-    choice: Choice,
-    reference: tuple[Labelled, Labelled],
-) -> dict:
+def int8_record(settings: Settings, data: LabelledTexts, choice: Choice) -> dict:
     """``int8_macro_f1_drop`` for ``heads.json``: the full head's chosen recipe under the nested
     protocol (its Platt calibration and threshold chosen in the inner folds) on the reference
     embeddings minus the same on the int8 encoder's (``classifiers.precision`` reads it).
@@ -219,36 +261,36 @@ def int8_record(
         logger.warning("onnxruntime is not installed: no int8 record in heads.json")
         return {}
     started = time.perf_counter()
-    int8 = load_encoder(settings, "int8")
-    quantised = labelled_posts(int8, data), example_posts(int8, taxonomy)
     candidates = {"shipped": [choice.recipe]}
-    figures = {
-        name: outer_macro_f1(nested_cv(candidates, posts, extra, repeats=INT8_RECORD_REPEATS)
-                             ["shipped"], posts.y)
-        for name, (posts, extra) in (("reference", reference), ("int8", quantised))
-    }
+    figures = {}
+    for name, encoder in (("reference", training_encoder(settings)),
+                          ("int8", load_encoder(settings, "int8"))):
+        posts = labelled_posts(encoder, data)
+        outer = nested_cv(candidates, posts, repeats=INT8_RECORD_REPEATS)["shipped"]
+        figures[name] = outer_macro_f1(outer, posts.y)
     logger.info("int8 record in %.0fs: %s", time.perf_counter() - started, figures)
     return {
         "int8_macro_f1_drop": round(figures["reference"] - figures["int8"], 4),
         "int8_record": {
             "recipe": choice.recipe.name,
             "method": f"nested CV ({OUTER_FOLDS} folds x {INT8_RECORD_REPEATS}), recipe fixed; "
-            "Platt calibration and threshold from the inner folds; bf16 (reference) vs ONNX "
-            "Runtime per-channel dynamic int8 matrix products (embedding table fp16)",
+            "Platt calibration and threshold from the inner folds; milblog-criticism is_criticism;"
+            " fp32 (reference) vs ONNX Runtime per-channel dynamic int8 matrix products "
+            "(embedding table fp16)",
             "macro_f1": {name: round(value, 4) for name, value in figures.items()},
         },
     }
 
 
-def training_posts(shared_dir: Path, labels_db: Path | None) -> tuple[LabelledTexts, str]:
-    """The milblog posts, plus the /label feedback in ``labels_db`` when given, and a note."""
-    data = load_milblog(shared_dir)
-    trained_on = f"milblog-criticism/dev.csv ({len(data.texts)} posts, is_criticism)"
+def training_posts(shared_dir: Path, labels_db: Path | None) -> tuple[AnnotatedPosts, str]:
+    """The annotated posts, plus the /label feedback in ``labels_db`` when given, and a note."""
+    data = load_annotations(ANNOTATIONS, shared_dir, DEMO_CORPUS)
+    trained_on = f"classifiers/annotations/annotations.csv ({len(data.texts)} posts, stance " \
+                 "and themes, two readings and a third on disagreements)"
     if labels_db is not None:
-        extra = load_store_labels(labels_db)
-        data = LabelledTexts(data.texts + extra.texts, data.labels + extra.labels,
-                             data.groups + extra.groups)
-        trained_on += f" + {len(extra.texts)} /label stance labels from {labels_db.name}"
+        extra = load_store_annotations(labels_db)
+        data = data.plus(extra)
+        trained_on += f" + {len(extra.texts)} /label posts from {labels_db.name}"
     return data, trained_on
 
 

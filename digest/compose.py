@@ -1,6 +1,6 @@
 """Compose a digest for a time window from stored items and scores; never renders or fetches.
 
-Counts are aggregated in SQL (json_extract over the scores' theme probabilities), so a
+Counts are aggregated in SQL (json_each over the themes each score carries), so a
 window over 100k stored items composes in well under a second with the items indexes.
 """
 
@@ -34,10 +34,9 @@ from digest.model import (
 from digest.spreading import compose_spreading
 from store.feeds import list_feeds
 from store.models import from_iso, to_iso, utc_now
-from store.scores import stance_probability_sql
+from store.scores import stance_probability_sql, theme_present_sql
 from store.targets import first_attacked_between, target_display_name
 
-THEME_PRESENT = 0.5  # a post carries a theme when its probability reaches this
 DIGEST_WINDOW = timedelta(hours=24)  # what /summary covers by default and spike alerts check
 LONGEST_WINDOW_DAYS = 3650  # ten years: longer is a typo, and would overflow datetime
 _WINDOW_RE = re.compile(r"^\s*([0-9]{1,20})\s*([mhdw])\s*$", re.IGNORECASE)
@@ -84,9 +83,8 @@ _FROM_SCORED = (
 
 
 def _theme_columns(themes: list[str]) -> tuple[str, list[Any]]:
-    columns = [f'SUM(json_extract(s.themes, ?) >= {THEME_PRESENT}) AS "t_{name}"'
-               for name in themes]
-    return ", ".join(columns), [f'$."{name}"' for name in themes]
+    columns = [f'SUM({theme_present_sql()}) AS "t_{name}"' for name in themes]
+    return ", ".join(columns), list(themes)
 
 
 def _slice_counts(
@@ -167,12 +165,11 @@ def _top_posts(
     for theme in themes:
         sql = (
             f"SELECT {_POST_COLUMNS}, json_extract(s.themes, ?) AS theme_probability "
-            f"{_FROM_SCORED} WHERE {window.where} AND json_extract(s.themes, ?) >= "
-            f"{THEME_PRESENT} ORDER BY theme_probability DESC, i.published_at DESC "
-            "LIMIT ?"
+            f"{_FROM_SCORED} WHERE {window.where} AND {theme_present_sql()} "
+            "ORDER BY theme_probability DESC, i.published_at DESC LIMIT ?"
         )
         path = f'$."{theme}"'
-        rows = db.query(sql, [path, model_version, *window.params, path, per_theme])
+        rows = db.query(sql, [path, model_version, *window.params, theme, per_theme])
         top[theme] = [_post_ref(row, theme=theme) for row in rows]
     return top
 
@@ -348,10 +345,10 @@ def theme_daily_shares(
     version = model_version or latest_model_version(db)
     sql = (
         f"SELECT substr(i.published_at, 1, 10) AS day, f.role, COUNT(*) AS total, "
-        f"SUM(json_extract(s.themes, ?) >= {THEME_PRESENT}) AS hits {_FROM_SCORED} "
+        f"SUM({theme_present_sql()}) AS hits {_FROM_SCORED} "
         "WHERE i.published_at >= ? AND i.published_at < ? GROUP BY day, f.role"
     )
-    params = [f'$."{theme}"', version, f"{first.isoformat()}T00:00:00Z", to_iso(end)]
+    params = [theme, version, f"{first.isoformat()}T00:00:00Z", to_iso(end)]
     counts: dict[tuple[str, str], tuple[int, int]] = {
         (row["day"], row["role"]): (int(row["hits"] or 0), int(row["total"]))
         for row in db.query(sql, params)

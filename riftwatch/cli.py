@@ -7,6 +7,7 @@ classifiers, digest or bot functions. Errors become one line and a non-zero exit
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -175,15 +176,17 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_eval_shared(args: argparse.Namespace) -> None:
-    from classifiers.datasets import STANCE_ANNOTATIONS
+    from classifiers.datasets import ANNOTATIONS
     from classifiers.evaluate import AnnotationSources, evaluate_shared, format_shared_report
     from riftwatch.demo_server import CORPUS_FILE
 
     settings, taxonomy = start_command(args)
     if not args.shared.is_dir():
         raise CommandError(f"{args.shared} not found; pass --shared PATH to the shared data folder")
-    annotations = AnnotationSources(STANCE_ANNOTATIONS, CORPUS_FILE)
-    print(format_shared_report(evaluate_shared(settings, args.shared, annotations, taxonomy)))
+    annotations = AnnotationSources(ANNOTATIONS, CORPUS_FILE, args.with_labels)
+    report = evaluate_shared(settings, args.shared, annotations, taxonomy)
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.format == "json"
+          else format_shared_report(report))
 
 
 def cmd_prepare_model(args: argparse.Namespace) -> None:
@@ -296,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     digest.set_defaults(func=cmd_digest)
 
     evaluate = commands.add_parser("eval", help="measure the classifier on labelled data")
+    evaluate.add_argument("--with-labels", type=Path, metavar="DB",
+                          help="add the /label feedback stored in this store to the annotated "
+                               "posts (also reported on its own)")
     evaluate.add_argument("--shared", type=Path, default=Path("../shared/data"),
                           help="folder with milblog-criticism/, ruw-stance/, rusentne/")
     _eval_data_options(evaluate)

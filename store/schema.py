@@ -245,9 +245,17 @@ def _v6_alert_claims(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE subscribers_v6 RENAME TO subscribers")
 
 
+def _v7_themes_present(db: sqlite_utils.Database) -> None:
+    """Scores name the themes present by each theme head's own threshold (a JSON list); the
+    probabilities stay in ``themes``. Older rows carry none (their model versions are not the
+    current one, so no digest reads them)."""
+    db.execute("ALTER TABLE scores ADD COLUMN themes_present TEXT NOT NULL DEFAULT '[]'")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages,
-                               _v4_spike_alerts, _v5_edges, _v6_alert_claims]
+                               _v4_spike_alerts, _v5_edges, _v6_alert_claims,
+                               _v7_themes_present]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

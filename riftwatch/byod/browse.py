@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from config.themes import Taxonomy
-from digest.compose import THEME_PRESENT
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +26,17 @@ WITH bounds AS (
          strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || {_HOURS} || ' hours',
                   '-' || {_DAYS} || ' days') AS baseline_start
 ), posts AS (
-  SELECT CASE WHEN i.published_at >= b.window_start THEN 1 ELSE 0 END AS in_window, s.themes
+  SELECT CASE WHEN i.published_at >= b.window_start THEN 1 ELSE 0 END AS in_window,
+         s.themes_present
   FROM items i JOIN feeds f ON f.id = i.feed_id
   JOIN scores s ON s.item_id = i.id AND s.model_version = {_LATEST_MODEL}, bounds b
   WHERE f.role = 'blogger' AND i.published_at >= b.baseline_start
 ), totals AS (
   SELECT SUM(in_window) AS window_total, SUM(1 - in_window) AS baseline_total FROM posts
 ), counts AS (
-  SELECT t.key AS theme,
-         SUM(p.in_window AND t.value >= {THEME_PRESENT}) AS posts_now,
-         SUM(NOT p.in_window AND t.value >= {THEME_PRESENT}) AS posts_baseline
-  FROM posts p, json_each(p.themes) t GROUP BY t.key
+  SELECT t.value AS theme, SUM(p.in_window) AS posts_now,
+         SUM(NOT p.in_window) AS posts_baseline
+  FROM posts p, json_each(p.themes_present) t GROUP BY t.value
 )
 SELECT c.theme, c.posts_now, totals.window_total AS posts_in_window,
        c.posts_baseline, totals.baseline_total AS posts_in_baseline,
@@ -63,12 +62,14 @@ GROUP BY day, f.name ORDER BY day DESC, posts DESC
 def _top_rifts_sql(rift_themes: list[str]) -> str:
     names = ", ".join(f"'{name}'" for name in rift_themes) or "''"
     return f"""
-SELECT i.published_at, f.name AS channel, t.key AS theme, round(t.value, 3) AS probability,
+SELECT i.published_at, f.name AS channel, t.value AS theme,
+       round(json_extract(s.themes, '$."' || t.value || '"'), 3) AS probability,
        s.stance, s.targets, s.evidence, i.url, i.id AS item_id
 FROM items i JOIN feeds f ON f.id = i.feed_id
-JOIN scores s ON s.item_id = i.id AND s.model_version = {_LATEST_MODEL}, json_each(s.themes) t
-WHERE t.key IN ({names}) AND t.value >= {THEME_PRESENT} AND i.published_at >= {_SINCE_HOURS}
-ORDER BY t.value DESC, i.published_at DESC LIMIT 100
+JOIN scores s ON s.item_id = i.id AND s.model_version = {_LATEST_MODEL},
+     json_each(s.themes_present) t
+WHERE t.value IN ({names}) AND i.published_at >= {_SINCE_HOURS}
+ORDER BY probability DESC, i.published_at DESC LIMIT 100
 """
 
 

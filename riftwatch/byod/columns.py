@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from digest.model import STANCES
+from riftwatch.byod.writers import NameList
 
 ITEM_COLUMNS = [
     "id", "key", "feed", "feed_title", "role", "channel", "post_id", "url", "published_at",
@@ -22,18 +23,20 @@ def theme_column(theme: str) -> str:
 
 
 def score_columns(theme_names: list[str]) -> list[str]:
-    """stance, the four stance probabilities, one column per theme, targets, language,
-    evidence, model_version: in this order, in every file."""
+    """stance, the four stance probabilities, one probability column per theme, the themes
+    present (by each theme head's own threshold), targets, language, evidence, model_version:
+    in this order, in every file."""
     return [
         "stance", *(f"p_{stance}" for stance in STANCES),
-        *(theme_column(name) for name in theme_names),
+        *(theme_column(name) for name in theme_names), "themes",
         "targets", "language", "evidence", "model_version",
     ]
 
 
 def score_fields(
-    stance: str, probabilities: dict[str, float], themes: dict[str, float], targets: list[str],
-    language: str | None, evidence: str | None, model_version: str, theme_names: list[str],
+    stance: str, probabilities: dict[str, float], themes: dict[str, float],
+    present_themes: list[str], targets: list[str], language: str | None, evidence: str | None,
+    model_version: str, theme_names: list[str],
 ) -> dict[str, Any]:
     """One score as a row fragment under ``score_columns`` (probabilities rounded)."""
     fields: dict[str, Any] = {"stance": stance}
@@ -41,8 +44,8 @@ def score_fields(
         fields[f"p_{name}"] = round(float(probabilities.get(name, 0.0)), PROBABILITY_DIGITS)
     for name in theme_names:
         fields[theme_column(name)] = round(float(themes.get(name, 0.0)), PROBABILITY_DIGITS)
-    fields.update(targets=list(targets), language=language, evidence=evidence,
-                  model_version=model_version)
+    fields.update(themes=NameList(present_themes), targets=list(targets), language=language,
+                  evidence=evidence, model_version=model_version)
     return fields
 
 
@@ -54,6 +57,7 @@ def stored_score_fields(row: dict[str, Any], theme_names: list[str]) -> dict[str
         stance=row["stance"],
         probabilities={name: row[f"p_{name}"] for name in STANCES},
         themes=json.loads(row["themes"] or "{}"),
+        present_themes=json.loads(row.get("themes_present") or "[]"),
         targets=json.loads(row["targets"] or "[]"),
         language=row.get("score_language") or row.get("language"),
         evidence=row.get("evidence"),

@@ -96,7 +96,7 @@ def predicted_class(result: Any, task: str, rule: PositiveRule | None) -> str:
     if task == "stance":
         return str(result.stance)
     assert rule is not None
-    return POSITIVE if rule.matches(result.stance, result.themes) else NEGATIVE
+    return POSITIVE if rule.matches(result.stance, result.present_themes) else NEGATIVE
 
 
 def _predict_all(
@@ -196,7 +196,7 @@ def _other_label_notes(labels: list, scorer: TextScorer, posts_per_call: int) ->
     notes = []
     if themed:
         results = score_all(scorer, [label.text for label in themed], posts_per_call)
-        found = sum(rule_for_theme(label.theme).matches(result.stance, result.themes)
+        found = sum(rule_for_theme(label.theme).matches(result.stance, result.present_themes)
                     for label, result in zip(themed, results, strict=True))
         notes.append(f"theme labels: the model finds the labelled theme in {found} of "
                      f"{len(themed)} posts")

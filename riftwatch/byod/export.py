@@ -29,7 +29,7 @@ _ITEMS_SQL = (
 )
 _SCORE_SELECT = (
     ", s.model_version, s.stance, s.p_supportive, s.p_critical, s.p_alarmed, s.p_neutral, "
-    "s.themes, s.targets, s.evidence, s.language AS score_language"
+    "s.themes, s.themes_present, s.targets, s.evidence, s.language AS score_language"
 )
 _SCORE_JOIN = " LEFT JOIN scores s ON s.item_id = i.id AND s.model_version = ?"
 

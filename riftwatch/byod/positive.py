@@ -6,11 +6,10 @@ with ``|``. Parsing and matching only; the model and the metrics live elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from config.errors import RiftwatchError
-from digest.compose import THEME_PRESENT
 from digest.model import STANCES
 
 THEME_PREFIX = "theme:"
@@ -32,12 +31,11 @@ class PositiveRule:
     expression: str
     stances: frozenset[str]
     themes: frozenset[str]
-    theme_threshold: float = THEME_PRESENT
 
-    def matches(self, stance: str, themes: Mapping[str, float]) -> bool:
-        if stance in self.stances:
-            return True
-        return any(themes.get(theme, 0.0) >= self.theme_threshold for theme in self.themes)
+    def matches(self, stance: str, present_themes: Collection[str]) -> bool:
+        """The stance is one of the rule's, or the post carries one of its themes (by each
+        theme head's own threshold)."""
+        return stance in self.stances or not self.themes.isdisjoint(present_themes)
 
 
 def default_positive(label_column: str) -> str:

@@ -53,8 +53,9 @@ def result_fields(result: Any, model_version: str, theme_names: list[str]) -> di
     """A classifier ``ScoreResult`` under the stable score column names."""
     return score_fields(
         stance=result.stance, probabilities=result.stance_probabilities, themes=result.themes,
-        targets=result.targets, language=result.language, evidence=result.evidence,
-        model_version=model_version, theme_names=theme_names,
+        present_themes=result.present_themes, targets=result.targets,
+        language=result.language, evidence=result.evidence, model_version=model_version,
+        theme_names=theme_names,
     )
 
 

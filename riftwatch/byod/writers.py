@@ -29,6 +29,10 @@ def output_format(path: Path, explicit: str | None = None) -> OutputFormat:
     return "jsonl" if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} else "csv"
 
 
+class NameList(tuple[str, ...]):
+    """A list of names (the themes a post carries): ``;``-joined in a CSV cell, a list in JSON."""
+
+
 class RowWriter:
     """Writes dict rows with a fixed column order (CSV) or as JSON objects (JSONL)."""
 
@@ -59,6 +63,8 @@ def neutralise_formula(text: str) -> str:
 
 
 def _csv_cell(value: Any) -> Any:
+    if isinstance(value, NameList):
+        return neutralise_formula(";".join(value))
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):

@@ -412,6 +412,7 @@ def _score(db: Any, item_id: int, post: dict[str, Any], model_version: str) -> N
             "item_id": item_id, "model_version": model_version, "stance": stance,
         **{f"p_{name}": value for name, value in probabilities.items()},
         "themes": json.dumps(post.get("themes", {})),
+        "themes_present": json.dumps([n for n, p in post.get("themes", {}).items() if p >= 0.5]),
         "targets": json.dumps(post.get("targets", [])),
         "evidence": post["text"][:200], "language": "ru", "scored_at": to_iso(post["at"]),
     })

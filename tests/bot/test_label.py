@@ -108,7 +108,7 @@ async def test_an_analyst_labels_a_post_by_the_ref_the_digest_shows(
     assert "as <b>critical</b>. The model (test-model) said neutral 0.90." in by_ref
     assert "as <b>theme:supply_shortage</b>" in reversed_order
     assert "&lt;code&gt;#777&lt;/code&gt; &amp;amp;" in by_admin  # the post's text, escaped
-    assert "/label [#REF] supportive|critical|alarmed|neutral|theme:NAME|wrong" in help_text
+    assert "/label [#REF] supportive|critical|alarmed|neutral|wrong [theme:NAME ...]" in help_text
     assert stored_labels(db_path) == [
         (ids["solo"], ANALYST_ID, ANALYST_ID, "critical", "test-model"),
         (ids["busy_critical"], ANALYST_ID, ANALYST_ID, "theme:supply_shortage", "test-model"),
@@ -193,7 +193,7 @@ async def test_non_analysts_are_refused_and_nothing_is_stored(
 async def test_bad_labels_and_unknown_refs_get_a_clear_line(
         standin, start_bot, analyst_settings, seed, db_path, clock):
     ids = seed_window(seed, db_path, clock)
-    usage = "Usage: /label [#REF] supportive|critical|alarmed|neutral|theme:NAME|wrong"
+    usage = "Usage: /label [#REF] supportive|critical|alarmed|neutral|wrong [theme:NAME ...]"
     async with start_bot(analyst_settings):
         answers = {text: await ask(standin, text) for text in (
             "/label", "/label critical", f"/label #{ids['solo']} maybe",
@@ -211,11 +211,24 @@ async def test_bad_labels_and_unknown_refs_get_a_clear_line(
     assert usage in weather
     assert "supply_shortage" in weather
     assert "mod_criticism" in weather
-    assert answers[f"/label #{ids['solo']} critical alarmed"].startswith(usage)
+    assert answers[f"/label #{ids['solo']} critical alarmed"] == (
+        f"One stance per post, please. {usage}")
     assert answers[f"/label #{ids['solo']} #{ids['forged']} critical"].startswith(usage)
     assert answers["/label #999999 critical"] == (
         "No stored post #999999. Use the #number shown after a quoted post in a digest.")
     assert stored_labels(db_path) == []
+
+
+async def test_one_label_gives_the_stance_and_the_themes_a_post_carries(
+        standin, start_bot, analyst_settings, seed, db_path, clock):
+    ids = seed_window(seed, db_path, clock)
+    async with start_bot(analyst_settings):
+        answer = await ask(standin, f"/label #{ids['busy_critical']} critical "
+                                    "theme:mod_criticism theme: supply_shortage critical")
+    assert "as <b>critical</b>, <b>theme:mod_criticism</b>, <b>theme:supply_shortage</b>." \
+        in answer
+    assert [label[3] for label in stored_labels(db_path)] == [
+        "critical", "theme:mod_criticism", "theme:supply_shortage"]
 
 
 def test_a_message_maps_to_stored_items_in_order_and_old_mappings_are_dropped(

@@ -38,7 +38,7 @@ def _seed_spread(db_path: Path, seed, origin: str, post_id: int, hours_before: f
     item_id = db.execute("SELECT id FROM items WHERE key = ?",
                          [f"tg:{origin}/{post_id}"]).fetchone()[0]
     db.execute("INSERT INTO scores VALUES (?, 'test-model', 'critical', 0.05, 0.9, 0.03, 0.02, "
-               "'{}', '[\"gerasimov\"]', NULL, 'ru', ?)", [item_id, at.isoformat()])
+               "'{}', '[\"gerasimov\"]', NULL, 'ru', ?, '[]')", [item_id, at.isoformat()])
     db.conn.commit()
     for offset, name in enumerate(forwarders, start=1):
         save_items(db, feeds[name], [Item(

@@ -36,6 +36,7 @@ def _seed_hostile_post(db: sqlite_utils.Database) -> None:
         "item_id": item_id, "model_version": "sample-model", "stance": "critical",
         "p_supportive": 0.1, "p_critical": 0.7, "p_alarmed": 0.1, "p_neutral": 0.1,
         "themes": json.dumps({"mod_criticism": 0.9}), "targets": json.dumps(["=1+1"]),
+        "themes_present": json.dumps(["mod_criticism"]),
         "evidence": DDE, "language": "ru", "scored_at": to_iso(utc_now())})
 
 

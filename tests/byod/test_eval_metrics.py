@@ -1,7 +1,8 @@
 """eval --data numbers against a confusion matrix computed by hand on a tiny labelled file.
 
 The predictions here come from the file's own `stance` / `theme_*` columns through the real
---positive grammar, so the numbers are exact; test_score_eval.py runs the real model."""
+--positive grammar (a theme read as present from 0.5, as a head's threshold might be), so the
+numbers are exact; test_score_eval.py runs the real model."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def gold_and_predicted(path: Path, column: str, positive: str) -> tuple[list[str
     for record in read_records(path):
         task, label = read_label(record.fields[column], task)
         gold.append(label)
-        themes = {name: float(record.fields[f"theme_{name}"])
-                  for name in ("mod_criticism", "wagner_vs_army")}
+        themes = [name for name in ("mod_criticism", "wagner_vs_army")
+                  if float(record.fields[f"theme_{name}"]) >= 0.5]
         predicted.append("yes" if rule.matches(record.fields["stance"], themes) else "no")
     return gold, predicted
 
@@ -79,8 +80,9 @@ def test_positive_grammar_and_defaults() -> None:
     rule = parse_positive("Critical|theme:mod_criticism", THEMES)
     assert rule.stances == {"critical"}
     assert rule.themes == {"mod_criticism"}
-    assert rule.matches("neutral", {"mod_criticism": 0.5})
-    assert not rule.matches("neutral", {"mod_criticism": 0.49})
+    assert rule.matches("neutral", ["mod_criticism"])
+    assert rule.matches("critical", [])
+    assert not rule.matches("neutral", ["kremlin_criticism"])
     with pytest.raises(PositiveError, match="'theme:weather' in --positive"):
         parse_positive("critical|theme:weather", THEMES)
     with pytest.raises(PositiveError, match="'angry'"):

@@ -43,6 +43,7 @@ def seed_store(db: sqlite_utils.Database) -> None:
             "p_neutral": 0.1 if against else 0.7,
             "themes": json.dumps({"mod_criticism": 0.9 if against else 0.05,
                                   "supply_shortage": 0.2}),
+            "themes_present": json.dumps(["mod_criticism"] if against else []),
             "targets": json.dumps(["mod"] if against else []),
             "evidence": f"evidence {row['post_id']}", "language": "en",
             "scored_at": to_iso(now)})

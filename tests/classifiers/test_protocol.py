@@ -21,7 +21,6 @@ from classifiers.protocol import (
     binary_macro_f1,
     brier_score,
     choose_recipes,
-    fit_choices,
     nested_cv,
     recipes_for,
     reliability,
@@ -117,27 +116,91 @@ def test_extra_examples_train_only_the_recipes_that_ask_and_are_never_scored() -
     )
 
 
-def test_calibrated_head_round_trips_through_the_artefact_files(tmp_path: Path) -> None:
-    posts = synthetic_posts(60)
-    features = posts.features
-    candidates = {
-        "full": [Recipe(("char", "lemma", "embedding"), 3.0, with_examples=True)],
-        "lexical": [Recipe(("char", "lemma"), 3.0)],
-    }
-    extra = synthetic_posts(10, seed=9)
-    choices = choose_recipes(candidates, posts, extra)
-    heads = fit_choices(choices, posts, extra)
-    save_heads(tmp_path, heads["full"], heads["lexical"], np.arange(4.0), {"k": "v"})
+def multi_label_posts(n: int = 90, seed: int = 0) -> tuple[PostFeatures, dict[str, np.ndarray],
+                                                         np.ndarray]:
+    """Posts with three labels, each carried by its own phrase (a little noise), and strata."""
+    rng = random.Random(seed)
+    phrases = {"critical": "генералы провалили", "alarmed": "фронт сыпется",
+               "supply": "нет снарядов"}
+    texts, ys = [], {name: [] for name in phrases}
+    for i in range(n):
+        present = {name for k, name in enumerate(phrases) if (i + k) % 3 == 0}
+        noisy = {name for name in phrases if (name in present) != (rng.random() < 0.05)}
+        words = [phrases[name] for name in noisy] + ["сводка за сутки"] * 2
+        texts.append(" ".join(rng.sample(words, len(words))) + f" пост {i}")
+        for name in phrases:
+            ys[name].append(int(name in present))
+    dense = np.random.default_rng(seed).normal(size=(n, 8))
+    arrays = {name: np.array(y) for name, y in ys.items()}
+    return PostFeatures.of(texts, dense), arrays, arrays["critical"]
+
+
+def test_nested_cv_over_many_labels_tests_each_post_once_and_learns_each_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    features, ys, strata = multi_label_posts()
+    seen_by_choice: list[set[str]] = []
+    real_choose = protocol.choose_label_recipes
+
+    def recording_choose(candidates, train, train_ys, train_strata):  # type: ignore[no-untyped-def]
+        seen_by_choice.append(set(train.cleaned))
+        return real_choose(candidates, train, train_ys, train_strata)
+
+    monkeypatch.setattr(protocol, "choose_label_recipes", recording_choose)
+    candidates = {"model": recipes_for([("char",), ("char", "lemma")], (1.0, 10.0)),
+                  "baseline": recipes_for([("char",)], (1.0, 10.0))}
+    outer = protocol.nested_cv_labels(candidates, features, ys, strata, folds=3)
+
+    assert set(outer) == set(ys)
+    for label, by_name in outer.items():
+        assert set(by_name) == {"model", "baseline"}
+        folds = by_name["model"]
+        tested = np.sort(np.concatenate([fold.test_index for fold in folds]))
+        assert tested.tolist() == list(range(len(strata)))
+        for fold, inner in zip(folds, seen_by_choice, strict=True):
+            assert {features.cleaned[i] for i in fold.test_index}.isdisjoint(inner)
+        assert protocol.outer_macro_f1(folds, ys[label]) > 0.8, label
+        assert all(fold.choice.recipe.blocks == ("char",) for fold in by_name["baseline"])
+
+
+def test_heads_of_one_run_share_their_vectorisers_and_round_trip(tmp_path: Path) -> None:
+    features, ys, strata = multi_label_posts(60)
+    candidates = {"model": [Recipe(("char", "lemma", "embedding"), 3.0)],
+                  "baseline": [Recipe(("char",), 3.0)]}
+    choices = protocol.choose_label_recipes(candidates, features, ys, strata)
+    vectorizers, heads = protocol.fit_label_choices(choices, features, ys)
+    stances = {"critical": heads["critical"]["model"], "alarmed": heads["alarmed"]["model"]}
+    themes = {"supply": heads["supply"]["model"]}
+    assert heads["supply"]["model"].vectorizers["char"] is vectorizers["char"]
+    save_heads(tmp_path, stances, themes, heads["critical"]["baseline"], np.arange(4.0),
+               {"k": "v"})
 
     loaded = load_heads(tmp_path)
 
-    for name, head in (("full", loaded.full), ("lexical", loaded.lexical)):
-        assert head.blocks == heads[name].blocks
-        assert head.threshold == heads[name].threshold
-        np.testing.assert_allclose(
-            head.probability(features), heads[name].probability(features), atol=1e-5
-        )
+    assert set(loaded.stances) == {"critical", "alarmed"}
+    assert set(loaded.themes) == {"supply"}
+    saved = {**stances, **themes}
+    for name, head in {**loaded.stances, **loaded.themes}.items():
+        assert head.blocks == saved[name].blocks
+        assert head.threshold == saved[name].threshold
+        np.testing.assert_allclose(head.probability(features), saved[name].probability(features),
+                                   atol=1e-5)
+    shared = protocol.head_probabilities({**loaded.stances, **loaded.themes}, features)
+    np.testing.assert_allclose(shared["supply"], loaded.themes["supply"].probability(features))
     assert loaded.critical_head(with_embedding=False) is loaded.lexical
+    assert loaded.critical_head(with_embedding=True) is loaded.stances["critical"]
+
+
+def test_heads_with_their_own_vectorisers_cannot_be_saved_together(tmp_path: Path) -> None:
+    features, ys, strata = multi_label_posts(60)
+    candidates = {"model": [Recipe(("char",), 3.0)]}
+    choices = protocol.choose_label_recipes(candidates, features, ys, strata)
+    _, first = protocol.fit_label_choices(choices, features, ys)
+    _, second = protocol.fit_label_choices(choices, features, ys)
+    with pytest.raises(ValueError, match="share their char vectoriser"):
+        save_heads(tmp_path, {"critical": first["critical"]["model"]},
+                   {"supply": second["supply"]["model"]}, first["critical"]["model"],
+                   np.arange(4.0), {})
 
 
 def test_platt_probabilities_are_calibrated_on_a_noisy_set() -> None:

@@ -30,6 +30,7 @@ def _score(db: sqlite_utils.Database, item_id: int, stance: str, themes: dict[st
         "item_id": item_id, "model_version": model, "stance": stance,
         **{f"p_{name}": value for name, value in probabilities.items()},
         "themes": json.dumps({name: themes.get(name, 0.01) for name in TAXONOMY.theme_names()}),
+        "themes_present": json.dumps([name for name, p in themes.items() if p >= 0.5]),
         "targets": json.dumps(list(targets)), "evidence": f"evidence {item_id}",
         "language": "ru", "scored_at": to_iso(NOW),
     })

@@ -44,6 +44,7 @@ def _store_fixed_scores(db: sqlite_utils.Database) -> None:
             **{name: value for name, value in record.items() if name != "key"},
             "item_id": ids[record["key"]], "model_version": MODEL, "scored_at": to_iso(NOW),
             "themes": json.dumps(record["themes"]), "targets": json.dumps(record["targets"]),
+            "themes_present": json.dumps(record["themes_present"]),
         })
 
 

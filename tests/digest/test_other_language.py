@@ -32,6 +32,7 @@ def _scored_post(db: sqlite_utils.Database, language: str) -> None:
     db["scores"].insert({
         "item_id": 1, "model_version": "m", "stance": "critical", **stances,
         "themes": json.dumps({name: 0.9 for name in TAXONOMY.theme_names()}),
+        "themes_present": json.dumps(TAXONOMY.theme_names()),
         "targets": json.dumps(["ministry"]), "evidence": f"evidence in {language}",
         "language": language, "scored_at": to_iso(NOW),
     })
