@@ -271,10 +271,11 @@ class Classifier:
         themes: np.ndarray, window_theme_sim: np.ndarray,
     ) -> str:
         """The evidence sentence from the post's most critical window (critical posts, or no
-        clear theme), else from the window closest to its top theme."""
+        theme present), else from the window closest to its likeliest theme, when present."""
         start, end = windows.spans[index]
         top_theme = int(np.argmax(themes))
-        if stance == "critical" or themes[top_theme] < 0.5:
+        name = self.taxonomy.themes[top_theme].name
+        if stance == "critical" or themes[top_theme] < self.theme_thresholds[name]:
             best = int(np.argmax(p_window[start:end]))
         else:
             best = int(np.argmax(window_theme_sim[start:end, top_theme]))

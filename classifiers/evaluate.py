@@ -277,6 +277,8 @@ def annotated_tables(nested: NestedAnnotated, theme_names: Sequence[str]) -> lis
         ("annotated set, every post", everything),
         ("annotated set, random part (no retrieved posts)",
          [i for i, random_ in enumerate(data.is_random()) if random_]),
+        ("annotated set, milblog dev posts (2023 critical patriots, as the hidden check)",
+         [i for i, source in enumerate(data.sources) if source == "milblog"]),
         ("analysts' /label posts", [i for i, s in enumerate(data.sources) if s == STORE_SOURCE]),
     ]
     kappa = cohens_kappa([r.stance for r in data.first], [r.stance for r in data.second])

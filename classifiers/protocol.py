@@ -8,6 +8,7 @@ what ships. Works on features handed in (texts, lemmas, embeddings); never loads
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ from classifiers.heads import (
 )
 from classifiers.lemmas import lemmatise
 from classifiers.text import clean_text
+
+logger = logging.getLogger(__name__)
 
 SEED = 0
 INNER_FOLDS = 4
@@ -374,14 +377,13 @@ LabelTargets = Mapping[str, np.ndarray]  # label name -> 0/1 per post
 
 
 def _label_fits(
-    recipes: Sequence[Recipe], train: _BlockRows, ys: LabelTargets
+    jobs: Sequence[tuple[str, Recipe]], train: _BlockRows, ys: LabelTargets
 ) -> dict[tuple[str, Recipe], LinearHead]:
-    """Every (label, recipe) head fitted on one training part's matrices, two at a time
+    """Each (label, recipe) head fitted on one training part's matrices, two at a time
     (liblinear releases the GIL), each design matrix built once."""
     from concurrent.futures import ThreadPoolExecutor
 
-    designs = {blocks: train.design(blocks) for blocks in {r.blocks for r in recipes}}
-    jobs = [(label, recipe) for label in ys for recipe in recipes]
+    designs = {blocks: train.design(blocks) for blocks in {recipe.blocks for _, recipe in jobs}}
     with ThreadPoolExecutor(max_workers=2) as pool:
         fitted = pool.map(lambda job: fit_linear(job[1], designs[job[1].blocks], ys[job[0]]),
                           jobs)
@@ -411,7 +413,8 @@ def choose_label_recipes(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
     for train_idx, test_idx in splitter.split(np.zeros(len(strata)), strata):
         train, test = _fold_rows(features, train_idx, test_idx, blocks)
-        fits = _label_fits(union, train, {label: y[train_idx] for label, y in ys.items()})
+        jobs = [(label, recipe) for label in ys for recipe in union]
+        fits = _label_fits(jobs, train, {label: y[train_idx] for label, y in ys.items()})
         for (label, recipe), head in fits.items():
             decisions[label][recipe][test_idx] = head.decision(test.design(recipe.blocks))
     return {label: {name: _best_of(recipes, decisions[label], ys[label])
@@ -425,14 +428,16 @@ def fit_label_choices(
     all of ``features`` with its inner calibration and threshold."""
     blocks = {b for by_name in choices.values() for c in by_name.values() for b in c.recipe.blocks}
     vectorizers = fit_vectorizers(features, blocks)
-    rows = _BlockRows.of(vectorizers, features, blocks)
+    jobs = list(dict.fromkeys((label, choice.recipe) for label, by_name in choices.items()
+                              for choice in by_name.values()))
+    fits = _label_fits(jobs, _BlockRows.of(vectorizers, features, blocks), ys)
     heads: dict[str, dict[str, CalibratedHead]] = {}
     for label, by_name in choices.items():
         heads[label] = {}
         for name, choice in by_name.items():
-            linear = fit_linear(choice.recipe, rows.design(choice.recipe.blocks), ys[label])
             own = {b: v for b, v in vectorizers.items() if b in choice.recipe.blocks}
-            heads[label][name] = CalibratedHead(choice.recipe.blocks, own, linear, choice.platt,
+            heads[label][name] = CalibratedHead(choice.recipe.blocks, own,
+                                                fits[(label, choice.recipe)], choice.platt,
                                                 choice.threshold)
     return vectorizers, heads
 
@@ -468,7 +473,9 @@ def nested_cv_labels(
     outer: dict[str, dict[str, list[OuterFold]]] = {
         label: {name: [] for name in candidates} for label in ys}
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=SEED)
-    for train_idx, test_idx in splitter.split(np.zeros(len(strata)), strata):
+    for number, (train_idx, test_idx) in enumerate(
+            splitter.split(np.zeros(len(strata)), strata), start=1):
+        logger.info("outer fold %d of %d", number, folds * repeats)
         train = features.take(train_idx)
         train_ys = {label: y[train_idx] for label, y in ys.items()}
         choices = choose_label_recipes(candidates, train, train_ys, strata[train_idx])

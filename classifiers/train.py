@@ -324,9 +324,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     meta = train(args.shared, args.out, args.cache_dir, labels_db=args.labels)
-    for name, chosen in meta["critical_heads"].items():
-        print(f"{name} critical head: {chosen['recipe']}, threshold {chosen['threshold']}, "
+    for name, chosen in meta["heads"].items():
+        print(f"{name} head: {chosen['recipe']}, threshold {chosen['threshold']}, "
               f"inner macro-F1 {chosen['inner_macro_f1']}")
+    if meta["untrained_themes"]:
+        print(f"untrained (zero-shot): {', '.join(meta['untrained_themes'])}")
     print(f"artefacts in {args.out}; the nested-CV figures: riftwatch eval")
 
 

@@ -74,6 +74,25 @@ def test_the_critical_threshold_setting_trades_recall_for_precision(
     assert lenient_result.stance == "critical"
 
 
+def test_trained_themes_are_present_by_their_own_heads_threshold(classifier: Classifier
+                                                                 ) -> None:
+    """Every theme with enough annotated posts has a trained head; a post carries a theme when
+    the head's calibrated probability reaches the threshold the protocol chose for it."""
+    trained = classifier.heads.themes
+    assert set(trained) == classifier.trained_themes
+    assert {"mod_criticism", "kremlin_criticism", "supply_shortage"} <= set(trained)
+    assert set(classifier.heads.meta["untrained_themes"]) == (
+        set(load_themes(DEFAULT_THEMES_FILE).theme_names()) - set(trained))
+    results = classifier.score_texts(TEXTS[:3])
+    for result in results:
+        assert result.present_themes == [
+            name for name, p in result.themes.items() if p >= classifier.theme_thresholds[name]]
+        for name in trained:
+            assert classifier.theme_thresholds[name] == trained[name].threshold
+    assert "mod_criticism" in results[0].present_themes
+    assert results[1].present_themes == []
+
+
 def test_a_new_theme_in_config_is_scored_without_code(model_cache: Path, tmp_path: Path) -> None:
     themes_file = tmp_path / "themes.toml"
     themes_file.write_text(
@@ -97,6 +116,10 @@ examples = ["Наши операторы FPV-дронов уничтожили �
     )
     assert "drone_war" in drones.themes
     assert drones.themes["drone_war"] > 0.5 > other.themes["drone_war"]
+    assert "drone_war" in drones.present_themes
+    assert "drone_war" not in other.present_themes
+    assert "drone_war" not in custom.trained_themes  # no labels: zero-shot, as eval says
+    assert custom.theme_thresholds["drone_war"] == 0.5
     default = load_classifier(
         load_settings(cache_dir=model_cache, model=None), load_themes(DEFAULT_THEMES_FILE)
     )

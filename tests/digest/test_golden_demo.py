@@ -1,9 +1,10 @@
 """The demo digest, as text and as Telegram HTML, matches its golden files to the character.
 
 The demo corpus is fetched through the real monitors at a fixed "now"; scores come from a file
-(written once by the packaged model), so a change of model or machine cannot move the digest.
+(written by the packaged model), so a change of model or machine cannot move the digest.
 An item the file has no score for stays unscored. Set RIFTWATCH_UPDATE_GOLDEN=1 to rewrite the
-golden files after a change meant to alter the digest, and read their diff.
+golden files after a change meant to alter the digest (the packaged model then scores the demo
+afresh into demo_scores.jsonl), and read their diff.
 """
 
 from __future__ import annotations
@@ -48,9 +49,28 @@ def _store_fixed_scores(db: sqlite_utils.Database) -> None:
         })
 
 
+SCORE_FIELDS = ("stance", "p_supportive", "p_critical", "p_alarmed", "p_neutral", "themes",
+                "themes_present", "targets", "evidence", "language")
+
+
+def _write_fixed_scores(settings: Settings) -> None:
+    """Score the demo with the packaged model and keep its scores by item key (updates only)."""
+    scored = settings.model_copy(update={"db_path": settings.db_path.with_name("scored.db")})
+    run_demo(scored, TAXONOMY, score=True, now=NOW)
+    rows = open_db(scored.db_path).query(
+        "SELECT i.key, s.* FROM scores s JOIN items i ON i.id = s.item_id ORDER BY i.key")
+    lines = [json.dumps({"key": row["key"], **{name: row[name] for name in SCORE_FIELDS},
+                         **{name: json.loads(row[name]) for name in
+                            ("themes", "themes_present", "targets")}}, ensure_ascii=False)
+             for row in rows]
+    (GOLDEN / "demo_scores.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 @pytest.fixture
 def demo_digest(settings: Settings) -> Digest:
     one_at_a_time = settings.model_copy(update={"fetch_workers": 1})  # item ids in feed order
+    if UPDATE:
+        _write_fixed_scores(one_at_a_time)
     run_demo(one_at_a_time, TAXONOMY, score=False, now=NOW)
     db = open_db(settings.db_path)
     _store_fixed_scores(db)
