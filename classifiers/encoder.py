@@ -26,6 +26,11 @@ logger = logging.getLogger(__name__)
 Kind = Literal["passage", "query"]
 Precision = Literal["bf16", "fp32", "autocast", "int8"]
 PREFIXES: dict[str, str] = {"passage": "passage: ", "query": "query: "}
+# Only fp32 gives a window the same embedding whatever windows share its forward pass (within
+# 1e-6); bf16 (oneDNN blocks its sums by the batch's shape) moves it by up to 1e-3 and dynamic
+# int8 (one activation scale per batch) by up to 0.02, so a post's scores would depend on its
+# neighbours. Those paths run one window per forward pass: the same post, the same score.
+BATCHED_PRECISIONS = frozenset({"fp32"})
 
 
 class Embedder(Protocol):
@@ -77,6 +82,7 @@ class Encoder:
 
     ``name`` carries ``-int8`` for the int8 copy, so scores it makes get their own model
     version: its embeddings differ from fp32's (cosine about 0.99), bf16's do not (0.9999).
+    ``batch_size`` windows share a forward pass on fp32 only (``BATCHED_PRECISIONS``).
     """
 
     def __init__(
@@ -94,7 +100,7 @@ class Encoder:
 
         torch.set_num_threads(threads)
         self.model_dir = Path(model_dir)
-        self.batch_size = batch_size
+        self.batch_size = batch_size if precision in BATCHED_PRECISIONS else 1
         self.precision = precision
         try:
             config = AutoConfig.from_pretrained(self.model_dir, local_files_only=True)

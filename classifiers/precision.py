@@ -30,7 +30,7 @@ from typing import Literal, cast, get_args
 
 import numpy as np
 
-from classifiers.encoder import Encoder, default_model_dir, model_fingerprint
+from classifiers.encoder import BATCHED_PRECISIONS, Encoder, default_model_dir, model_fingerprint
 from classifiers.heads import ARTIFACTS_DIR, HEADS_META
 from classifiers.onnx_int8 import ensure_int8_model, onnxruntime_version
 from classifiers.text import sentence_windows
@@ -197,6 +197,7 @@ def choice_key(cpu: CpuInfo, threads: int) -> dict[str, object]:
         "onnxruntime": onnxruntime_version(),
         "isa_caps": {name: os.environ[name] for name in ISA_CAP_VARIABLES if name in os.environ},
         "heads_int8_macro_f1_drop": heads_int8_f1_drop(),
+        "batched_precisions": sorted(BATCHED_PRECISIONS),
     }
 
 
