@@ -26,6 +26,7 @@ from classifiers.heads import (
     theme_probabilities,
 )
 from classifiers.protocol import PostFeatures, head_probabilities
+from classifiers.stance_rule import DEFAULT_RULE, OTHER_STANCES, decide_stance
 from classifiers.targets import PostWindowsToJudge, TargetFinder
 from classifiers.text import detect_language, sentence_windows, split_sentences
 from config.themes import STANCE_NAMES, Stance, Taxonomy
@@ -33,14 +34,8 @@ from config.themes import STANCE_NAMES, Stance, Taxonomy
 logger = logging.getLogger(__name__)
 
 SCORING_VERSION = "5"  # bump when the scoring recipe below changes
-OTHER_STANCES = tuple(name for name in STANCE_NAMES if name != "critical")
 EVIDENCE_CHARS = 300
 ZERO_SHOT_PRESENT = 0.5  # an untrained (zero-shot) theme is present from this probability
-
-
-def decided_stance(probabilities: dict[str, float], critical: bool) -> str:
-    """``critical`` when the critical decision says so, else the likeliest other stance."""
-    return "critical" if critical else max(OTHER_STANCES, key=probabilities.__getitem__)
 
 
 @dataclass
@@ -135,6 +130,7 @@ class Classifier:
             self._embed_prototypes(theme.description, theme.examples) for theme in taxonomy.themes
         ]
         self.trained_themes = self._trained_theme_names()
+        self.stance_rule, self.stance_thresholds = self._stance_decision()
         self.theme_thresholds = {
             theme.name: (heads.themes[theme.name].threshold if theme.name in self.trained_themes
                          else ZERO_SHOT_PRESENT)
@@ -144,6 +140,17 @@ class Classifier:
         self.model_version = model_version_for(
             encoder.name, encoder.fingerprint, heads_digest, taxonomy, self.critical_threshold
         )
+
+    def _stance_decision(self) -> tuple[str, dict[str, float]]:
+        """The rule that turns stance probabilities into a stance, and each stance's threshold:
+        the protocol's choices with the trained encoder; the critical threshold and the
+        likeliest other stance without it."""
+        thresholds = {name: 0.5 for name in OTHER_STANCES} | {"critical": self.critical_threshold}
+        if not self.uses_trained_head:
+            return DEFAULT_RULE, thresholds
+        thresholds |= {name: self.heads.stances[name].threshold for name in OTHER_STANCES
+                       if name in self.heads.stances}
+        return self.heads.meta.get("stance_rule", {}).get("rule", DEFAULT_RULE), thresholds
 
     def _trained_theme_names(self) -> set[str]:
         """The taxonomy's themes that have a trained head usable with this encoder; the rest
@@ -282,9 +289,9 @@ class Classifier:
         return self._evidence_sentence(windows.texts[start + best], top_theme)
 
     def _stance(self, probabilities: dict[str, float]) -> str:
-        """``critical`` when its calibrated probability reaches the threshold, else the most
-        likely of the other stances."""
-        return decided_stance(probabilities, probabilities["critical"] >= self.critical_threshold)
+        """``critical`` when its calibrated probability reaches the threshold, else as the
+        stance rule the protocol chose says (``classifiers.stance_rule``)."""
+        return decide_stance(probabilities, self.stance_thresholds, self.stance_rule)
 
     def _evidence_sentence(self, window: str, theme_index: int) -> str:
         """The window's sentence with most target aliases and top-theme keywords (first on ties)."""

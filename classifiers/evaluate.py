@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from classifiers.classifier import Classifier, decided_stance
+from classifiers.classifier import Classifier
 from classifiers.datasets import (
     STORE_SOURCE,
     AnnotatedPosts,
@@ -27,6 +27,7 @@ from classifiers.datasets import (
 )
 from classifiers.protocol import INNER_FOLDS, OUTER_FOLDS, OuterFold, nested_cv_labels
 from classifiers.scoring import load_classifier
+from classifiers.stance_rule import DEFAULT_RULE, choose_rule, decide_stance
 from config.settings import Settings
 from config.themes import STANCE_NAMES, Taxonomy
 
@@ -170,25 +171,40 @@ class OutOfFold:
     themes: dict[str, dict[str, np.ndarray]]  # candidate set -> theme -> 0/1 per post
 
 
-def out_of_fold(outer: dict[str, dict[str, list[OuterFold]]], n: int) -> OutOfFold:
-    """Pool the outer folds (one repeat) into one decision per post and label."""
+def out_of_fold(outer: dict[str, dict[str, list[OuterFold]]], gold: Sequence[str]) -> OutOfFold:
+    """Pool the outer folds (one repeat) into one decision per post and label; each fold turns
+    stance probabilities into stances by the rule its own inner folds chose."""
     names = next(iter(outer.values())).keys()
     stances: dict[str, list[str]] = {}
     themes: dict[str, dict[str, np.ndarray]] = {}
     for name in names:
-        probability = {label: np.zeros(n) for label in outer}
-        decided = {label: np.zeros(n, dtype=int) for label in outer}
+        stances[name] = [""] * len(gold)
+        decided = {label: np.zeros(len(gold), dtype=int) for label in outer}
         for label, by_name in outer.items():
             for fold in by_name[name]:
-                probability[label][fold.test_index] = fold.probability
                 decided[label][fold.test_index] = fold.predicted
-        stances[name] = [
-            decided_stance({s: float(probability[s][i]) for s in STANCE_NAMES},
-                           bool(decided["critical"][i]))
-            for i in range(n)
-        ]
+        for k in range(len(outer["critical"][name])):
+            _decide_fold_stances(stances[name], {s: outer[s][name][k] for s in STANCE_NAMES},
+                                 gold)
         themes[name] = {label: decided[label] for label in outer if label not in STANCE_NAMES}
     return OutOfFold(stances, themes)
+
+
+def _decide_fold_stances(stances: list[str], folds: dict[str, OuterFold], gold: Sequence[str]
+                         ) -> None:
+    """Fill one outer fold's posts' stances, by the rule its inner folds favour (the default
+    rule when the folds carry no inner probabilities)."""
+    test_index = folds["critical"].test_index
+    thresholds = {name: fold.choice.threshold for name, fold in folds.items()}
+    inner = {name: p for name, fold in folds.items()
+             if (p := fold.choice.inner_probability) is not None}
+    rule = DEFAULT_RULE
+    if len(inner) == len(folds):
+        training = np.setdiff1d(np.arange(len(gold)), test_index)
+        rule, _ = choose_rule(inner, thresholds, [gold[i] for i in training])
+    for j, post in enumerate(test_index):
+        probabilities = {name: float(fold.probability[j]) for name, fold in folds.items()}
+        stances[post] = decide_stance(probabilities, thresholds, rule)
 
 
 def _binary_scores(gold: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]:
@@ -266,7 +282,7 @@ def nested_annotated(settings: Settings, data: AnnotatedPosts, taxonomy: Taxonom
     features = embed_posts(training_encoder(settings), data.texts).features
     labels = label_set(features, data, taxonomy)
     outer = nested_cv_labels(LABEL_CANDIDATES, labels.features, labels.ys, labels.strata)
-    return NestedAnnotated(data, labels.untrained_themes, out_of_fold(outer, len(data.texts)))
+    return NestedAnnotated(data, labels.untrained_themes, out_of_fold(outer, data.stances))
 
 
 def annotated_tables(nested: NestedAnnotated, theme_names: Sequence[str]) -> list[LabelTable]:
@@ -294,8 +310,9 @@ def annotated_tables(nested: NestedAnnotated, theme_names: Sequence[str]) -> lis
         table.notes = [
             f"annotators' four-stance kappa {kappa:.3f} (whole set); per-label kappa in the "
             "table; two independent language-model passes, a third on disagreements",
-            "the four-stance decision: critical when its head says so, else the likeliest of "
-            "the other three heads",
+            "the four-stance decision: critical when its head says so, else by the stance rule "
+            "each outer training part chose in its inner folds (likeliest other stance, or the "
+            "codebook's precedence: alarmed by its own threshold first)",
         ]
         tables.append(table)
     return tables

@@ -153,6 +153,9 @@ class Choice:
     threshold: float
     inner_macro_f1: float
     scores: dict[str, float] = field(default_factory=dict)  # every recipe's inner macro-F1
+    # The chosen recipe's calibrated inner out-of-fold probability of each training post, for
+    # choices that combine labels (the stance decision rule) inside the same folds.
+    inner_probability: np.ndarray | None = field(default=None, repr=False)
 
 
 def fit_vectorizers(features: PostFeatures, blocks: Iterable[str]) -> dict[str, Any]:
@@ -292,8 +295,9 @@ def _best_of(recipes: Sequence[Recipe], decisions: dict[Recipe, np.ndarray], y: 
 
 def _calibrated(recipe: Recipe, decision: np.ndarray, y: np.ndarray) -> Choice:
     platt = fit_platt(decision, y)
-    threshold, f1 = best_threshold(sigmoid(platt[0] * decision + platt[1]), y)
-    return Choice(recipe, platt, threshold, f1)
+    probability = sigmoid(platt[0] * decision + platt[1])
+    threshold, f1 = best_threshold(probability, y)
+    return Choice(recipe, platt, threshold, f1, inner_probability=probability)
 
 
 def fit_choices(

@@ -50,6 +50,7 @@ from classifiers.protocol import (
     outer_macro_f1,
     recipes_for,
 )
+from classifiers.stance_rule import choose_rule
 from config.settings import DEFAULT_THEMES_FILE, Settings, load_settings
 from config.themes import STANCE_NAMES, Taxonomy, load_themes
 
@@ -123,6 +124,16 @@ def label_set(features: PostFeatures, data: AnnotatedPosts, taxonomy: Taxonomy) 
             untrained.append(theme)
     strata = np.array([STANCE_NAMES.index(stance) for stance in stances])
     return LabelSet(features, ys, strata, untrained)
+
+
+def stance_rule_of(choices: dict[str, Choice], gold: list[str]) -> tuple[str, dict[str, float]]:
+    """The stance rule the chosen stance heads' inner out-of-fold probabilities favour."""
+    probabilities = {name: p for name, choice in choices.items()
+                     if (p := choice.inner_probability) is not None}
+    if len(probabilities) != len(choices):
+        raise ValueError("stance choices without inner probabilities")
+    thresholds = {name: choice.threshold for name, choice in choices.items()}
+    return choose_rule(probabilities, thresholds, gold)
 
 
 def training_encoder(settings: Settings) -> Embedder:
@@ -220,6 +231,8 @@ def train(
     logger.info("embedded %d posts in %.1fs", len(data.texts), time.perf_counter() - started)
     choices = choose_label_recipes(LABEL_CANDIDATES, labels.features, labels.ys, labels.strata)
     _, heads = fit_label_choices(choices, labels.features, labels.ys)
+    rule, rule_scores = stance_rule_of({name: choices[name]["model"] for name in STANCE_NAMES},
+                                       data.stances)
     calibration = fit_theme_calibration(*example_calibration_rows(encoder, taxonomy))
     record = int8_record(settings, load_milblog(shared_dir), choices["critical"]["model"])
     meta = {
@@ -233,6 +246,7 @@ def train(
         "trained_on": trained_on,
         "heads": {label: choice_meta(by_name["model"]) for label, by_name in choices.items()},
         "lexical_critical_head": choice_meta(choices["critical"]["baseline"]),
+        "stance_rule": {"rule": rule, "inner_four_stance_macro_f1": rule_scores},
         "untrained_themes": labels.untrained_themes,
         **record,
         "theme_calibration": "zero-shot themes only: logistic on [similarity, similarity - "

@@ -48,7 +48,7 @@ def annotated() -> AnnotatedPosts:
 
 
 def test_outer_folds_give_one_four_way_stance_and_the_themes_per_post() -> None:
-    decisions = out_of_fold(outer(MODEL, BASELINE), 6)
+    decisions = out_of_fold(outer(MODEL, BASELINE), STANCES)
 
     assert decisions.stances["model"] == [
         "critical", "alarmed", "supportive", "neutral", "supportive", "critical"]
@@ -57,7 +57,7 @@ def test_outer_folds_give_one_four_way_stance_and_the_themes_per_post() -> None:
 
 
 def test_the_table_scores_model_and_baseline_per_label_with_kappa() -> None:
-    decisions = out_of_fold(outer(MODEL, BASELINE), 6)
+    decisions = out_of_fold(outer(MODEL, BASELINE), STANCES)
     table = label_table("t", annotated(), decisions, list(range(6)), [], ["t"])
     rows = {row.label: row for row in table.rows}
 
@@ -75,7 +75,7 @@ def test_the_table_scores_model_and_baseline_per_label_with_kappa() -> None:
 
 
 def test_an_untrained_theme_is_marked_and_left_out_of_the_macro_f1() -> None:
-    decisions = out_of_fold(outer(MODEL, BASELINE), 6)
+    decisions = out_of_fold(outer(MODEL, BASELINE), STANCES)
     table = label_table("t", annotated(), decisions, list(range(6)), ["u"], ["t", "u"])
     untrained = next(row for row in table.rows if row.label == "theme:u")
 
