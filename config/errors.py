@@ -9,7 +9,9 @@ The tree (a second base, where one is named, is kept for callers that catch it):
 
     RiftwatchError
     ├── ConfigError                     config: a bad setting, feeds or themes file
-    │   └── ModelLoadError              classifiers.encoder: RIFTWATCH_MODEL cannot be loaded
+    │   ├── ModelLoadError              classifiers.encoder: RIFTWATCH_MODEL cannot be loaded
+    │   └── StoreError                  store.db: the store is read-only, full, not SQLite, damaged
+    ├── StoreInUse                      store.lock: another `riftwatch run` holds the store
     ├── ConversionError (RuntimeError)  classifiers.convert: the packaged model file is broken
     ├── MonitorError                    monitors.errors: a feed cannot be fetched or parsed
     │   ├── FetchError                  (FetchTimeout, ConnectFailed, HttpStatusError,
@@ -23,6 +25,7 @@ The tree (a second base, where one is named, is kept for callers that catch it):
     ├── CommandError                    riftwatch.cli_common: a CLI failure with no better class
     ├── OpmlError (ValueError)          riftwatch.opml: not OPML we can read
     ├── ReadError                       riftwatch.byod.readers: an analyst's file cannot be read
+    ├── OutputError                     riftwatch.byod.writers: an --out file cannot be written
     ├── NothingToScore                  riftwatch.byod.score_file: not one row could be read
     ├── EvaluationError                 riftwatch.byod.evaluate_file: nothing to evaluate
     ├── PositiveError (ValueError)      riftwatch.byod.positive: a bad --positive expression
@@ -31,6 +34,8 @@ The tree (a second base, where one is named, is kept for callers that catch it):
 from __future__ import annotations
 
 from pydantic import ValidationError
+
+from config.echo import quote_value, shorten_name
 
 
 class RiftwatchError(Exception):
@@ -45,13 +50,14 @@ class ConfigError(RiftwatchError):
         self.key = key
         self.problem = problem
         self.fix = fix
-        super().__init__(f"{source}: {key}: {problem} (fix: {fix})")
+        super().__init__(f"{shorten_name(source)}: {shorten_name(key)}: {problem} (fix: {fix})")
 
 
 def config_error_from_validation(
     source: str, exc: ValidationError, key_prefix: str = "", fix_hint: str = ""
 ) -> ConfigError:
-    """Turn a pydantic ValidationError into a ConfigError naming the first bad key."""
+    """Turn a pydantic ValidationError into a ConfigError naming the first bad key; the bad
+    value is repeated as ``config.echo`` cuts it, never in full."""
     errors = exc.errors()
     if not errors:
         return ConfigError(source, "?", str(exc), fix_hint or "check the value")
@@ -60,5 +66,5 @@ def config_error_from_validation(
     message = str(first.get("msg", "invalid value"))
     got = first.get("input")
     if got is not None and not isinstance(got, dict | list):
-        message = f"{message} (got {got!r})"
+        message = f"{message} (got {quote_value(got)})"
     return ConfigError(source, key, message, fix_hint or "correct this value")

@@ -20,6 +20,10 @@ DEFAULT_THEMES_FILE = PACKAGE_DIR / "themes.toml"
 # Minutes between fetches of a feed that names no interval_minutes (feeds.toml, /addfeed, the
 # CLI and the store's column default); a per-feed value, so a constant rather than a variable.
 DEFAULT_FEED_INTERVAL_MINUTES = 30
+# Linux's PATH_MAX and NAME_MAX, in bytes: a longer path fails ("File name too long") wherever
+# it is first opened, so a path setting longer than this is refused with the rest.
+MAX_PATH_BYTES = 4096
+MAX_NAME_BYTES = 255
 
 
 def _split_ids(value: object) -> object:
@@ -127,6 +131,16 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_id_list(cls, value: object) -> object:
         return _split_ids(value)
+
+    @field_validator("db_path", "feeds_file", "themes_file", "cache_dir", "model")
+    @classmethod
+    def _check_path_length(cls, value: Path | None) -> Path | None:
+        if value is not None and (len(bytes(value)) > MAX_PATH_BYTES or any(
+                len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES
+                for part in value.parts)):
+            raise ValueError(f"longer than a path can be ({MAX_PATH_BYTES} bytes, "
+                             f"{MAX_NAME_BYTES} a name)")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -2,13 +2,15 @@
 attacks whom, each node with its posts and share critical, and its Louvain communities.
 
 Reads stored edges and counts; never extracts edges or renders (``digest.graph_render``).
+Every name and label in the graph is ``printable``, so each format written from it (CSV, JSON,
+GEXF, PNG, a Telegram caption) is free of control and bidi characters.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,7 @@ import sqlite_utils
 
 from config.themes import Taxonomy
 from digest.compose import latest_model_version
+from digest.printable import printable
 from store.edges import EDGE_KINDS, Edge, edges_between
 from store.models import to_iso
 
@@ -85,18 +88,37 @@ def _node_attributes(name: str, activity: dict[str, ChannelActivity],
     if name in activity:
         channel = activity[name]
         share = channel.critical / channel.posts if channel.posts else 0.0
-        return {"label": channel.title or name, "kind": "channel", "role": channel.role,
-                "posts": channel.posts, "critical_share": round(share, 4)}
+        return {"label": printable(channel.title or name), "kind": "channel",
+                "role": channel.role, "posts": channel.posts, "critical_share": round(share, 4)}
     kind = "target" if name in target_labels else "external"
-    return {"label": target_labels.get(name, name), "kind": kind, "role": kind,
+    return {"label": printable(target_labels.get(name, name)), "kind": kind, "role": kind,
             "posts": attacked.get(name, 0), "critical_share": 0.0}
+
+
+def _printable_edges(edges: list[Edge]) -> list[Edge]:
+    """``edges`` with ``printable`` names, busiest first; two edges whose names differ only in
+    dropped characters become one, with the posts of both."""
+    merged: dict[tuple[str, str, str], Edge] = {}
+    for edge in edges:
+        key = (printable(edge.source), printable(edge.target), edge.kind)
+        other = merged.get(key)
+        if other is None:
+            unchanged = key[:2] == (edge.source, edge.target)
+            merged[key] = edge if unchanged else replace(edge, source=key[0], target=key[1])
+            continue
+        items = sorted({*edge.items, *other.items})
+        merged[key] = Edge(*key, count=len(items), items=items,
+                           first_seen=min(edge.first_seen, other.first_seen),
+                           last_seen=max(edge.last_seen, other.last_seen))
+    return sorted(merged.values(),
+                  key=lambda edge: (-edge.count, edge.source, edge.target, edge.kind))
 
 
 def build_graph(db: sqlite_utils.Database, since: datetime, until: datetime,
                 kinds: Sequence[str] = EDGE_KINDS, taxonomy: Taxonomy | None = None
                 ) -> AmplificationGraph:
     """The graph of [since, until): one edge per (source, target, kind), keyed by kind."""
-    edges = edges_between(db, since, until, kinds)
+    edges = _printable_edges(edges_between(db, since, until, kinds))
     activity = channel_activity(db, since, until)
     labels = {target.name: target.label for target in taxonomy.targets} if taxonomy else {}
     attacked: dict[str, int] = defaultdict(int)

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from digest.printable import printable
+
 STANCES = ("supportive", "critical", "alarmed", "neutral")
 QUOTE_CHARS = 240  # how much of a post a digest quotes, at most
 READ_LANGUAGES = ("ru", "uk")  # the languages themes are built for; others are flagged
-# Embedding, override and isolate controls: in quoted post text they would reorder the rest of
-# the digest's line on screen ("Trojan Source"). Marks (LRM/RLM) are harmless and stay.
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
-def without_bidi_controls(text: str) -> str:
-    """``text`` minus bidi embedding/override/isolate controls, for quoting untrusted text."""
-    return _BIDI_CONTROLS.sub("", text)
 
 
 def trim_quote(text: str | None, limit: int = QUOTE_CHARS) -> str:
-    """Collapse whitespace, drop bidi controls, cut at a word boundary with an ellipsis."""
-    flat = " ".join(without_bidi_controls(text or "").split())
+    """Collapse whitespace, drop control and bidi characters (``digest.printable``), cut at a
+    word boundary with an ellipsis."""
+    flat = " ".join(printable(text or "").split())
     if len(flat) <= limit:
         return flat
     cut = flat[: limit - 1]

@@ -1,6 +1,7 @@
-"""Render a Digest as plain console text or JSON; pure formatting, no store access, no escaping.
+"""Render a Digest as plain console text or JSON; pure formatting, no store access.
 
 Words the sections ``digest.sections`` chooses; the Telegram HTML formatter words the same ones.
+What it returns is ``digest.printable``: no name or quote brings a control or bidi character.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from digest import sections as s
 from digest.model import Digest, PostRef, ThemeRow
+from digest.printable import printable_data, printable_lines
 from digest.spreading_render import render_spreading_text
 
 
@@ -170,8 +172,9 @@ WORDING: dict[type, Callable[[Any], list[str]]] = {
 
 def render_text(digest: Digest, limits: s.SectionLimits | None = None) -> str:
     """The whole digest as plain text, ``limits`` rows a section (the default settings')."""
-    return s.word_sections(s.digest_sections(digest, limits), WORDING)
+    return printable_lines(s.word_sections(s.digest_sections(digest, limits), WORDING))
 
 
 def render_json(digest: Digest) -> str:
-    return json.dumps(digest.to_dict(), ensure_ascii=False, indent=2)
+    """The digest's data as indented JSON, every string ``printable``."""
+    return json.dumps(printable_data(digest.to_dict()), ensure_ascii=False, indent=2)

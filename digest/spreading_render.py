@@ -1,23 +1,20 @@
 """Format the Spreading section and the spreading alert, as plain text and as Telegram HTML.
 
-Formats given data only; every untrusted string (channel names, post text, links) is
-escaped for HTML. One line builder serves both formats, so they say the same thing.
+Formats given data only; every untrusted string (channel names, post text, links) is made
+``printable`` (and escaped for HTML). One line builder serves both formats, so they say the
+same thing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from html import escape
 
 from digest.model import AmplifierPair, Pickup, Spreading, SpreadPost, trim_quote
+from digest.printable import escape_html, printable
 
 Escape = Callable[[str], str]
 QUOTE_CHARS = 200
-
-
-def _plain(text: str) -> str:
-    return text
 
 
 def _clock(moment: datetime | None) -> str:
@@ -36,7 +33,7 @@ def _pickup_text(pickup: Pickup, esc: Escape) -> str:
            f"{_clock(pickup.published_at)})"
 
 
-def spread_post_lines(spread: SpreadPost, esc: Escape = _plain) -> list[str]:
+def spread_post_lines(spread: SpreadPost, esc: Escape = printable) -> list[str]:
     """Who posted it, how many picked it up and how fast, the path, the quote, the link."""
     post = spread.post
     head = (f"{esc(post.feed_name)} {_clock(post.published_at)}: picked up by "
@@ -52,13 +49,13 @@ def spread_post_lines(spread: SpreadPost, esc: Escape = _plain) -> list[str]:
     return lines
 
 
-def pair_line(pair: AmplifierPair, baseline_days: int, esc: Escape = _plain) -> str:
+def pair_line(pair: AmplifierPair, baseline_days: int, esc: Escape = printable) -> str:
     return (f"{esc(pair.source)} ← {esc(pair.target)}: {pair.count} of {pair.total} "
             f"pick-ups, {pair.lift:.1f}x its {baseline_days}-day normal "
             f"({pair.baseline_count} of {pair.baseline_total}, z={pair.z:.1f})")
 
 
-def spreading_lines(spreading: Spreading, esc: Escape = _plain) -> list[str]:
+def spreading_lines(spreading: Spreading, esc: Escape = printable) -> list[str]:
     """The section's body lines (no heading)."""
     lines: list[str] = []
     if not spreading.posts:
@@ -80,10 +77,10 @@ def render_spreading_text(spreading: Spreading) -> str:
 
 def render_spreading_html(spreading: Spreading) -> str:
     """The Telegram HTML Spreading section, heading included."""
-    return "\n".join(["<b>Spreading</b>", *spreading_lines(spreading, escape)])
+    return "\n".join(["<b>Spreading</b>", *spreading_lines(spreading, escape_html)])
 
 
 def render_spread_alert(spread: SpreadPost) -> str:
     """The Telegram HTML alert sent once when a critical post crosses the spread threshold."""
     return "\n".join(["📣 <b>Spreading: a critical post is being picked up</b>",
-                      *spread_post_lines(spread, escape)])
+                      *spread_post_lines(spread, escape_html)])

@@ -22,8 +22,8 @@ from digest.model import (
     PostRef,
     ThemeRow,
     trim_quote,
-    without_bidi_controls,
 )
+from digest.printable import escape_html, printable
 from digest.spreading_render import render_spreading_html
 from store.targets import TargetTally, target_display_name
 
@@ -41,14 +41,15 @@ _POST_REF_RE = re.compile(r"<code>#(\d+)</code>")
 
 
 def escape(text: object) -> str:
-    """Escape untrusted text for Telegram HTML text (``<``, ``>``, ``&``; no bidi controls)."""
-    return html.escape(without_bidi_controls(str(text)), quote=False)
+    """Escape untrusted text for Telegram HTML text (``<``, ``>``, ``&``; no control or bidi
+    characters): ``digest.printable.escape_html``."""
+    return escape_html(text)
 
 
 def link(url: str | None, text: str) -> str:
     """An ``<a>`` around escaped ``text`` when ``url`` is http(s); else the escaped text."""
     if url and len(url) <= 2000 and re.match(r"^https?://", url, re.IGNORECASE):
-        return f'<a href="{html.escape(url, quote=True)}">{escape(text)}</a>'
+        return f'<a href="{html.escape(printable(url), quote=True)}">{escape(text)}</a>'
     return escape(text)
 
 

@@ -20,32 +20,27 @@ DEFAULT_PNG = Path("riftwatch-graph.png")
 
 def _write_csv(result: AmplificationGraph, out: Path | None) -> None:
     from digest.graph_render import EDGE_COLUMNS, edge_rows
-    from riftwatch.byod.writers import RowWriter
+    from riftwatch.byod.writers import atomic_rows
 
-    rows = edge_rows(result)
-    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
-        writer = RowWriter(handle, "csv", EDGE_COLUMNS)
-        for row in rows:
+    with atomic_rows(out, "csv", EDGE_COLUMNS) as writer:
+        for row in edge_rows(result):
             writer.write(row)
-    finally:
-        if out:
-            handle.close()
 
 
-def _write_bytes(data: bytes, out: Path | None) -> None:
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        out.write_bytes(data)
-        print(f"wrote {out}", file=sys.stderr)
+def _graph_bytes(result: AmplificationGraph, file_format: str, png_max_nodes: int) -> bytes:
+    from digest.graph_render import graph_gexf, graph_json, render_graph_png
+
+    if file_format == "json":
+        return (json.dumps(graph_json(result), ensure_ascii=False, indent=2) + "\n").encode()
+    if file_format == "gexf":
+        return graph_gexf(result)
+    return render_graph_png(result, png_max_nodes)
 
 
 def cmd_graph(args: argparse.Namespace) -> None:
     from digest.compose import parse_window
     from digest.graph import UnknownKindError, build_graph, parse_kinds
-    from digest.graph_render import graph_gexf, graph_json, render_graph_png
+    from riftwatch.byod.writers import check_output_path, write_output
     from store.edge_extraction import extract_edges
     from store.models import utc_now
 
@@ -54,21 +49,20 @@ def cmd_graph(args: argparse.Namespace) -> None:
         kinds = parse_kinds(args.kind)
     except UnknownKindError as exc:
         raise CommandError(str(exc)) from None
+    out = args.out or (DEFAULT_PNG if args.format == "png" else None)
+    if out is not None:
+        check_output_path(out)  # before the work, not after it
     until = utc_now()
     since = until - parse_window(args.since)
     db = open_synced_db(settings)
     extract_edges(db, settings)
     result = build_graph(db, since, until, kinds, taxonomy)
     if args.format == "csv":
-        _write_csv(result, args.out)
-    elif args.format == "json":
-        _write_bytes((json.dumps(graph_json(result), ensure_ascii=False, indent=2) + "\n")
-                     .encode("utf-8"), args.out)
-    elif args.format == "gexf":
-        _write_bytes(graph_gexf(result), args.out)
+        _write_csv(result, out)
     else:
-        _write_bytes(render_graph_png(result, settings.graph_png_max_nodes),
-                     args.out or DEFAULT_PNG)
+        write_output(out, _graph_bytes(result, args.format, settings.graph_png_max_nodes))
+    if out is not None:
+        print(f"wrote {out}", file=sys.stderr)
 
 
 def register_graph_command(commands: argparse._SubParsersAction) -> None:

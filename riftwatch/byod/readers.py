@@ -1,8 +1,9 @@
 """Stream rows out of an analyst's CSV or JSON Lines file, one record at a time, with line numbers.
 
 Reads only: a bad row (broken quoting, wrong encoding, empty text) is reported and skipped;
-a line longer than ``max_record_chars`` stops the read (every line is read with a bounded
-read). Nothing here scores, stores or keeps the whole file in memory.
+a line, or a CSV record (a quoted field may span lines), longer than ``max_record_chars`` stops
+the read (every line is read with a bounded read). Nothing here scores, stores or keeps the
+whole file in memory.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ class ReadError(RiftwatchError):
 
 
 class RecordTooLong(ReadError):
-    """A line longer than the cap: the file and the line are named, nothing after is read."""
+    """A line or record longer than the cap: the file and the line it starts on are named,
+    nothing after it is read."""
 
-    def __init__(self, path: Path, line: int, max_chars: int) -> None:
-        super().__init__(f"{path}:{line}: line longer than {max_chars} characters; split the "
+    def __init__(self, path: Path, line: int, max_chars: int, what: str = "line") -> None:
+        super().__init__(f"{path}:{line}: {what} longer than {max_chars} characters; split the "
                          "record or raise RIFTWATCH_MAX_RECORD_CHARS")
 
 
@@ -106,7 +108,7 @@ def read_records(
     """Yield every good row of a CSV or JSONL file in order; report bad ones to ``on_bad``.
 
     Raises ``ReadError`` (at the first step) when the file cannot be read at all, and
-    ``RecordTooLong`` at a line longer than ``max_record_chars``.
+    ``RecordTooLong`` at a line, or a CSV record, longer than ``max_record_chars``.
     """
     path = Path(path)
     if not path.is_file():
@@ -135,23 +137,26 @@ def _text_problem(text: object) -> str | None:
 
 # ---- CSV -------------------------------------------------------------------------------------
 
-class _RecordTooLong(Exception):
-    pass
+_QUOTED_RECORD = "record (a quoted field across lines; an unclosed quote?)"
 
 
 class _LineSource:
     """Physical lines for ``csv.reader``, remembering those of the current record.
 
     After a quoting error the lines the broken record swallowed are pushed back and read
-    again, so one stray quote costs one row, not the rest of the file.
+    again, so one stray quote costs one row, not the rest of the file. A record longer than
+    ``max_chars`` over all its lines raises ``RecordTooLong``: its inner lines are never read
+    as rows of their own.
     """
 
-    def __init__(self, lines: Iterator[str], max_chars: int) -> None:
+    def __init__(self, lines: Iterator[str], path: Path, max_chars: int) -> None:
         self._lines = lines
         self._pending: deque[str] = deque()
         self.taken: list[str] = []
         self.line = 0
+        self._record_line = 1
         self._chars = 0
+        self._path = path
         self._max_chars = max_chars
 
     def __iter__(self) -> _LineSource:
@@ -162,13 +167,15 @@ class _LineSource:
         self.line += 1
         self.taken.append(text)
         self._chars += len(text)
-        if self._chars > self._max_chars:
-            raise _RecordTooLong
+        last_break = len(text) - len(text.rstrip("\r\n"))  # not counted, as in bounded_lines
+        if self._chars - last_break > self._max_chars:
+            raise RecordTooLong(self._path, self._record_line, self._max_chars, _QUOTED_RECORD)
         return text
 
     def start_record(self) -> int:
         self.taken, self._chars = [], 0
-        return self.line + 1
+        self._record_line = self.line + 1
+        return self._record_line
 
     def push_back_after_first(self) -> None:
         rest = self.taken[1:]
@@ -198,7 +205,7 @@ def _csv_records(
         if not first.strip():
             raise ReadError(f"{path}: empty file, or no header row")
         handle.seek(0)
-        source = _LineSource(bounded_lines(handle, path, max_chars), max_chars)
+        source = _LineSource(bounded_lines(handle, path, max_chars), path, max_chars)
         reader = csv.reader(source, delimiter=_sniff_delimiter(first), strict=True)
         header = [name.strip() for name in next(reader)]
         if any(_has_bad_bytes(name) for name in header):
@@ -218,10 +225,8 @@ def _csv_rows(
             values = next(reader)
         except StopIteration:
             return
-        except (csv.Error, _RecordTooLong) as exc:
-            reason = "record too long (an unclosed quote?)" if isinstance(exc, _RecordTooLong) \
-                else f"broken quoting ({exc})"
-            report(BadRow(line, reason))
+        except csv.Error as exc:
+            report(BadRow(line, f"broken quoting ({exc})"))
             source.push_back_after_first()
             continue
         if not values:

@@ -24,7 +24,7 @@ from riftwatch.byod.readers import (
     Record,
     read_records,
 )
-from riftwatch.byod.writers import atomic_rows, output_format
+from riftwatch.byod.writers import atomic_rows, check_output_path, output_format
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +104,11 @@ def score_file(
 
     ``load_scorer`` is called once the first row has been read, so a file that cannot be
     read fails at once: ``ReadError`` when the file cannot be opened or has no text column,
-    ``NothingToScore`` when not one row can be read; ``RecordTooLong`` at a line longer than
-    ``max_record_chars``, and then no output is written at all.
+    ``NothingToScore`` when not one row can be read, ``OutputError`` when ``out`` cannot be
+    written there; ``RecordTooLong`` at a line or CSV record longer than ``max_record_chars``,
+    and then no output is written at all.
     """
+    check_output_path(out)
     bad = _BadRows(on_bad)
     records = read_records(source, text_column, on_bad=bad, max_record_chars=max_record_chars)
     first = _first_record(records, source, bad)

@@ -94,7 +94,9 @@ def _media(message: dict[str, Any]) -> list[str]:
     if "photo" in message:
         kinds.append("photo")
     if "media_type" in message:
-        kinds.append(_MEDIA_NAMES.get(message["media_type"], "document"))
+        media_type = message["media_type"]  # a string in real exports; anything in others
+        kinds.append(_MEDIA_NAMES.get(media_type, "document") if isinstance(media_type, str)
+                     else "document")
     elif "file" in message:
         kinds.append("document")
     if "poll" in message:

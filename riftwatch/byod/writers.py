@@ -1,7 +1,11 @@
-"""Write rows to a CSV or JSON Lines file atomically: a temporary file beside it, then a rename.
+"""Write riftwatch's output files atomically (a temporary file beside it, then a rename): rows
+as CSV or JSON Lines, or bytes (JSON, GEXF, PNG).
 
-A reader of the output never sees half a file; a CSV cell a spreadsheet would run as a formula
-is written as text. This module never decides what the rows hold.
+A reader of the output never sees half a file. Every CSV riftwatch writes comes from
+``RowWriter``: RFC 4180 (``\r\n`` line ends, so a cell holding a CR or LF is quoted and stays
+one cell), and a cell a spreadsheet would run as a formula is written as text. An output path
+in a missing folder, or naming a folder, is an ``OutputError``. This module never decides what
+the rows hold.
 """
 
 from __future__ import annotations
@@ -15,9 +19,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from config.errors import RiftwatchError
+
 OutputFormat = Literal["csv", "jsonl"]
 # A spreadsheet runs a cell starting with these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# RFC 4180. With "\n" alone, Python before 3.12 leaves a cell holding a bare CR unquoted, and
+# every reader then starts a new row inside it (where a formula can hide).
+CSV_LINE_END = "\r\n"
+
+
+class OutputError(RiftwatchError):
+    """An output file cannot be written there: one line names the path and what to do."""
 
 
 def output_format(path: Path, explicit: str | None = None) -> OutputFormat:
@@ -43,7 +56,7 @@ class RowWriter:
         self._handle = handle
         self._csv = None
         if file_format == "csv":
-            self._csv = csv.writer(handle, lineterminator="\n")
+            self._csv = csv.writer(handle, lineterminator=CSV_LINE_END)
             self._csv.writerow(columns)
 
     def write(self, row: dict[str, Any]) -> None:
@@ -74,6 +87,42 @@ def _csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def check_output_path(path: Path) -> None:
+    """``OutputError`` when ``path`` is a folder or its folder does not exist."""
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder; give a file name in it")
+    if not path.parent.is_dir():
+        raise OutputError(f"cannot write {path}: there is no folder {path.parent}; "
+                          "create it first or choose another path")
+
+
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    return OutputError(f"cannot write {path} ({exc.strerror or exc}); choose another path")
+
+
+@contextmanager
+def _atomic_file(path: Path, mode: Literal["w", "wb"]) -> Iterator[IO[Any]]:
+    """A handle on a temporary file beside ``path``, renamed to it when the block succeeds."""
+    check_output_path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        handle: IO[Any] = temporary.open("w", encoding="utf-8", newline="") if mode == "w" \
+            else temporary.open("wb")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    try:
+        with handle:
+            yield handle
+            try:
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError as exc:
+                raise _cannot_write(path, exc) from None
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_rows(
     path: Path | None, file_format: OutputFormat, columns: list[str]
@@ -86,14 +135,15 @@ def atomic_rows(
         yield RowWriter(sys.stdout, file_format, columns)
         sys.stdout.flush()
         return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("w", encoding="utf-8", newline="") as handle:
-            yield RowWriter(handle, file_format, columns)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with _atomic_file(Path(path), "w") as handle:
+        yield RowWriter(handle, file_format, columns)
+
+
+def write_output(path: Path | None, data: bytes) -> None:
+    """``data`` written atomically to ``path``, or to standard output when ``path`` is None."""
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    with _atomic_file(Path(path), "wb") as handle:
+        handle.write(data)

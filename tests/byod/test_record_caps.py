@@ -57,6 +57,57 @@ def test_eval_data_refuses_a_huge_line(no_model: None, tmp_path: Path, run_cli) 
     _assert_refused(code, err, f"{big}:2")
 
 
+def _multiline_field(lines: int, width: int = 50) -> str:
+    """One quoted CSV field of ``lines`` short lines: no line is long, the record is."""
+    inner = (f"inner line {number} ".ljust(width, "x") for number in range(lines))
+    return '"' + "\n".join(inner) + '"'
+
+
+def test_score_refuses_a_huge_multiline_csv_field(no_model: None, tmp_path: Path,
+                                                  run_cli) -> None:
+    """Issue 22.2: an 88 MB quoted field was skipped, then its inner lines scored as posts."""
+    big = tmp_path / "field.csv"
+    big.write_text("message\n" + _multiline_field(HUGE // 50) + "\nthe real post\n",
+                   encoding="utf-8")
+    out = tmp_path / "field-scored.csv"
+    code, stdout, err = run_cli("score", big, "--out", out)
+    assert code == 1, err
+    assert err.startswith(f"riftwatch: {big}:2: record (a quoted field across lines; an "
+                          "unclosed quote?) longer than 1000000 characters")
+    assert err.count("\n") == 1  # no "skipped" line before it
+    assert stdout == ""
+    assert not out.exists()
+    assert not list(tmp_path.glob(".field-scored*"))
+
+
+@pytest.mark.parametrize("command", ["score", "eval"])
+def test_a_long_field_under_a_small_cap_stops_before_any_row(
+        no_model: None, tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch,
+        command: str) -> None:
+    """With the cap at 1,000 a small file gave 20 rows of inner lines and lost the real post.
+    (Before any good row, so the model is never reached: reaching it fails with exit 2.)"""
+    monkeypatch.setenv("RIFTWATCH_MAX_RECORD_CHARS", "1000")
+    path = tmp_path / "posts.csv"
+    path.write_text("message,label\n" + _multiline_field(40) + ",no\nthe real post,yes\n",
+                    encoding="utf-8")
+    argv = ["score", path] if command == "score" else ["eval", "--data", path,
+                                                       "--label-column", "label"]
+    code, _, err = run_cli(*argv)
+    assert code == 1, err
+    assert err.startswith(f"riftwatch: {path}:2: record")
+    assert "longer than 1000 characters" in err
+    assert err.count("\n") == 1
+    assert not list(tmp_path.glob("posts-scored*"))
+
+
+def test_a_short_multiline_field_is_one_record(tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text("message\n" + _multiline_field(10) + "\nnext\n", encoding="utf-8")
+    records = list(read_records(path, max_record_chars=1000))
+    assert [record.line for record in records] == [2, 12]
+    assert records[0].text.count("\n") == 9
+
+
 def test_the_cap_is_a_setting(no_model: None, tmp_path: Path, run_cli,
                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RIFTWATCH_MAX_RECORD_CHARS", "5000")

@@ -1,6 +1,9 @@
 """Expected failures are one line on stderr and a non-zero exit, never a traceback (issue 13.4).
 
 Each runs the real CLI entry point on real files; the error tree is checked class by class.
+Issue 22, point 10: an ``--out`` in a missing folder or naming a folder (``graph``, ``export``,
+``score``), a Telegram export whose ``media_type`` is a list, and a setting 100 KB long are one
+short line too, repeating at most a short piece of what was given.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from riftwatch.byod.positive import PositiveError
 from riftwatch.byod.readers import ReadError
 from riftwatch.byod.score_file import NothingToScore
 from riftwatch.byod.telegram_export import ExportError
+from riftwatch.byod.writers import OutputError
 from riftwatch.cli import main
 from riftwatch.cli_common import CommandError
 from riftwatch.opml import OpmlError
@@ -30,11 +34,12 @@ from store.labels import LabelError
 
 EXPECTED_FAILURES = [CommandError, OpmlError, ExportError, PositiveError, EvaluationError,
                      ReadError, NothingToScore, FeedNotFound, LabelError, MonitorError,
-                     ModelLoadError, ConversionError, UsageError, ConfigError, WindowError]
+                     ModelLoadError, ConversionError, UsageError, ConfigError, WindowError,
+                     OutputError]
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
+def _run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str]:
+    code = main([str(arg) for arg in argv])
     return code, capsys.readouterr().err
 
 
@@ -104,3 +109,100 @@ def test_a_bad_exported_message_is_one_line_and_stores_nothing(
     db = sqlite_utils.Database(db_path)
     assert db.table("items").count == 0
     assert db.execute("SELECT count(*) FROM feeds WHERE name = 'Sample'").fetchone()[0] == 0
+
+
+LONG = "9x" * 50_000  # 100 KB
+SHORT_LINE = 600  # characters: an error line that echoes a capped value stays below this
+
+
+@pytest.mark.parametrize("argv", [
+    ["graph", "--format", "csv"], ["graph", "--format", "json"], ["graph", "--format", "gexf"],
+    ["graph", "--format", "png"], ["export", "--since", "1d"], ["export", "--format", "jsonl"],
+], ids=" ".join)
+def test_out_in_a_missing_folder_is_one_line(settings: Settings, tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
+                                             argv: list[str]) -> None:
+    out = tmp_path / "no-such-folder" / "result.out"
+    code, err = _run(capsys, *argv, "--out", out)
+    assert code == 1
+    _assert_one_line(err, f"cannot write {out}: there is no folder {out.parent}")
+    assert not out.parent.exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["graph", "--format", "csv"], ["graph", "--format", "gexf"], ["graph", "--format", "png"],
+    ["export", "--since", "1d"],
+], ids=" ".join)
+def test_out_naming_a_folder_is_one_line(settings: Settings, tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
+                                         argv: list[str]) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    code, err = _run(capsys, *argv, "--out", folder)
+    assert code == 1
+    _assert_one_line(err, f"cannot write {folder}: it is a folder")
+    assert list(folder.iterdir()) == []
+
+
+def test_score_out_in_a_missing_folder_fails_before_the_model(
+        settings: Settings, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RIFTWATCH_MODEL", str(tmp_path / "no-model"))  # reaching it: exit 2
+    source = tmp_path / "posts.csv"
+    source.write_text("message\nfirst post\n", encoding="utf-8")
+    out = tmp_path / "missing" / "scored.csv"
+    code, err = _run(capsys, "score", source, "--out", out)
+    assert code == 1
+    _assert_one_line(err, "there is no folder")
+    assert not out.parent.exists()
+
+
+def test_a_media_type_list_in_a_telegram_export_is_a_document(
+        settings: Settings, db_path: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    messages = [{"id": 1, "type": "message", "date": "2026-11-20T10:00:00", "text": "a post",
+                 "media_type": ["video_file"]},
+                {"id": 2, "type": "message", "date": "2026-11-20T11:00:00", "text": "",
+                 "media_type": {"kind": "sticker"}}]
+    export = tmp_path / "result.json"
+    export.write_text(json.dumps({"name": "Sample", "type": "public_channel", "id": 7,
+                                  "messages": messages}), encoding="utf-8")
+    code, err = _run(capsys, "import", "telegram-export", export, "--channel", "@sample_media",
+                     "--db", db_path)
+    assert code == 0, err
+    stored = sqlite_utils.Database(db_path).execute(
+        "SELECT key, media FROM items ORDER BY key").fetchall()
+    assert stored == [("tg:sample_media/1", '["document"]'), ("tg:sample_media/2", '["document"]')]
+
+
+@pytest.mark.parametrize("name", sorted(Settings.model_fields))
+def test_a_100_kb_setting_is_never_echoed_in_full(
+        settings: Settings, capsys, monkeypatch: pytest.MonkeyPatch, name: str) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(f"RIFTWATCH_{name.upper()}", LONG)
+    code, err = _run(capsys, "feeds", "list")
+    if code == 0:  # a setting any text may be (a token, a URL the bot checks when it starts)
+        return
+    assert code == 2
+    _assert_one_line(err, f"RIFTWATCH_{name.upper()}")
+    assert len(err) < SHORT_LINE, len(err)
+
+
+@pytest.mark.parametrize("command", [["score-pending"], ["digest"]])
+@pytest.mark.parametrize("variable", ["RIFTWATCH_MODEL", "RIFTWATCH_CACHE_DIR",
+                                      "RIFTWATCH_DB_PATH"])
+def test_a_path_longer_than_the_system_allows_is_one_line(
+        settings: Settings, capsys, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+        command: list[str], variable: str) -> None:
+    monkeypatch.setenv(variable, LONG)  # was "File name too long" in a traceback
+    code, err = _run(capsys, *command)
+    assert code == 2
+    _assert_one_line(err, variable, "longer than a path can be")
+    assert len(err) < SHORT_LINE
+
+
+def test_a_long_path_in_an_error_keeps_its_start_and_its_file_name(
+        settings: Settings, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    feeds = tmp_path / ("a" * 200) / ("b" * 200) / ("c" * 200) / "absent-feeds.toml"
+    monkeypatch.setenv("RIFTWATCH_FEEDS_FILE", str(feeds))
+    code, err = _run(capsys, "feeds", "list")
+    assert code == 2
+    _assert_one_line(err, "file not found", "RIFTWATCH_FEEDS_FILE")
+    assert err.startswith(f"riftwatch: {str(feeds)[:60]}")
+    assert "…" in err and "cccc/absent-feeds.toml: -: file not found" in err
+    assert len(err) < SHORT_LINE
