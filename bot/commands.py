@@ -47,12 +47,10 @@ from digest.telegram_html import (
     trim_quote,
 )
 from monitors.errors import MonitorError
-from monitors.http import check_source_allowed
 from store.digest_messages import QuotedPost, items_in_message, quoted_post
 from store.edges import EDGE_KINDS
-from store.feeds import add_feed, list_feeds, remove_feed, set_feed_enabled
+from store.feeds import FeedConflict, list_feeds, remove_feed, set_feed_enabled, watch_feed
 from store.labels import THEME_PREFIX, LabelError, add_label, normalise_label
-from store.models import FeedState, normalise_url
 from store.subscribers import deactivate, get_subscriber, subscribe
 from store.targets import unlisted_targets
 
@@ -422,43 +420,35 @@ def label_post(env: BotEnv, request: CommandRequest) -> Reply:
 # ---------------------------------------------------------------- admin: feeds and status
 
 
-def feed_config_from_source(source: str, role_name: str | None, env: BotEnv) -> FeedConfig:
-    """A FeedConfig from ``t.me/NAME``, ``@NAME`` or an http(s) URL, refusing private hosts."""
+def feed_config_from_source(source: str, role_name: str | None) -> FeedConfig:
+    """A FeedConfig from ``t.me/NAME``, ``@NAME`` or an http(s) URL, as typed."""
     if role_name is not None and role_name not in ROLES:
         raise UsageError(USAGE["addfeed"])
     if len(source) > LONGEST_SOURCE:
         raise UsageError(f"Cannot add {quote_input(source)}: an address is at most "
                          f"{LONGEST_SOURCE} characters")
     try:
-        check_source_allowed(source, env.settings)
-    except MonitorError as exc:
-        raise UsageError(f"Cannot add {quote_input(source)}: {exc.message}") from None
-    try:
         return feed_from_source(source, role=ROLES.get(role_name or ""))
     except ValueError as exc:
         raise UsageError(str(exc)[0].upper() + str(exc)[1:]) from None
 
 
-def _already_watched(db: sqlite_utils.Database, config: FeedConfig) -> FeedState | None:
-    """A watched feed with the name or address ``config`` would have (removed ones do not count)."""
-    address = normalise_url(config.fetch_url)
-    return next((feed for feed in list_feeds(db)
-                 if feed.name == config.name or normalise_url(feed.url) == address), None)
-
-
 def add_feed_command(env: BotEnv, request: CommandRequest) -> Reply:
-    """Watch a new feed; one already watched is refused by name, never silently changed."""
+    """Watch a new feed by the store's rule (``watch_feed``, as the CLI and OPML import do):
+    a private address, or a name or source already held, is refused and nothing changes."""
     if not request.args or len(request.args) > 2:
         raise UsageError(USAGE["addfeed"])
     role = request.args[1].lower() if len(request.args) > 1 else None
-    config = feed_config_from_source(request.args[0], role, env)
-    existing = _already_watched(env.db(), config)
-    if existing is not None:
-        raise UsageError(
-            f"Already watching {existing.name} ({existing.kind}, {existing.role}) at "
-            f"{existing.url}; nothing was changed. To change it, /removefeed {existing.name} "
-            "and add it again.")
-    feed = add_feed(env.db(), config)
+    source = request.args[0]
+    config = feed_config_from_source(source, role)
+    try:
+        feed = watch_feed(env.db(), config, env.settings)
+    except FeedConflict as exc:
+        fix = (f"To change it, /removefeed {exc.name} and add it again." if exc.same_source
+               else "Add it under another name with: riftwatch feeds add --name NAME")
+        raise UsageError(f"{exc}. {fix}") from None
+    except MonitorError as exc:
+        raise UsageError(f"Cannot add {quote_input(source)}: {exc.message}") from None
     return Reply.text(f"Added <b>{escape(feed.name)}</b> ({escape(feed.kind)}, "
                       f"{escape(feed.role)}): {escape(feed.url)}\n"
                       "The monitors fetch it on their next cycle.")

@@ -11,25 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from config.errors import ConfigError, config_error_from_validation
 from config.settings import DEFAULT_FEED_INTERVAL_MINUTES
+from config.telegram_names import is_channel_source, is_tme_path, normalise_channel
 from config.toml_file import read_toml
 
 FeedKind = Literal["rss", "telegram"]
 FeedRole = Literal["blogger", "news"]
 FEED_ROLES: tuple[FeedRole, ...] = get_args(FeedRole)
 FEED_KINDS: tuple[FeedKind, ...] = get_args(FeedKind)
-
-_CHANNEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
-_TME_RE = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?:s/)?([A-Za-z0-9_]+)/?$")
-
-
-def normalise_channel(value: str) -> str:
-    """Turn ``@name``, ``t.me/name`` or ``https://t.me/s/name`` into the bare channel name."""
-    text = value.strip()
-    match = _TME_RE.match(text)
-    name = match.group(1) if match else text.lstrip("@")
-    if not _CHANNEL_RE.match(name):
-        raise ValueError(f"{value!r} is not a public Telegram channel name")
-    return name
 
 
 def telegram_preview_url(channel: str) -> str:
@@ -57,7 +45,7 @@ class FeedConfig(BaseModel):
                 raise ValueError("a telegram feed needs `channel` (or a t.me `url`)")
             if self.channel is not None:
                 self.channel = normalise_channel(self.channel)
-            elif self.url is not None and _TME_RE.match(self.url):
+            elif self.url is not None and is_tme_path(self.url):
                 self.channel = normalise_channel(self.url)
                 self.url = None
         if self.url is not None and not re.match(r"^https?://", self.url):
@@ -73,11 +61,6 @@ class FeedConfig(BaseModel):
             return self.url
         assert self.channel is not None
         return telegram_preview_url(self.channel)
-
-
-def is_channel_source(text: str) -> bool:
-    """Whether a user typed a Telegram channel (``@NAME``, ``t.me/NAME``) rather than a URL."""
-    return text.strip().startswith("@") or bool(_TME_RE.match(text.strip()))
 
 
 def feed_from_source(

@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from config.telegram_names import POST_PATH
 from monitors.charsets import decode_document
 from monitors.errors import ChannelUnavailable, LayoutChanged, ParseError
 from monitors.html_text import node_to_text
@@ -39,7 +40,6 @@ _MEDIA_SELECTORS: tuple[tuple[str, str], ...] = (
     ("sticker", ".tgme_widget_message_sticker_wrap"),
 )
 _TME_LINK = re.compile(r"^(?:https?:)?//(?:www\.)?(?:t|telegram)\.me/", re.IGNORECASE)
-_POST_RE = re.compile(r"^([A-Za-z0-9_]+)/(\d+)$")
 _VIEWS_RE = re.compile(r"^([0-9]+(?:[.,][0-9]+)?)\s*([KMB]?)$", re.IGNORECASE)
 _MULTIPLIERS = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
 _HTML_END = re.compile(rb"</\s*html\s*>", re.IGNORECASE)
@@ -220,7 +220,7 @@ def _edited(message: LexborNode) -> bool:
 
 def parse_message(message: LexborNode) -> Item | None:
     """One ``div.tgme_widget_message[data-post]`` as an ``Item``; None if its id is unreadable."""
-    match = _POST_RE.match((message.attributes.get("data-post") or "").strip())
+    match = POST_PATH.match((message.attributes.get("data-post") or "").strip())
     if match is None:
         return None
     channel, post_id = match.group(1), int(match.group(2))

@@ -9,7 +9,6 @@ it stopped, and evidence rows are keyed so nothing is ever counted twice. Never 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from config import Settings
+from config.telegram_names import MENTION, TME_REFERENCE
 from store.edges import (
     EdgeEvidence,
     insert_evidence,
@@ -31,12 +31,10 @@ from store.near_duplicates import QuoteMatcher, Signed, signature_bytes, signatu
 
 ITEMS_STREAM = "items"
 SCORES_STREAM = "scores"
-# @name and t.me/name[/post] in text; Telegram usernames are 5-32 characters.
-_MENTION = re.compile(r"(?<![\w@./])@([A-Za-z][A-Za-z0-9_]{4,31})\b")
-_TME = re.compile(r"(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?:s/)?"
-                  r"([A-Za-z][A-Za-z0-9_]{4,31})(?:/(\d+))?", re.IGNORECASE)
-_NOT_CHANNELS = {"joinchat", "addstickers", "addemoji", "share", "proxy", "socks", "iv",
-                 "setlanguage", "addtheme", "boost", "contact", "invoice"}
+# t.me paths that are Telegram's own pages, not channels (the one-segment ones a username
+# pattern of 4-32 characters can match).
+_NOT_CHANNELS = {"joinchat", "addstickers", "addemoji", "addlist", "share", "proxy", "socks",
+                 "setlanguage", "addtheme", "boost", "contact", "invoice", "call"}
 
 BatchHook = Callable[[str, int], None]  # (stream, last id committed): tests interrupt here
 
@@ -79,9 +77,9 @@ def channel_references(text: str, links: list[str]) -> list[tuple[str, int | Non
     post links first, each username once per post id."""
     found: list[tuple[str, int | None]] = []
     for link in [*links, text]:
-        for match in _TME.finditer(link):
+        for match in TME_REFERENCE.finditer(link):
             found.append((match.group(1), int(match.group(2)) if match.group(2) else None))
-    found += [(match.group(1), None) for match in _MENTION.finditer(text)]
+    found += [(match.group(1), None) for match in MENTION.finditer(text)]
     usable = [(name, post) for name, post in found
               if name.lower() not in _NOT_CHANNELS and not name.lower().endswith("bot")]
     return sorted(dict.fromkeys(usable), key=lambda ref: ref[1] is None)

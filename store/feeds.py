@@ -1,4 +1,5 @@
-"""Feed rows: seed them from config, change them from the CLI or bot, record fetch health."""
+"""Feed rows: seed them from config, add them through one rule (CLI, OPML import, bot), change
+them, record fetch health."""
 
 from __future__ import annotations
 
@@ -8,12 +9,28 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from config.errors import RiftwatchError
-from config.feeds import FeedConfig
-from store.models import FeedState, to_iso, utc_now
+from config.feeds import FeedConfig, load_feeds
+from config.settings import Settings
+from config.telegram_names import channel_of
+from monitors.http import check_source_allowed
+from store.models import FeedState, normalise_url, to_iso, utc_now
 
 
 class FeedNotFound(RiftwatchError, LookupError):
     """No feed with that name."""
+
+
+class FeedConflict(RiftwatchError, ValueError):
+    """A new feed would take another feed's name or watch a source already watched.
+
+    ``name`` is the feed that holds it; ``same_source`` says whether that feed watches the
+    very source asked for (then removing it and adding again is the way to change it).
+    """
+
+    def __init__(self, message: str, name: str, same_source: bool) -> None:
+        super().__init__(message)
+        self.name = name
+        self.same_source = same_source
 
 
 def sync_feeds(db: sqlite_utils.Database, configs: list[FeedConfig]) -> None:
@@ -44,10 +61,57 @@ def _config_fields(config: FeedConfig) -> dict[str, object]:
             "interval_minutes": config.interval_minutes}
 
 
+def source_key(channel: str | None, url: str) -> str:
+    """What a feed watches, comparable: ``telegram:name`` for a channel (Telegram names are
+    case-insensitive, and a ``t.me/s/name`` URL is that channel), else the normalised URL."""
+    name = channel or channel_of(url)
+    return f"telegram:{name.lower()}" if name else normalise_url(url)
+
+
+def check_new_feed(db: sqlite_utils.Database, config: FeedConfig) -> None:
+    """The store's rule for a new feed: FeedConflict when a watched feed (paused ones count)
+    has its name or its source, or a removed feed of another source keeps its name (that
+    feed's items stay under it). A removed feed of the same name and source may come back."""
+    wanted = source_key(config.channel, config.fetch_url)
+    for feed in map(FeedState.from_row, db.table("feeds").rows):
+        same_source = source_key(feed.channel, feed.url) == wanted
+        if not feed.removed and same_source:
+            raise FeedConflict(f"already watching {feed.name} ({feed.kind}, {feed.role}) at "
+                               f"{feed.url}; nothing was changed", feed.name, True)
+        if feed.name == config.name and (not feed.removed or not same_source):
+            state = "removed feed" if feed.removed else "feed"
+            raise FeedConflict(f"the name {feed.name} is taken by the {state} of {feed.url} "
+                               f"({feed.kind}, {feed.role}); nothing was changed",
+                               feed.name, False)
+
+
+def watch_feed(db: sqlite_utils.Database, config: FeedConfig, settings: Settings) -> FeedState:
+    """Add a feed as a user asks for it, from the CLI, an OPML file or the bot: the one door.
+
+    Its address must pass ``check_source_allowed`` (MonitorError otherwise), no feed may hold
+    its name or source (``check_new_feed``), and a name the feeds file lists keeps the file's
+    source and settings, which the next sync would restore anyway.
+    """
+    check_source_allowed(config.fetch_url, settings)
+    listed = next((feed for feed in load_feeds(settings.feeds_file)
+                   if feed.name == config.name), None)
+    if listed is not None:
+        if source_key(listed.channel, listed.fetch_url) != source_key(config.channel,
+                                                                       config.fetch_url):
+            raise FeedConflict(f"the name {config.name} is listed in {settings.feeds_file} for "
+                               f"{listed.fetch_url}; nothing was changed", config.name, False)
+        config = listed
+    return add_feed(db, config)
+
+
 def add_feed(db: sqlite_utils.Database, config: FeedConfig) -> FeedState:
-    """Add a feed (or bring back a removed one of the same name), enabled."""
+    """Add a feed (or bring back a removed one of the same name and source), enabled.
+
+    FeedConflict (``check_new_feed``) when another feed holds its name or source.
+    """
     fields = {**_config_fields(config), "enabled": 1, "removed": 0}
     with db.conn:
+        check_new_feed(db, config)
         row = _row_or_none(db, config.name)
         if row is None:
             db.table("feeds").insert(

@@ -62,12 +62,12 @@ async def test_admin_feed_commands(standin, start_bot, bot_settings, db_path):
         replies["/addfeed t.me/s/Rybar_Test"]
     assert "(rss, news)" in replies["/addfeed http://93.184.216.34/rss.xml"]
     assert replies["/addfeed https://93.184.216.34/atom blogger"].startswith(
-        "Already watching 93.184.216.34 (rss, news) at http://93.184.216.34/rss.xml; "
-        "nothing was changed.")
+        "The name 93.184.216.34 is taken by the feed of http://93.184.216.34/rss.xml "
+        "(rss, news); nothing was changed.")
     for private in ("http://127.0.0.1:8080/feed", "http://10.1.2.3/rss", "http://[::1]/rss",
                     "http://169.254.169.254/latest", "http://localhost/rss"):
         assert "non-public address" in replies[f"/addfeed {private}"], private
-    assert "only http:// and https://" in replies["/addfeed ftp://93.184.216.34/x"]
+    assert "url must start with http:// or https://" in replies["/addfeed ftp://93.184.216.34/x"]
     assert replies["/addfeed @rybar_test spy"].startswith("Usage: /addfeed")
     assert replies["/pausefeed rybar_test"] == "<b>rybar_test</b> paused."
     assert replies["/resumefeed @Rybar_Test"] == "<b>rybar_test</b> resumed."

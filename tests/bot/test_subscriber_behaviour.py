@@ -127,6 +127,27 @@ async def test_addfeed_of_a_watched_feed_is_refused_by_name_and_changes_nothing(
     assert roles == {"93.184.216.34": "news", "rybar_test": "news"}
 
 
+async def test_addfeed_keeps_the_stores_one_rule(standin, start_bot, db_path):
+    """/addfeed goes through the same rule as `feeds add` and OPML import (issue 22, point 4):
+    a removed feed's name stays its own, a channel is one feed whatever its case, and a
+    feeds-file name keeps the file's source."""
+    async with start_bot():
+        replies = [(await standin.reply_to(text, chat_id=ADMIN_ID))[0].params["text"] for text in (
+            "/addfeed https://93.184.216.34/rss.xml", "/removefeed 93.184.216.34",
+            "/addfeed https://93.184.216.34/atom", "/addfeed @abcd", "/addfeed @ABCD",
+            "/addfeed t.me/s/rybar")]
+    assert replies[2] == (
+        "The name 93.184.216.34 is taken by the removed feed of https://93.184.216.34/rss.xml "
+        "(rss, news); nothing was changed. Add it under another name with: riftwatch feeds add "
+        "--name NAME")
+    assert replies[3].startswith("Added <b>abcd</b> (telegram, blogger): https://t.me/s/abcd")
+    assert replies[4].startswith("Already watching abcd (telegram, blogger)")
+    assert replies[5].startswith("Added <b>rybar</b> (telegram, blogger)")
+    feeds = {feed.name: (feed.url, feed.title) for feed in list_feeds(open_db(db_path))}
+    assert feeds == {"abcd": ("https://t.me/s/abcd", None),
+                     "rybar": ("https://t.me/s/rybar", "Рыбарь")}  # as config/feeds.toml says
+
+
 async def test_feeds_shows_raw_fetch_errors_to_admins_only(standin, start_bot, db_path, clock):
     db = open_db(db_path)
     async with start_bot():

@@ -44,8 +44,8 @@ def test_opml_round_trip(settings: Settings, tmp_path: Path, capsys) -> None:  #
     opml = tmp_path / "in.opml"
     opml.write_text(
         '<?xml version="1.0"?><opml version="2.0"><head/><body>'
-        '<outline text="Wire &amp; Co" xmlUrl="https://wire.example/rss"/>'
-        '<outline text="folder"><outline title="Desk" xmlUrl="https://desk.example/atom"/>'
+        '<outline text="Wire &amp; Co" xmlUrl="https://93.184.215.14/rss"/>'
+        '<outline text="folder"><outline title="Desk" xmlUrl="https://93.184.215.15/atom"/>'
         "</outline></body></opml>", encoding="utf-8")
     code, out, _ = _run(capsys, "feeds", "import-opml", str(opml))
     assert code == 0
@@ -53,7 +53,7 @@ def test_opml_round_trip(settings: Settings, tmp_path: Path, capsys) -> None:  #
     exported = tmp_path / "out.opml"
     assert _run(capsys, "feeds", "export-opml", "--out", str(exported))[0] == 0
     text = exported.read_text(encoding="utf-8")
-    assert 'xmlUrl="https://wire.example/rss"' in text
+    assert 'xmlUrl="https://93.184.215.14/rss"' in text
     assert 'category="rss/news"' in text
     assert 'xmlUrl="https://t.me/s/rybar"' in text
 

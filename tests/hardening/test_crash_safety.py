@@ -252,7 +252,8 @@ def test_a_writer_process_and_cli_processes_share_the_store_safely(
     writer = subprocess.Popen([kit.PYTHON, "-c", WRITER_DRIVER, "6"], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     cli = [kit.PYTHON, "-m", "riftwatch"]
-    commands = [["feeds", "add", feed_server.url("/busy0.xml"), "--name", "extra", "--role",
+    extra = feed_server.add_handler("/extra.xml", fresh_posts)  # busy0's address is busy0's
+    commands = [["feeds", "add", extra, "--name", "extra", "--role",
                  "news"], ["digest", "--since", "1d", "--format", "json"],
                 ["feeds", "remove", "extra"], ["feeds", "list"]]
     runs = 0

@@ -166,8 +166,9 @@ def _opml(outlines: list[tuple[str, str]], broken: bool) -> str:
 @PROPERTY
 @given(outlines=st.lists(st.tuples(TEXT, OUTLINE_URL), max_size=5), broken=st.booleans(),
        raw=st.one_of(st.none(), TEXT))
-def test_import_opml_adds_all_or_nothing(settings: Settings, outlines: list[tuple[str, str]],
-                                         broken: bool, raw: str | None) -> None:
+def test_import_opml_fails_only_having_added_nothing(
+        settings: Settings, outlines: list[tuple[str, str]], broken: bool,
+        raw: str | None) -> None:
     with _workdir() as work:
         path, db_path = work / "feeds.opml", work / "r.db"
         text = raw if raw is not None else _opml(
@@ -176,5 +177,5 @@ def test_import_opml_adds_all_or_nothing(settings: Settings, outlines: list[tupl
         before = len(open_db(db_path).execute("SELECT 1 FROM feeds").fetchall())
         code, err = _cli("feeds", "import-opml", path, "--db", db_path)
         _assert_clean(code, err)
-        if code != 0:
-            assert _count(db_path, "feeds") == before
+        if code != 0:  # no feed of the file; the feeds file's own may have been synced
+            assert _count(db_path, "feeds") in (before, len(load_feeds(settings.feeds_file)))

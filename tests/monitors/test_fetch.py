@@ -199,7 +199,7 @@ def test_fetch_all_skips_feeds_backing_off_and_paused(feed_server, db, db_path, 
     feed_server.add("/good.xml", rss("One"))
     broken = add(db, "broken", feed_server.url("/broken.xml"))
     add(db, "good", feed_server.url("/good.xml"))
-    add(db, "paused", feed_server.url("/good.xml"))
+    add(db, "paused", feed_server.add("/paused.xml", rss("One")))  # one feed per address
     set_feed_enabled(db, "paused", False)
     fetch_feed(db, broken, settings)
     names = [feed.name for feed, _ in fetch_all(db_path, settings)]

@@ -10,7 +10,7 @@ import pytest
 from config import FeedConfig, Settings
 from monitors.scheduler import FeedScheduler, build_scheduler
 from store.db import open_db
-from store.feeds import FetchOutcome, add_feed, get_feed, set_feed_enabled
+from store.feeds import FetchOutcome, add_feed, get_feed, remove_feed, set_feed_enabled
 from store.models import FeedState
 
 RSS = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>s</title>'
@@ -89,6 +89,7 @@ def test_refresh_jobs_follows_the_feeds_table(feed_server, settings, scheduler, 
 
     db = open_db(settings.db_path)
     set_feed_enabled(db, "first", False)
+    remove_feed(db, "added_later")  # a watched feed is never overwritten: remove, add again
     add(settings, "added_later", feed_server.url("/later.xml"), interval=90)
     scheduler.refresh_jobs()
     summaries = {job.feed_name: job for job in scheduler.job_summaries()}
