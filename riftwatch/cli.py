@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,19 +51,21 @@ def cmd_feeds_list(args: argparse.Namespace) -> None:
 def cmd_feeds_add(args: argparse.Namespace) -> None:
     from config.feeds import feed_from_source
     from monitors.errors import MonitorError
-    from monitors.http import check_source_allowed
-    from store.feeds import add_feed
+    from store.feeds import FeedConflict, watch_feed
 
     settings, _ = start_command(args)
     try:
         config = feed_from_source(args.source, role=args.role, name=args.name, title=args.title,
                                   interval_minutes=args.interval)
-        check_source_allowed(args.source, settings)  # the bot's /addfeed rule
+        feed = watch_feed(open_synced_db(settings), config, settings)  # the bot's /addfeed rule
+    except FeedConflict as exc:  # before ValueError, which it also is
+        fix = (f"to change it, riftwatch feeds remove {exc.name} and add it again"
+               if exc.same_source else "choose another --name")
+        raise CommandError(f"cannot add {args.source}: {exc}; {fix}") from None
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     except MonitorError as exc:
         raise CommandError(f"cannot add {args.source}: {exc.message}") from None
-    feed = add_feed(open_synced_db(settings), config)
     print(f"added {feed.name} ({feed.kind}, {feed.role}): {feed.url}")
 
 
@@ -75,15 +78,20 @@ def cmd_feeds_remove(args: argparse.Namespace) -> None:
 
 
 def cmd_feeds_import_opml(args: argparse.Namespace) -> None:
-    from riftwatch.opml import read_opml
-    from store.feeds import add_feed
+    from riftwatch.opml import import_opml, read_opml
 
     settings, _ = start_command(args)
-    feeds = read_opml(args.file, role=args.role)
-    db = open_synced_db(settings)
-    for config in feeds:
-        add_feed(db, config)
-    print(f"imported {len(feeds)} feeds from {args.file}")
+    outlines = read_opml(args.file, role=args.role)  # an unreadable file changes nothing
+    report = import_opml(open_synced_db(settings), outlines, settings)
+    for feed in report.added:
+        print(f"added {feed.name} ({feed.kind}, {feed.role}): {feed.url}")
+    for label, reason in report.refused:
+        print(f"refused {label}: {reason}")
+    summary = (f"imported {len(report.added)} feeds from {args.file}, "
+               f"refused {len(report.refused)}")
+    if report.refused and not report.added:
+        raise CommandError(f"{summary} (listed above); nothing was added")
+    print(summary)
 
 
 def cmd_feeds_export_opml(args: argparse.Namespace) -> None:
@@ -204,7 +212,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     settings, taxonomy = start_command(args)
     open_synced_db(settings)
-    run_service(settings, taxonomy)
+    run_service(settings, taxonomy, lock=not args.ignore_lock)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -243,9 +251,11 @@ def _feeds_parser(commands: argparse._SubParsersAction) -> None:
     remove = sub.add_parser("remove", help="stop watching a feed (its items stay)")
     remove.add_argument("name")
     remove.set_defaults(func=cmd_feeds_remove)
-    imp = sub.add_parser("import-opml", help="add every feed of an OPML file")
+    imp = sub.add_parser("import-opml", help="add every feed of an OPML file that `feeds add` "
+                         "would add; list each one added or refused, and why")
     imp.add_argument("file", type=Path)
-    add_role_option(imp, default="news")
+    add_role_option(imp, help_text="role of every feed (default: the role the file gives, "
+                    "else blogger for channels, news for URLs)")
     imp.set_defaults(func=cmd_feeds_import_opml)
     exp = sub.add_parser("export-opml", help="write the watched feeds as OPML")
     exp.add_argument("--out", type=Path)
@@ -315,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(func=cmd_prepare_model)
 
     run = commands.add_parser("run", help="scheduler + pipeline (+ bot when a token is set)")
+    run.add_argument("--ignore-lock", action="store_true",
+                     help="run even while another `riftwatch run` holds this store's lock "
+                          "(STORE.lock); both then fetch and score everything")
     run.set_defaults(func=cmd_run)
 
     demo = commands.add_parser("demo", help="one real cycle over the bundled sample corpus")
@@ -329,13 +342,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _store_path(args: argparse.Namespace) -> Path:
+    """The store the command used: ``--db``, else RIFTWATCH_DB_PATH."""
+    from config import load_settings
+
+    return Path(getattr(args, "db", None) or load_settings().db_path)
+
+
+def _report(exc: RiftwatchError) -> int:
+    print(f"riftwatch: {one_line(exc)}", file=sys.stderr)
+    return 2 if isinstance(exc, ConfigError) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
     except RiftwatchError as exc:
-        print(f"riftwatch: {one_line(exc)}", file=sys.stderr)
-        return 2 if isinstance(exc, ConfigError) else 1
+        return _report(exc)
+    except sqlite3.Error as exc:  # the store failed mid-command: full, read-only, damaged…
+        from store.db import store_error
+
+        error = store_error(_store_path(args), exc)
+        if error is None:
+            raise
+        return _report(error)
     except KeyboardInterrupt:
         return 130
     return 0

@@ -1,7 +1,7 @@
 """`riftwatch run`: the scheduler, scoring after each fetch, and the bot, in one process.
 
-Wires monitors, classifiers, digest and bot together; holds no logic of its own beyond
-starting, signalling and stopping them.
+Wires monitors, classifiers, digest and bot together under the store's lock (one run per
+store); holds no logic of its own beyond starting, signalling and stopping them.
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from contextlib import nullcontext
 from datetime import timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -23,7 +25,11 @@ from monitors.scheduler import FeedScheduler
 from riftwatch.pipeline import score_new_items
 from store.db import open_db
 from store.feeds import FetchOutcome
+from store.lock import store_lock
 from store.models import FeedState, utc_now
+
+if TYPE_CHECKING:
+    from bot.run import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -98,27 +104,37 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 def run_service(
     settings: Settings, taxonomy: Taxonomy, stop: threading.Event | None = None,
-    console_digest_minutes: int = 60,
+    console_digest_minutes: int = 60, lock: bool = True, bot_backoff: Backoff | None = None,
 ) -> None:
-    """Run until SIGINT/SIGTERM (or ``stop`` is set): the bot when a token is set."""
+    """Run until SIGINT/SIGTERM (or ``stop`` is set): fetching, scoring, and the bot when a
+    token is set. Raises StoreInUse when another run holds the store's lock (``lock=False``
+    runs without it); a Bot API that cannot be reached is retried, never fatal."""
+    with store_lock(settings.db_path) if lock else nullcontext():
+        if stop is None:
+            stop = threading.Event()
+            _stop_on_signals(stop)
+        _run_until(settings, taxonomy, stop, console_digest_minutes, bot_backoff)
+
+
+def _run_until(
+    settings: Settings, taxonomy: Taxonomy, stop: threading.Event, console_digest_minutes: int,
+    bot_backoff: Backoff | None,
+) -> None:
     worker = ScoringWorker(settings, taxonomy)
     scheduler = FeedScheduler(settings, after_fetch=worker.on_fetch)
     worker.start()
     scheduler.start()
     try:
         if settings.telegram_token is not None:
-            from bot.run import run_bot
+            from bot.run import Backoff, run_bot
 
-            run_bot(settings, taxonomy)
+            run_bot(settings, taxonomy, stop, bot_backoff or Backoff())
             return
         log.warning("RIFTWATCH_TELEGRAM_TOKEN is not set: running without the bot; "
                     "the 24 h digest goes to the log every %d minutes", console_digest_minutes)
         scheduler.scheduler.add_job(
             log_console_digest, IntervalTrigger(minutes=console_digest_minutes),
             args=[settings, taxonomy], id=CONSOLE_DIGEST_JOB, name="console digest")
-        if stop is None:
-            stop = threading.Event()
-            _stop_on_signals(stop)
         stop.wait()
     finally:
         scheduler.shutdown()
