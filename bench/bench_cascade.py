@@ -187,9 +187,11 @@ def nested_cascade(posts: Labelled, extra: Labelled, recipes: dict[str, Recipe],
 
 
 def shipped_recipes() -> dict[str, Recipe]:
-    """The full and lexical recipes heads.json records (e.g. "char+embedding C=3 +examples")."""
+    """The full and lexical critical recipes heads.json records (e.g. "char+embedding C=3")."""
+    meta = load_heads().meta
     recipes = {}
-    for name, chosen in load_heads().meta["critical_heads"].items():
+    for name, chosen in (("full", meta["heads"]["critical"]),
+                         ("lexical", meta["lexical_critical_head"])):
         blocks, c, *extra = chosen["recipe"].split()
         recipes[name] = Recipe(tuple(blocks.split("+")), float(c.removeprefix("C=")),
                                bool(extra))

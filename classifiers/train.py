@@ -26,7 +26,6 @@ from classifiers.datasets import (
     load_annotations,
     load_milblog,
     load_store_annotations,
-    taxonomy_examples,
 )
 from classifiers.embedding_cache import CachedEncoder
 from classifiers.encoder import Embedder, Encoder, default_model_dir
@@ -147,21 +146,6 @@ def training_encoder(settings: Settings) -> Embedder:
         precision="fp32",
     )
     return CachedEncoder(encoder, settings.cache_dir / "embeddings")
-
-
-def example_posts(encoder: Embedder, taxonomy: Taxonomy) -> Labelled:
-    """The taxonomy's example sentences, embedded, as extra (never evaluated) training posts."""
-    return labelled_posts(encoder, taxonomy_examples(taxonomy))
-
-
-def theme_similarity(encoder: Embedder, taxonomy: Taxonomy, posts: EmbeddedPosts) -> np.ndarray:
-    """(posts, themes): best window similarity to each theme's description and examples."""
-    prototypes = [
-        encoder.embed(prototype_texts(t.description, t.examples), kind="query")
-        for t in taxonomy.themes
-    ]
-    per_window = max_similarity(posts.windows, prototypes)
-    return np.stack([per_window[a:b].max(axis=0) for a, b in posts.spans])
 
 
 def example_calibration_rows(

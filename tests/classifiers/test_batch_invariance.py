@@ -9,6 +9,7 @@ import pytest
 
 from classifiers.evaluate import score_all
 from classifiers.onnx_int8 import onnxruntime_version
+from classifiers.precision import candidate_paths, detect_cpu
 from classifiers.scoring import load_classifier
 from config import load_settings
 from config.settings import DEFAULT_THEMES_FILE
@@ -17,7 +18,8 @@ from config.themes import load_themes
 pytestmark = pytest.mark.slow
 
 TOLERANCE = 1e-4
-PATHS = ["auto", "fp32"] + (["int8"] if onnxruntime_version() else [])
+# auto, and every path this CPU runs natively (bf16 only with bf16 units: emulated it is slow)
+PATHS = ["auto", *candidate_paths(detect_cpu().flags, onnxruntime_version() is not None)]
 
 
 def milblog_posts(shared_data: Path, count: int = 24) -> list[str]:
