@@ -53,6 +53,8 @@ from store.items import save_items  # noqa: E402
 from store.models import Item, to_iso, utc_now  # noqa: E402
 
 PARTS = ("ingest", "scoring", "cycle", "digest")
+# Encoder depths timed beside the configured one (the default path's arithmetic, same posts).
+BENCH_DEPTHS = (4, 6, 8, 12)
 STANCES = ("supportive", "critical", "alarmed", "neutral")
 
 
@@ -191,11 +193,13 @@ def path_scorer(settings: Settings, path: str, taxonomy: Taxonomy) -> Callable[[
 
 
 def naive_scorer(settings: Settings) -> Callable[[list[str]], object]:
-    """fp32, one post per forward, 512 tokens: the encoder work of the naive way, no windows."""
+    """fp32, all 12 layers, one post per forward, 512 tokens: the encoder work of the naive
+    way, no windows."""
+    from classifiers.convert import FULL_DEPTH
     from classifiers.encoder import default_model_dir
     from classifiers.precision import derived_dir, open_encoder
 
-    model_dir = default_model_dir(settings.cache_dir, settings.model)
+    model_dir = default_model_dir(settings.cache_dir, settings.model, FULL_DEPTH)
     encoder = open_encoder(model_dir, derived_dir(settings.cache_dir, model_dir), "fp32",
                            threads=settings.threads, batch_size=1, max_tokens=512)
     return lambda posts: [encoder.embed([post]) for post in posts]
@@ -236,12 +240,19 @@ def bench_scoring(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
           f"chars; {settings.threads} threads, calls of {chunk} posts, "
           f"max_tokens {settings.max_tokens}; paths take turns; load {os.getloadavg()[0]:.1f}")
     runners = {path: path_scorer(settings, path, taxonomy) for path in ("fp32", "bf16", "int8")}
+    depths = [depth for depth in BENCH_DEPTHS if depth != settings.encoder_depth]
+    for depth in depths:
+        runners[f"L{depth}"] = path_scorer(settings.model_copy(update={"encoder_depth": depth}),
+                                           default.precision, taxonomy)
     runners["naive"] = naive_scorer(settings)
     rates = interleaved_rates(runners, posts, chunk)
     naive = rates["naive"]
-    rows = [(f"default ({settings.precision}: {default.precision})", rates[default.precision])]
+    rows = [(f"default ({settings.precision}: {default.precision}, "
+             f"{settings.encoder_depth} layers)", rates[default.precision])]
     rows += [(f"{path}, sorted batches of windows", rates[path]) for path in ("fp32", "bf16",
                                                                               "int8")]
+    rows += [(f"{default.precision}, first {depth} layers (issue 20)", rates[f"L{depth}"])
+             for depth in depths]
     for label, rate in rows:
         line(label, f"{rate:.1f} posts/s", f"{rate / naive:.2f}x naive")
     line("cascade (lexical first; issue 11 point 3)", "—",

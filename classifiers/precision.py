@@ -417,7 +417,7 @@ def describe_choice(choice: PrecisionChoice) -> str:
 def prepare_precision(settings: Settings, remeasure: bool = False) -> ResolvedPrecision:
     """``riftwatch prepare-model``'s work: the model converted, its path chosen (timed again
     when ``remeasure``), and that path's copy of the weights (int8 or bf16) made."""
-    model_dir = default_model_dir(settings.cache_dir, settings.model)
+    model_dir = default_model_dir(settings.cache_dir, settings.model, settings.encoder_depth)
     resolved = resolve_precision(settings.precision, model_dir, settings.cache_dir,
                                  settings.threads, settings.batch_size, remeasure=remeasure)
     derived_weights(model_dir, resolved.folder, resolved.precision)

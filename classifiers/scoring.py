@@ -36,6 +36,7 @@ def load_classifier(settings: Settings, taxonomy: Taxonomy) -> Classifier:
     """
     key = (
         str(settings.model),
+        settings.encoder_depth,
         str(settings.cache_dir),
         settings.threads,
         settings.max_tokens,

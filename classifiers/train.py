@@ -139,7 +139,7 @@ def training_encoder(settings: Settings) -> Embedder:
     """The packaged encoder in fp32 (the reference arithmetic the heads are trained on), its
     window embeddings cached on disk between training and evaluation runs."""
     encoder = Encoder(
-        default_model_dir(settings.cache_dir, None),
+        default_model_dir(settings.cache_dir, None, settings.encoder_depth),
         threads=settings.threads,
         max_tokens=settings.max_tokens,
         batch_size=settings.batch_size,

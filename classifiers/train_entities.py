@@ -107,8 +107,9 @@ def train_entities(shared_dir: Path, out_dir: Path = ARTIFACTS_DIR) -> dict:
     """Choose the recipe in inner folds over all of RuSentNE, fit it, write the artefacts with
     the nested-CV figures, and return their meta."""
     settings = load_settings()
-    encoder = Encoder(default_model_dir(settings.cache_dir, None), threads=settings.threads,
-                      max_tokens=settings.max_tokens, batch_size=settings.batch_size)
+    model_dir = default_model_dir(settings.cache_dir, None, settings.encoder_depth)
+    encoder = Encoder(model_dir, threads=settings.threads, max_tokens=settings.max_tokens,
+                      batch_size=settings.batch_size)
     _, labelled, outer = nested_entities(encoder, shared_dir)
     choices = choose_recipes(ENTITY_CANDIDATES, labelled)
     head = fit_choices(choices, labelled)["entity"]

@@ -22,6 +22,9 @@ DEFAULT_THEMES_FILE = PACKAGE_DIR / "themes.toml"
 DEFAULT_FEED_INTERVAL_MINUTES = 30
 # Linux's PATH_MAX and NAME_MAX, in bytes: a longer path fails ("File name too long") wherever
 # it is first opened, so a path setting longer than this is refused with the rest.
+# The packaged encoder's depth the shipped heads were trained at (issue 20 chose it by the
+# nested protocol; classifiers/MODELS.md has the table).
+ENCODER_DEPTH = 12
 MAX_PATH_BYTES = 4096
 MAX_NAME_BYTES = 255
 
@@ -80,6 +83,9 @@ class Settings(BaseSettings):
 
     # Classifier
     model: Path | None = None
+    # transformer layers of the packaged model to run (its first k of 12): fewer are faster;
+    # the shipped heads are trained at ENCODER_DEPTH, another depth needs its own training
+    encoder_depth: int = Field(default=ENCODER_DEPTH, ge=1, le=12)
     threads: int = Field(default=2, ge=1, le=256)
     batch_size: int = Field(default=16, ge=1, le=512)  # windows per encoder forward pass
     # posts per classifier call (and per committed scoring batch: a crash loses at most this

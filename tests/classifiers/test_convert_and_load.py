@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,8 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.convert import SOURCE_MARKER, dequantize_q4_0, ensure_default_model
-from classifiers.encoder import Encoder, ModelLoadError, default_model_dir
+from classifiers.convert import (
+    SOURCE_MARKER,
+    ConversionError,
+    dequantize_q4_0,
+    ensure_default_model,
+)
+from classifiers.encoder import Encoder, ModelLoadError, default_model_dir, model_fingerprint
 from config import load_settings
 
 
@@ -50,6 +56,33 @@ def test_local_model_path_loads_through_auto_classes(model_cache: Path, tmp_path
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+@pytest.mark.slow
+def test_a_cut_model_is_the_full_model_stopped_early(model_cache: Path, tmp_path: Path) -> None:
+    """The first k layers, no new weights: its hidden states are the full model's layer k,
+    and it is a model of its own (directory, fingerprint) so heads and scores never mix."""
+    import torch
+    from transformers import AutoModel
+
+    full_dir = model_cache / "e5-small"
+    cut_dir = default_model_dir(tmp_path, None, layers=4)
+    assert cut_dir == tmp_path / "e5-small-L4"
+    assert json.loads((cut_dir / SOURCE_MARKER).read_text())["layers"] == 4
+    assert model_fingerprint(cut_dir) != model_fingerprint(full_dir)
+    assert default_model_dir(tmp_path, None, layers=12) == tmp_path / "e5-small"  # not cut
+    ids = torch.tensor([[0, 6, 1521, 4, 2]])
+    with torch.inference_mode():
+        cut = AutoModel.from_pretrained(cut_dir, local_files_only=True).eval()
+        full = AutoModel.from_pretrained(full_dir, local_files_only=True).eval()
+        assert cut.config.num_hidden_layers == 4
+        layer4 = full(input_ids=ids, output_hidden_states=True).hidden_states[4]
+        assert torch.allclose(cut(input_ids=ids).last_hidden_state, layer4, atol=1e-5)
+
+
+def test_a_cut_deeper_than_the_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConversionError, match="12 layers, not 13"):
+        ensure_default_model(tmp_path, layers=13)
 
 
 def test_model_path_without_config_is_a_clear_error(tmp_path: Path) -> None:
