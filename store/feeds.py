@@ -1,5 +1,5 @@
 """Feed rows: seed them from config, add them through one rule (CLI, OPML import, bot), change
-them, record fetch health."""
+them, record fetch health and read it back (counts for /status, failing-since for digests)."""
 
 from __future__ import annotations
 
