@@ -28,7 +28,6 @@ from digest.chart import render_trend_png
 from digest.compose import (
     DIGEST_WINDOW,
     compose_digest,
-    latest_model_version,
     parse_window,
     theme_daily_shares,
 )
@@ -51,6 +50,7 @@ from store.digest_messages import QuotedPost, items_in_message, quoted_post
 from store.edges import EDGE_KINDS
 from store.feeds import FeedConflict, list_feeds, remove_feed, set_feed_enabled, watch_feed
 from store.labels import THEME_PREFIX, LabelError, add_label, normalise_label
+from store.scores import latest_model_version
 from store.subscribers import deactivate, get_subscriber, subscribe
 from store.targets import unlisted_targets
 

@@ -34,13 +34,14 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.env import BotEnv
 from config import Settings
 from config.timezones import zone_named
-from digest.compose import DIGEST_WINDOW, compose_digest, latest_model_version
+from digest.compose import DIGEST_WINDOW, compose_digest
 from digest.model import Digest
 from digest.sections import SectionLimits
 from digest.spreading import spread_posts
 from digest.spreading_render import render_spread_alert
 from digest.telegram_html import quoted_item_ids, render_digest_messages, render_spike_alert
 from store.digest_messages import record_digest_message
+from store.scores import latest_model_version
 from store.subscribers import (
     Subscriber,
     active_subscribers,

@@ -10,8 +10,10 @@ from pathlib import Path
 import sqlite_utils
 
 from config import Settings
-from digest.compose import latest_model_version
 from digest.telegram_html import escape
+from store.feeds import count_feeds
+from store.items import count_items
+from store.scores import count_unscored_items, latest_model_version
 from store.subscribers import count_subscribers
 
 
@@ -24,21 +26,17 @@ def render_status(
     db: sqlite_utils.Database, db_path: Path, settings: Settings, jobs: list[str]
 ) -> str:
     """One Telegram HTML status text."""
-    items = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    items = count_items(db)
     version = latest_model_version(db)
-    unscored = db.execute(
-        "SELECT COUNT(*) FROM items WHERE id NOT IN "
-        "(SELECT item_id FROM scores WHERE model_version = ?)", [version or ""]).fetchone()[0]
-    feeds = db.execute(
-        "SELECT SUM(enabled), SUM(enabled = 0), SUM(error_count > 0) FROM feeds WHERE removed = 0"
-    ).fetchone()
+    unscored = count_unscored_items(db, version)
+    feeds = count_feeds(db)
     subscribers = count_subscribers(db)
     model = version or "none yet"
     if settings.model is not None:
         model += f" (configured: {settings.model})"
     lines = [
         "<b>riftwatch status</b>",
-        f"Feeds: {feeds[0] or 0} active, {feeds[1] or 0} paused, {feeds[2] or 0} failing",
+        f"Feeds: {feeds.active} active, {feeds.paused} paused, {feeds.failing} failing",
         f"Items: {items} stored, {unscored} waiting to be scored",
         "Subscribers: " + ", ".join(f"{count} {mode}" for mode, count in subscribers.items()),
         f"Database: {_database_bytes(db_path) / 1e6:.1f} MB ({escape(db_path.name)})",

@@ -1,7 +1,7 @@
 """Compose a digest for a time window from stored items and scores; never renders or fetches.
 
-Counts are aggregated in SQL (json_each over the themes each score carries), so a
-window over 100k stored items composes in well under a second with the items indexes.
+The store counts in SQL (``store.posts``: json_each over the themes each score carries), so
+a window over 100k stored items composes in well under a second with the items indexes.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -32,9 +32,21 @@ from digest.model import (
     trim_quote,
 )
 from digest.spreading import compose_spreading
-from store.feeds import list_feeds
-from store.models import from_iso, to_iso, utc_now
-from store.scores import stance_probability_sql, theme_present_sql
+from store.feeds import failing_since, feed_role, list_feeds
+from store.models import from_iso, utc_now
+from store.posts import (
+    PostSlice,
+    StanceThemeCounts,
+    channel_tallies,
+    newest_posts_per_channel,
+    posts_per_feed,
+    posts_per_role,
+    posts_with_targets,
+    stance_theme_counts,
+    theme_counts_per_day,
+    top_posts_with_theme,
+)
+from store.scores import latest_model_version
 from store.targets import first_attacked_between, target_display_name
 
 DIGEST_WINDOW = timedelta(hours=24)  # what /summary covers by default and spike alerts check
@@ -60,73 +72,36 @@ def parse_window(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def latest_model_version(db: sqlite_utils.Database) -> str | None:
-    row = db.execute("SELECT model_version FROM scores ORDER BY scored_at DESC LIMIT 1").fetchone()
-    return row[0] if row else None
+def _shares(counts: StanceThemeCounts) -> dict[str, float]:
+    total = counts.total
+    return {stance: (counts.stances[stance] / total if total else 0.0) for stance in STANCES}
 
 
-class _Window:
-    """The SQL filter for one slice: a role, a time range, an optional channel."""
-
-    def __init__(self, role: str, since: datetime, until: datetime, channel: str | None) -> None:
-        self.where = "f.role = ? AND i.published_at >= ? AND i.published_at < ?"
-        self.params: list[Any] = [role, to_iso(since), to_iso(until)]
-        if channel is not None:
-            self.where += " AND f.name = ?"
-            self.params.append(channel)
-
-
-_FROM_SCORED = (
-    "FROM items i JOIN feeds f ON f.id = i.feed_id "
-    "JOIN scores s ON s.item_id = i.id AND s.model_version = ?"
-)
-
-
-def _theme_columns(themes: list[str]) -> tuple[str, list[Any]]:
-    columns = [f'SUM({theme_present_sql()}) AS "t_{name}"' for name in themes]
-    return ", ".join(columns), list(themes)
-
-
-def _slice_counts(
-    db: sqlite_utils.Database, model_version: str, window: _Window, themes: list[str]
-) -> dict[str, int]:
-    """Total scored posts, per-stance counts and per-theme counts for one slice."""
-    theme_sql, theme_params = _theme_columns(themes)
-    stance_sql = ", ".join(f"SUM(s.stance = '{stance}') AS \"s_{stance}\"" for stance in STANCES)
-    sql = f"SELECT COUNT(*) AS total, {stance_sql}, {theme_sql} {_FROM_SCORED} WHERE {window.where}"
-    cursor = db.execute(sql, [*theme_params, model_version, *window.params])
-    names = [column[0] for column in cursor.description]
-    return {name: int(value or 0) for name, value in zip(names, cursor.fetchone(), strict=True)}
-
-
-def _shares(counts: dict[str, int]) -> dict[str, float]:
-    total = counts["total"]
-    return {stance: (counts[f"s_{stance}"] / total if total else 0.0) for stance in STANCES}
-
-
-def _stance_mix(now: dict[str, int], base: dict[str, int], news: dict[str, int]) -> StanceMix:
+def _stance_mix(now: StanceThemeCounts, base: StanceThemeCounts, news: StanceThemeCounts
+                ) -> StanceMix:
     return StanceMix(
-        counts={stance: now[f"s_{stance}"] for stance in STANCES},
+        counts={stance: now.stances[stance] for stance in STANCES},
         shares=_shares(now),
         baseline_shares=_shares(base),
         news_shares=_shares(news),
-        total=now["total"],
-        baseline_total=base["total"],
-        news_total=news["total"],
+        total=now.total,
+        baseline_total=base.total,
+        news_total=news.total,
     )
 
 
 def _theme_rows(
-    taxonomy: Taxonomy, settings: Settings, now: dict[str, int], base: dict[str, int],
-    news: dict[str, int], only: str | None,
+    taxonomy: Taxonomy, settings: Settings, now: StanceThemeCounts, base: StanceThemeCounts,
+    news: StanceThemeCounts, only: str | None,
 ) -> list[ThemeRow]:
     rows = []
     for theme in taxonomy.themes:
         if only is not None and theme.name != only:
             continue
-        key = f"t_{theme.name}"
-        own = lift_against_baseline(now[key], now["total"], base[key], base["total"])
-        against_news = lift_against_baseline(now[key], now["total"], news[key], news["total"])
+        count = now.themes[theme.name]
+        own = lift_against_baseline(count, now.total, base.themes[theme.name], base.total)
+        against_news = lift_against_baseline(count, now.total, news.themes[theme.name],
+                                             news.total)
         rows.append(ThemeRow(
             theme=theme.name, label=theme.label, count=own.count, total=own.total,
             share=own.share, baseline_count=own.reference_count,
@@ -151,41 +126,23 @@ def _post_ref(row: dict[str, Any], text_field: str = "evidence", theme: str | No
     )
 
 
-_POST_COLUMNS = (
-    "i.id, i.url, i.published_at, i.text, f.name AS feed_name, f.title AS feed_title, "
-    f"s.stance, {stance_probability_sql('s')} AS stance_probability, s.evidence, s.language"
-)
-
-
 def _top_posts(
-    db: sqlite_utils.Database, model_version: str, window: _Window, themes: list[str],
+    db: sqlite_utils.Database, model_version: str, window: PostSlice, themes: list[str],
     per_theme: int,
 ) -> dict[str, list[PostRef]]:
-    top: dict[str, list[PostRef]] = {}
-    for theme in themes:
-        sql = (
-            f"SELECT {_POST_COLUMNS}, json_extract(s.themes, ?) AS theme_probability "
-            f"{_FROM_SCORED} WHERE {window.where} AND {theme_present_sql()} "
-            "ORDER BY theme_probability DESC, i.published_at DESC LIMIT ?"
-        )
-        path = f'$."{theme}"'
-        rows = db.query(sql, [path, model_version, *window.params, theme, per_theme])
-        top[theme] = [_post_ref(row, theme=theme) for row in rows]
-    return top
+    return {theme: [_post_ref(row, theme=theme) for row in
+                    top_posts_with_theme(db, model_version, window, theme, per_theme)]
+            for theme in themes}
 
 
 def _rifts(
-    db: sqlite_utils.Database, model_version: str, window: _Window, taxonomy: Taxonomy,
+    db: sqlite_utils.Database, model_version: str, window: PostSlice, taxonomy: Taxonomy,
     evidence_per_rift: int,
 ) -> list[Rift]:
-    sql = (
-        f"SELECT {_POST_COLUMNS}, s.targets {_FROM_SCORED} "
-        f"WHERE {window.where} AND s.targets != '[]' ORDER BY s.p_critical DESC"
-    )
     labels = {target.name: target.label for target in taxonomy.targets}
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     titles: dict[str, str | None] = {}
-    for row in db.query(sql, [model_version, *window.params]):
+    for row in posts_with_targets(db, model_version, window):
         titles[row["feed_name"]] = row["feed_title"]
         for target in json.loads(row["targets"]):
             grouped[(row["feed_name"], target)].append(row)
@@ -202,26 +159,14 @@ def _channel_rows(
     db: sqlite_utils.Database, model_version: str | None, since: datetime, until: datetime,
     themes: list[str], channel: str | None,
 ) -> list[ChannelRow]:
-    theme_sql, theme_params = _theme_columns(themes)
-    stance_sql = ", ".join(f"SUM(s.stance = '{stance}') AS \"s_{stance}\"" for stance in STANCES)
-    sql = (
-        f"SELECT f.name, f.title, f.role, COUNT(i.id) AS posts, MAX(i.published_at) AS last, "
-        f"{stance_sql}, {theme_sql} FROM items i JOIN feeds f ON f.id = i.feed_id "
-        "LEFT JOIN scores s ON s.item_id = i.id AND s.model_version = ? "
-        "WHERE i.published_at >= ? AND i.published_at < ?"
-        + (" AND f.name = ?" if channel else "")
-        + " GROUP BY f.id ORDER BY f.role, posts DESC, f.name"
-    )
-    params = [*theme_params, model_version, to_iso(since), to_iso(until)]
     rows = []
-    for row in db.query(sql, params + ([channel] if channel else [])):
-        theme_counts = Counter({name: int(row[f"t_{name}"] or 0) for name in themes})
-        top = theme_counts.most_common(1)
+    for tally in channel_tallies(db, model_version, since, until, themes, channel):
+        top = Counter(tally.themes).most_common(1)
         rows.append(ChannelRow(
-            feed_name=row["name"], title=row["title"], role=row["role"], posts=row["posts"],
-            stance_counts={stance: int(row[f"s_{stance}"] or 0) for stance in STANCES},
+            feed_name=tally.name, title=tally.title, role=tally.role, posts=tally.posts,
+            stance_counts={stance: tally.stances[stance] for stance in STANCES},
             top_theme=top[0][0] if top and top[0][1] > 0 else None,
-            last_post_at=from_iso(row["last"]),
+            last_post_at=from_iso(tally.last_published_at),
         ))
     return rows
 
@@ -230,30 +175,13 @@ def _newest_posts(
     db: sqlite_utils.Database, since: datetime, until: datetime, channel: str | None,
     per_channel: int,
 ) -> list[PostRef]:
-    sql = (
-        "SELECT * FROM (SELECT i.id, i.url, i.published_at, i.text, f.name AS feed_name, "
-        "f.title AS feed_title, ROW_NUMBER() OVER (PARTITION BY i.feed_id "
-        "ORDER BY i.published_at DESC, i.id DESC) AS rank FROM items i "
-        "JOIN feeds f ON f.id = i.feed_id WHERE i.published_at >= ? AND i.published_at < ?"
-        + (" AND f.name = ?" if channel else "")
-        + ") WHERE rank <= ? ORDER BY published_at DESC"
-    )
-    params = [to_iso(since), to_iso(until)] + ([channel] if channel else []) + [per_channel]
-    return [_post_ref(row, text_field="text") for row in db.query(sql, params)]
-
-
-_FAILING_SINCE = (
-    "SELECT l.feed_id, MIN(l.finished_at) FROM fetch_log l JOIN feeds f ON f.id = l.feed_id "
-    "WHERE l.status = 'error' AND l.finished_at > COALESCE(f.last_success_at, '') "
-    "GROUP BY l.feed_id"
-)
+    return [_post_ref(row, text_field="text")
+            for row in newest_posts_per_channel(db, since, until, channel, per_channel)]
 
 
 def _health(db: sqlite_utils.Database, since: datetime, until: datetime) -> list[FeedHealth]:
-    counts = dict(db.execute(
-        "SELECT feed_id, COUNT(*) FROM items WHERE published_at >= ? AND published_at < ? "
-        "GROUP BY feed_id", [to_iso(since), to_iso(until)]).fetchall())
-    first_failures = dict(db.execute(_FAILING_SINCE).fetchall())
+    counts = posts_per_feed(db, since, until)
+    first_failures = failing_since(db)
     return [
         FeedHealth(name=feed.name, role=feed.role, kind=feed.kind, enabled=feed.enabled,
                    last_success_at=feed.last_success_at, last_error=feed.last_error,
@@ -265,25 +193,10 @@ def _health(db: sqlite_utils.Database, since: datetime, until: datetime) -> list
     ]
 
 
-def _post_counts(db: sqlite_utils.Database, model_version: str | None, since: datetime,
-                 until: datetime, channel: str | None) -> tuple[dict[str, int], int]:
-    """Posts per role and how many of them are scored, under one filter, in one query."""
-    sql = ("SELECT f.role, COUNT(*), COUNT(s.item_id) FROM items i "
-           "JOIN feeds f ON f.id = i.feed_id "
-           "LEFT JOIN scores s ON s.item_id = i.id AND s.model_version = ? "
-           "WHERE i.published_at >= ? AND i.published_at < ?"
-           + (" AND f.name = ?" if channel else "") + " GROUP BY f.role")
-    params = [model_version, to_iso(since), to_iso(until)] + ([channel] if channel else [])
-    rows = db.execute(sql, params).fetchall()
-    return {role: int(count) for role, count, _ in rows}, sum(int(row[2]) for row in rows)
-
-
 def _subject_role(db: sqlite_utils.Database, channel: str | None) -> str:
     """Whose posts the stance and theme figures describe: the channel's role, else bloggers."""
-    if channel is None:
-        return "blogger"
-    row = db.execute("SELECT role FROM feeds WHERE name = ?", [channel]).fetchone()
-    return str(row[0]) if row is not None else "blogger"
+    role = feed_role(db, channel) if channel is not None else None
+    return role if role is not None else "blogger"
 
 
 def compose_digest(
@@ -296,7 +209,8 @@ def compose_digest(
         raise ValueError(f"unknown theme {theme!r}; themes: {', '.join(taxonomy.theme_names())}")
     version = model_version or latest_model_version(db)
     themes = taxonomy.theme_names()
-    by_role, scored = _post_counts(db, version, since, until, channel)
+    role_counts = posts_per_role(db, version, since, until, channel)
+    by_role, scored = role_counts.posts, role_counts.scored
     role = _subject_role(db, channel)
     digest = Digest(
         since=since, until=until, generated_at=utc_now(), model_version=version,
@@ -309,12 +223,12 @@ def compose_digest(
     )
     if version is None:
         return digest
-    window = _Window(role, since, until, channel)
-    baseline = _Window(role, since - timedelta(days=settings.baseline_days), since, channel)
-    news = _Window("news", since, until, None)
-    now_counts = _slice_counts(db, version, window, themes)
-    base_counts = _slice_counts(db, version, baseline, themes)
-    news_counts = _slice_counts(db, version, news, themes)
+    window = PostSlice(role, since, until, channel)
+    baseline = PostSlice(role, since - timedelta(days=settings.baseline_days), since, channel)
+    news = PostSlice("news", since, until, None)
+    now_counts = stance_theme_counts(db, version, window, themes)
+    base_counts = stance_theme_counts(db, version, baseline, themes)
+    news_counts = stance_theme_counts(db, version, news, themes)
     digest.stance = _stance_mix(now_counts, base_counts, news_counts)
     digest.themes = _theme_rows(taxonomy, settings, now_counts, base_counts, news_counts, theme)
     shown = [row.theme for row in digest.themes if row.spike] or [
@@ -343,16 +257,7 @@ def theme_daily_shares(
     end = until or utc_now()
     first = (end - timedelta(days=days - 1)).date()
     version = model_version or latest_model_version(db)
-    sql = (
-        f"SELECT substr(i.published_at, 1, 10) AS day, f.role, COUNT(*) AS total, "
-        f"SUM({theme_present_sql()}) AS hits {_FROM_SCORED} "
-        "WHERE i.published_at >= ? AND i.published_at < ? GROUP BY day, f.role"
-    )
-    params = [theme, version, f"{first.isoformat()}T00:00:00Z", to_iso(end)]
-    counts: dict[tuple[str, str], tuple[int, int]] = {
-        (row["day"], row["role"]): (int(row["hits"] or 0), int(row["total"]))
-        for row in db.query(sql, params)
-    }
+    counts = theme_counts_per_day(db, version, theme, datetime.combine(first, time(), UTC), end)
     return [_daily_share(first + timedelta(days=offset), counts) for offset in range(days)]
 
 

@@ -18,10 +18,10 @@ import networkx as nx
 import sqlite_utils
 
 from config.themes import Taxonomy
-from digest.compose import latest_model_version
 from digest.printable import printable
 from store.edges import EDGE_KINDS, Edge, edges_between
-from store.models import to_iso
+from store.posts import channel_tallies
+from store.scores import latest_model_version
 
 LOUVAIN_SEED = 15  # communities are the same on every run over the same edges
 
@@ -74,13 +74,9 @@ class ChannelActivity:
 def channel_activity(db: sqlite_utils.Database, since: datetime, until: datetime
                      ) -> dict[str, ChannelActivity]:
     """Posts and critical posts (latest model) per feed in [since, until), in one query."""
-    sql = ("SELECT f.name, f.title, f.role, COUNT(i.id), COALESCE(SUM(s.stance = 'critical'), 0) "
-           "FROM items i JOIN feeds f ON f.id = i.feed_id "
-           "LEFT JOIN scores s ON s.item_id = i.id AND s.model_version = ? "
-           "WHERE i.published_at >= ? AND i.published_at < ? GROUP BY f.id")
-    rows = db.execute(sql, [latest_model_version(db), to_iso(since), to_iso(until)])
-    return {name: ChannelActivity(name, title, role, int(posts), int(critical))
-            for name, title, role, posts, critical in rows}
+    return {tally.name: ChannelActivity(tally.name, tally.title, tally.role, tally.posts,
+                                        tally.stances["critical"])
+            for tally in channel_tallies(db, latest_model_version(db), since, until)}
 
 
 def _node_attributes(name: str, activity: dict[str, ChannelActivity],

@@ -15,58 +15,31 @@ import sqlite_utils
 from classifiers.baseline import lift_against_baseline
 from config import Settings
 from digest.model import AmplifierPair, Pickup, PostRef, Spreading, SpreadPost, trim_quote
-from store.edges import SPREAD_KINDS, EdgeEvidence, evidence_between
-from store.models import from_iso, to_iso
-from store.scores import stance_probability_sql
+from store.edges import (
+    SPREAD_KINDS,
+    EdgeEvidence,
+    evidence_between,
+    spread_pair_counts,
+    spread_parent_keys,
+)
+from store.models import from_iso
+from store.posts import post_urls, posts_by_key
 
 MAX_PATH_DEPTH = 4  # a forward of a quote of a forward… is followed this far to its origin
-
-
-def _rows_by_key(db: sqlite_utils.Database, keys: set[str], model_version: str | None
-                 ) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        sql = ("SELECT i.id, i.key, i.url, i.published_at, i.text, f.name AS feed_name, "
-               f"f.title AS feed_title, s.stance, {stance_probability_sql('s')} "
-               "AS stance_probability, s.evidence, s.language FROM items i "
-               "JOIN feeds f ON f.id = i.feed_id "
-               "LEFT JOIN scores s ON s.item_id = i.id AND s.model_version = ? "
-               f"WHERE i.key IN ({marks})")
-        for row in db.query(sql, [model_version, *chunk]):
-            found[row["key"]] = row
-    return found
-
-
-def _parent_keys(db: sqlite_utils.Database, item_ids: set[int]) -> dict[int, str]:
-    """For items that are themselves pick-ups, the key of the post each passed on."""
-    if not item_ids:
-        return {}
-    ordered = sorted(item_ids)
-    marks = ",".join("?" * len(ordered))
-    kinds = ",".join(f"'{kind}'" for kind in SPREAD_KINDS)
-    sql = (f"SELECT item_id, ref_key FROM edge_evidence WHERE item_id IN ({marks}) "
-           f"AND kind IN ({kinds}) AND ref_key IS NOT NULL ORDER BY seen_at")
-    parents: dict[int, str] = {}
-    for item_id, ref_key in db.execute(sql, ordered):
-        parents.setdefault(int(item_id), str(ref_key))
-    return parents
 
 
 def _origins(db: sqlite_utils.Database, evidence: list[EdgeEvidence],
              model_version: str | None) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Item rows for every referenced key, and each key's origin key (itself if none): a
     referenced post that was itself a pick-up leads on to the post it passed on."""
-    rows = _rows_by_key(db, {row.ref_key for row in evidence if row.ref_key}, model_version)
+    rows = posts_by_key(db, {row.ref_key for row in evidence if row.ref_key}, model_version)
     parent_of: dict[str, str] = {}
     frontier = set(rows)
     for _ in range(MAX_PATH_DEPTH):
         key_of = {rows[key]["id"]: key for key in frontier}
-        for item_id, parent in _parent_keys(db, set(key_of)).items():
+        for item_id, parent in spread_parent_keys(db, set(key_of)).items():
             parent_of[key_of[item_id]] = parent
-        fresh = _rows_by_key(db, set(parent_of.values()) - set(rows), model_version)
+        fresh = posts_by_key(db, set(parent_of.values()) - set(rows), model_version)
         rows.update(fresh)
         frontier = set(fresh)
         if not frontier:
@@ -90,22 +63,13 @@ def _post_ref(row: dict[str, Any]) -> PostRef:
                    language=row.get("language"))
 
 
-def _pickup_urls(db: sqlite_utils.Database, item_ids: set[int]) -> dict[int, str | None]:
-    ordered = sorted(item_ids)
-    if not ordered:
-        return {}
-    marks = ",".join("?" * len(ordered))
-    return {int(item_id): url for item_id, url in
-            db.execute(f"SELECT id, url FROM items WHERE id IN ({marks})", ordered)}
-
-
 def spread_posts(db: sqlite_utils.Database, since: datetime, until: datetime,
                  model_version: str | None, min_channels: int) -> list[SpreadPost]:
     """Critical posts picked up in [since, until) by at least ``min_channels`` other watched
     channels, most channels first."""
     evidence = [row for row in evidence_between(db, since, until, SPREAD_KINDS) if row.ref_key]
     rows, origin = _origins(db, evidence, model_version)
-    urls = _pickup_urls(db, {row.item_id for row in evidence})
+    urls = post_urls(db, {row.item_id for row in evidence})
     grouped: dict[str, list[Pickup]] = defaultdict(list)
     for row in evidence:
         if row.ref_key not in rows:
@@ -133,21 +97,12 @@ def _spread_post(row: dict[str, Any], pickups: list[Pickup]) -> SpreadPost:
                       last_pickup=max(times) if times else None, pickups=path)
 
 
-def _pair_counts(db: sqlite_utils.Database, since: datetime, until: datetime
-                 ) -> dict[tuple[str, str], int]:
-    kinds = ",".join(f"'{kind}'" for kind in SPREAD_KINDS)
-    sql = ("SELECT source, target, COUNT(*) FROM edge_evidence WHERE seen_at >= ? "
-           f"AND seen_at < ? AND kind IN ({kinds}) GROUP BY source, target")
-    return {(source, target): int(count) for source, target, count in
-            db.execute(sql, [to_iso(since), to_iso(until)])}
-
-
 def amplifier_pairs(db: sqlite_utils.Database, since: datetime, until: datetime,
                     baseline_days: int, limit: int) -> list[AmplifierPair]:
     """The busiest source → target pairs now, each with its share of all pick-ups against
     the same share over the ``baseline_days`` before (lift and z as for themes)."""
-    now = _pair_counts(db, since, until)
-    base = _pair_counts(db, since - timedelta(days=baseline_days), since)
+    now = spread_pair_counts(db, since, until)
+    base = spread_pair_counts(db, since - timedelta(days=baseline_days), since)
     total, base_total = sum(now.values()), sum(base.values())
     # Only pairs as busy as the limit-th busiest can be listed (lift breaks ties among them),
     # so only theirs are computed: 200 channels have ~20,000 pairs, at 0.15 ms each.

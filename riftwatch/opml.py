@@ -118,9 +118,9 @@ def import_opml(db: sqlite_utils.Database, outlines: list[Outline],
     a name the file gave or a source that another feed already holds. A made-up name is
     changed to one no feed holds."""
     from monitors.errors import MonitorError
-    from store.feeds import FeedConflict, watch_feed
+    from store.feeds import FeedConflict, feed_names, watch_feed
 
-    taken = {str(row["name"]) for row in db.table("feeds").rows}
+    taken = feed_names(db)
     report = OpmlImport()
     for outline in outlines:
         if outline.feed is None:

@@ -100,6 +100,32 @@ def evidence_between(db: sqlite_utils.Database, since: datetime, until: datetime
     return [EdgeEvidence(*row) for row in db.execute(sql, params)]
 
 
+def spread_parent_keys(db: sqlite_utils.Database, item_ids: set[int]) -> dict[int, str]:
+    """For those of ``item_ids`` that are themselves pick-ups (a forward, mention or quote),
+    the key of the post each passed on (its earliest evidence's)."""
+    if not item_ids:
+        return {}
+    ordered = sorted(item_ids)
+    marks = ",".join("?" * len(ordered))
+    kinds = ",".join(f"'{kind}'" for kind in SPREAD_KINDS)
+    sql = (f"SELECT item_id, ref_key FROM edge_evidence WHERE item_id IN ({marks}) "
+           f"AND kind IN ({kinds}) AND ref_key IS NOT NULL ORDER BY seen_at")
+    parents: dict[int, str] = {}
+    for item_id, ref_key in db.execute(sql, ordered):
+        parents.setdefault(int(item_id), str(ref_key))
+    return parents
+
+
+def spread_pair_counts(db: sqlite_utils.Database, since: datetime, until: datetime
+                       ) -> dict[tuple[str, str], int]:
+    """(source, target) → pick-ups (forwards, mentions, quotes) published in [since, until)."""
+    kinds = ",".join(f"'{kind}'" for kind in SPREAD_KINDS)
+    sql = ("SELECT source, target, COUNT(*) FROM edge_evidence WHERE seen_at >= ? "
+           f"AND seen_at < ? AND kind IN ({kinds}) GROUP BY source, target")
+    return {(source, target): int(count) for source, target, count in
+            db.execute(sql, [to_iso(since), to_iso(until)])}
+
+
 def save_signatures(db: sqlite_utils.Database,
                     rows: Iterable[tuple[int, int, str, bytes]]) -> None:
     """Store (item id, feed id, published at, MinHash signature bytes) rows."""

@@ -1,5 +1,5 @@
 """Feed rows: seed them from config, add them through one rule (CLI, OPML import, bot), change
-them, record fetch health."""
+them, record fetch health and read it back (counts for /status, failing-since for digests)."""
 
 from __future__ import annotations
 
@@ -150,6 +150,34 @@ def list_feeds(db: sqlite_utils.Database, include_disabled: bool = True) -> list
     return [FeedState.from_row(row) for row in db.table("feeds").rows_where(where, order_by="name")]
 
 
+def feed_names(db: sqlite_utils.Database) -> set[str]:
+    """Every name a feed row holds, removed feeds' too (their names stay taken)."""
+    return {str(name) for (name,) in db.execute("SELECT name FROM feeds")}
+
+
+def feed_role(db: sqlite_utils.Database, name: str) -> str | None:
+    """The role of the feed named ``name`` (removed or not); None when there is none."""
+    row = db.execute("SELECT role FROM feeds WHERE name = ?", [name]).fetchone()
+    return str(row[0]) if row is not None else None
+
+
+@dataclass(frozen=True)
+class FeedCounts:
+    """Watched feeds (removed ones left out): fetched, paused, and failing now."""
+
+    active: int
+    paused: int
+    failing: int
+
+
+def count_feeds(db: sqlite_utils.Database) -> FeedCounts:
+    """How many watched feeds are enabled, paused, and have failed since their last success."""
+    row = db.execute(
+        "SELECT SUM(enabled), SUM(enabled = 0), SUM(error_count > 0) FROM feeds WHERE removed = 0"
+    ).fetchone()
+    return FeedCounts(*(int(value or 0) for value in row))
+
+
 @dataclass(frozen=True)
 class FetchOutcome:
     """What one fetch of one feed did, as the monitor reports it."""
@@ -210,3 +238,12 @@ def record_fetch(
         if outcome.last_modified is not None:
             changes["last_modified"] = outcome.last_modified
         db.table("feeds").update(feed_id, changes)
+
+
+def failing_since(db: sqlite_utils.Database) -> dict[int, str]:
+    """Feed id → when its current run of failures began (its first error logged after its
+    last success), for feeds whose fetch log has such an error."""
+    return {int(feed_id): first for feed_id, first in db.execute(
+        "SELECT l.feed_id, MIN(l.finished_at) FROM fetch_log l JOIN feeds f ON f.id = l.feed_id "
+        "WHERE l.status = 'error' AND l.finished_at > COALESCE(f.last_success_at, '') "
+        "GROUP BY l.feed_id")}

@@ -65,6 +65,11 @@ def known_keys(db: sqlite_utils.Database, keys: Sequence[str]) -> set[str]:
     return set(_existing_rows(db, list(keys)))
 
 
+def count_items(db: sqlite_utils.Database) -> int:
+    """How many items the store holds."""
+    return int(db.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+
+
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     changed = {name: new[name] for name in _UPDATABLE
                if new[name] is not None and new[name] != old[name]}

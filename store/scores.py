@@ -1,5 +1,5 @@
 """How a stored score is read back: the one SQL expression for the probability of its stance,
-and the one for whether it carries a theme.
+the one for whether it carries a theme, which model scored last and what it has not scored.
 
 Reads only; the classifier writes scores. Every figure labelled with a stance (a digest line,
 the /label reply) takes its number from ``stance_probability_sql`` so they cannot disagree;
@@ -8,6 +8,8 @@ decided when the post was scored).
 """
 
 from __future__ import annotations
+
+import sqlite_utils
 
 STANCE_COLUMNS = ("supportive", "critical", "alarmed", "neutral")
 
@@ -21,3 +23,20 @@ def stance_probability_sql(alias: str = "s") -> str:
 def theme_present_sql(alias: str = "s") -> str:
     """SQL that is 1 when the score carries the theme bound to its one ``?`` parameter."""
     return f"EXISTS (SELECT 1 FROM json_each({alias}.themes_present) WHERE value = ?)"
+
+
+LATEST_MODEL_SQL = "SELECT model_version FROM scores ORDER BY scored_at DESC LIMIT 1"
+
+
+def latest_model_version(db: sqlite_utils.Database) -> str | None:
+    """The model version that scored last; None before anything was scored."""
+    row = db.execute(LATEST_MODEL_SQL).fetchone()
+    return row[0] if row else None
+
+
+def count_unscored_items(db: sqlite_utils.Database, model_version: str | None) -> int:
+    """Stored items that ``model_version`` has not scored (every item when it is None)."""
+    return int(db.execute(
+        "SELECT COUNT(*) FROM items WHERE id NOT IN "
+        "(SELECT item_id FROM scores WHERE model_version = ?)", [model_version or ""]
+    ).fetchone()[0])

@@ -11,83 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from config.themes import Taxonomy
+from store.canned_queries import (
+    LABELS_WITHOUT_IDS_SQL,
+    POSTS_PER_CHANNEL_PER_DAY_SQL,
+    THEME_SPIKES_SQL,
+    WHO_AMPLIFIES_WHOM_SQL,
+    top_rifts_sql,
+)
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-_LATEST_MODEL = "(SELECT model_version FROM scores ORDER BY scored_at DESC LIMIT 1)"
-_HOURS = "coalesce(nullif(:hours, ''), 24)"
-_DAYS = "coalesce(nullif(:days, ''), 14)"
-_SINCE_HOURS = f"strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || {_HOURS} || ' hours')"
-
-_THEME_SPIKES = f"""
-WITH bounds AS (
-  SELECT {_SINCE_HOURS} AS window_start,
-         strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || {_HOURS} || ' hours',
-                  '-' || {_DAYS} || ' days') AS baseline_start
-), posts AS (
-  SELECT CASE WHEN i.published_at >= b.window_start THEN 1 ELSE 0 END AS in_window,
-         s.themes_present
-  FROM items i JOIN feeds f ON f.id = i.feed_id
-  JOIN scores s ON s.item_id = i.id AND s.model_version = {_LATEST_MODEL}, bounds b
-  WHERE f.role = 'blogger' AND i.published_at >= b.baseline_start
-), totals AS (
-  SELECT SUM(in_window) AS window_total, SUM(1 - in_window) AS baseline_total FROM posts
-), counts AS (
-  SELECT t.value AS theme, SUM(p.in_window) AS posts_now,
-         SUM(NOT p.in_window) AS posts_baseline
-  FROM posts p, json_each(p.themes_present) t GROUP BY t.value
-)
-SELECT c.theme, c.posts_now, totals.window_total AS posts_in_window,
-       c.posts_baseline, totals.baseline_total AS posts_in_baseline,
-       round(1.0 * c.posts_now / max(totals.window_total, 1), 3) AS share_now,
-       round(1.0 * c.posts_baseline / max(totals.baseline_total, 1), 3) AS share_baseline,
-       round((1.0 * c.posts_now / max(totals.window_total, 1))
-             / max(1.0 * c.posts_baseline, 0.5) * max(totals.baseline_total, 1), 2) AS lift
-FROM counts c, totals
-ORDER BY lift DESC, c.posts_now DESC
-"""
-
-_POSTS_PER_CHANNEL_PER_DAY = f"""
-SELECT substr(i.published_at, 1, 10) AS day, f.name AS channel, f.role,
-       COUNT(*) AS posts, COUNT(s.item_id) AS scored,
-       SUM(s.stance = 'critical') AS critical, SUM(s.stance = 'alarmed') AS alarmed
-FROM items i JOIN feeds f ON f.id = i.feed_id
-LEFT JOIN scores s ON s.item_id = i.id AND s.model_version = {_LATEST_MODEL}
-WHERE i.published_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || {_DAYS} || ' days')
-GROUP BY day, f.name ORDER BY day DESC, posts DESC
-"""
-
-
-def _top_rifts_sql(rift_themes: list[str]) -> str:
-    names = ", ".join(f"'{name}'" for name in rift_themes) or "''"
-    return f"""
-SELECT i.published_at, f.name AS channel, t.value AS theme,
-       round(json_extract(s.themes, '$."' || t.value || '"'), 3) AS probability,
-       s.stance, s.targets, s.evidence, i.url, i.id AS item_id
-FROM items i JOIN feeds f ON f.id = i.feed_id
-JOIN scores s ON s.item_id = i.id AND s.model_version = {_LATEST_MODEL},
-     json_each(s.themes_present) t
-WHERE t.value IN ({names}) AND i.published_at >= {_SINCE_HOURS}
-ORDER BY probability DESC, i.published_at DESC LIMIT 100
-"""
-
-
-_WHO_AMPLIFIES_WHOM = f"""
-SELECT e.source AS amplifier, e.target AS amplified, COUNT(*) AS pickups,
-       SUM(e.kind = 'forward') AS forwards, SUM(e.kind = 'mention') AS mentions,
-       SUM(e.kind = 'quote') AS quotes, SUM(s.stance = 'critical') AS critical_posts_passed_on,
-       MIN(e.seen_at) AS first_seen, MAX(e.seen_at) AS last_seen
-FROM edge_evidence e
-LEFT JOIN items origin ON origin.key = e.ref_key
-LEFT JOIN scores s ON s.item_id = origin.id AND s.model_version = {_LATEST_MODEL}
-WHERE e.kind IN ('forward', 'mention', 'quote')
-  AND e.seen_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || coalesce(nullif(:days, ''), 7)
-                            || ' days')
-GROUP BY e.source, e.target ORDER BY pickups DESC, critical_posts_passed_on DESC
-"""
-
-
 def canned_queries(taxonomy: Taxonomy) -> dict[str, dict[str, Any]]:
     """theme_spikes, top_rifts, posts_per_channel_per_day and who_amplifies_whom, for the
     latest model's scores."""
@@ -98,26 +32,26 @@ def canned_queries(taxonomy: Taxonomy) -> dict[str, dict[str, Any]]:
             "description": "Bloggers' share of posts carrying each theme in the last :hours "
                            "hours against the :days days before (lift > 1: above normal). "
                            "Defaults 24 h and 14 days.",
-            "sql": _THEME_SPIKES.strip(),
+            "sql": THEME_SPIKES_SQL.strip(),
         },
         "top_rifts": {
             "title": "Top rifts",
             "description": "Posts of the last :hours hours (default 24) most likely to carry "
                            f"a rift theme ({', '.join(rifts)}), with their evidence sentence.",
-            "sql": _top_rifts_sql(rifts).strip(),
+            "sql": top_rifts_sql(rifts).strip(),
         },
         "posts_per_channel_per_day": {
             "title": "Posts per channel per day",
             "description": "Posts, scored posts and critical/alarmed posts per feed and UTC "
                            "day over the last :days days (default 14).",
-            "sql": _POSTS_PER_CHANNEL_PER_DAY.strip(),
+            "sql": POSTS_PER_CHANNEL_PER_DAY_SQL.strip(),
         },
         "who_amplifies_whom": {
             "title": "Who amplifies whom",
             "description": "Per channel pair over the last :days days (default 7): how often "
                            "the amplifier forwarded, mentioned or quoted the amplified "
                            "channel's posts, and how many of those posts were critical.",
-            "sql": _WHO_AMPLIFIES_WHOM.strip(),
+            "sql": WHO_AMPLIFIES_WHOM_SQL.strip(),
         },
     }
 
@@ -210,7 +144,7 @@ _LABELS_WITHOUT_IDS = {
     "title": "Analysts' labels",
     "description": "Feedback given with /label (a stance, theme:NAME or wrong), newest first; "
                    "who gave it is not shown.",
-    "sql": "SELECT id, item_id, label, model_version, created_at FROM labels ORDER BY id DESC",
+    "sql": LABELS_WITHOUT_IDS_SQL,
 }
 
 
