@@ -64,7 +64,7 @@ _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _REF_RE = re.compile(r"^#?(\d{1,18})$")
 CANDIDATES_SHOWN = 30  # unlisted targets /candidates lists
 DISCOVER_SHOWN = 15  # unwatched channels /discover lists (riftwatch discover lists them all)
-DISCOVER_WINDOW = timedelta(days=7)
+DISCOVER_WINDOW = "7d"  # /discover without a window
 
 
 class UsageError(RiftwatchError):
@@ -498,13 +498,13 @@ def discover_command(env: BotEnv, request: CommandRequest) -> Reply:
     ranked, each with the /addfeed command that watches it."""
     if len(request.args) > 1:
         raise UsageError(USAGE["discover"])
-    window = _window(request.args[0]) if request.args else DISCOVER_WINDOW
+    window_text = request.args[0] if request.args else DISCOVER_WINDOW
     db = env.db()
     until = _now(env)
-    found = discover_channels(db, until - window, until, latest_model_version(db))
-    label = f"the last {request.args[0] if request.args else '7d'}"
-    return Reply.text(render_unwatched_html(found[:DISCOVER_SHOWN], label,
-                                            more=len(found) - len(found[:DISCOVER_SHOWN])))
+    found = discover_channels(db, until - _window(window_text), until, latest_model_version(db))
+    shown = found[:DISCOVER_SHOWN]
+    return Reply.text(render_unwatched_html(shown, f"the last {window_text}",
+                                            more=len(found) - len(shown)))
 
 
 def status_command(env: BotEnv, request: CommandRequest) -> Reply:
