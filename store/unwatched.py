@@ -36,23 +36,27 @@ class UnwatchedTally:
 
 
 # Watched: any feed not removed (a paused one too: /addfeed would refuse it), by its name or
-# its channel, case-insensitive (an edge names a channel added later by its username).
+# its channel, case-insensitive (an edge names a channel added later by its username). One row
+# per picking-up post first (one post may mention and quote a channel: one pick-up), then per
+# channel.
+# ``+kind`` keeps the planner on the seen_at index (the window), not the key's kind column.
 _UNWATCHED_TALLIES = """
 WITH watched AS (
     SELECT lower(name) AS name FROM feeds WHERE removed = 0
     UNION SELECT lower(channel) FROM feeds WHERE removed = 0 AND channel IS NOT NULL
 ),
 picked AS (
-    SELECT target, source, kind, item_id, seen_at FROM edge_evidence
-    WHERE seen_at >= ? AND seen_at < ? AND kind IN ({kinds})
+    SELECT target, item_id, MIN(source) AS source, MIN(seen_at) AS seen_at, {kind_flags}
+    FROM edge_evidence
+    WHERE seen_at >= ? AND seen_at < ? AND +kind IN ({kinds})
       AND lower(target) NOT IN (SELECT name FROM watched)
+    GROUP BY target, item_id
 )
-SELECT p.target, json_group_array(DISTINCT p.source) AS sources,
-       COUNT(DISTINCT p.item_id) AS pickups, COUNT(DISTINCT s.item_id) AS scored,
-       COUNT(DISTINCT CASE WHEN s.stance = 'critical' THEN p.item_id END) AS critical,
-       {kind_counts}, MIN(p.seen_at) AS first_seen, MAX(p.seen_at) AS last_seen
+SELECT p.target, json_group_array(DISTINCT p.source) AS sources, COUNT(*) AS pickups,
+       COUNT(s.item_id) AS scored, COUNT(CASE WHEN s.stance = 'critical' THEN 1 END) AS critical,
+       {kind_sums}, MIN(p.seen_at) AS first_seen, MAX(p.seen_at) AS last_seen
 FROM picked p LEFT JOIN scores s ON s.item_id = p.item_id AND s.model_version = ?
-GROUP BY p.target
+GROUP BY p.target ORDER BY p.target
 """
 
 
@@ -61,9 +65,9 @@ def unwatched_channel_tallies(db: sqlite_utils.Database, since: datetime, until:
     """Every unwatched channel forwarded, mentioned or quoted by a watched one in
     [since, until), with its tally (critical counted by ``model_version``'s scores), by name."""
     kinds = ", ".join(f"'{kind}'" for kind in SPREAD_KINDS)
-    kind_counts = ", ".join(f"COUNT(DISTINCT CASE WHEN p.kind = '{kind}' THEN p.item_id END) "
-                            f'AS "k_{kind}"' for kind in SPREAD_KINDS)
-    sql = _UNWATCHED_TALLIES.format(kinds=kinds, kind_counts=kind_counts) + "ORDER BY p.target"
+    kind_flags = ", ".join(f'MAX(kind = \'{kind}\') AS "k_{kind}"' for kind in SPREAD_KINDS)
+    kind_sums = ", ".join(f'SUM(p."k_{kind}") AS "k_{kind}"' for kind in SPREAD_KINDS)
+    sql = _UNWATCHED_TALLIES.format(kinds=kinds, kind_flags=kind_flags, kind_sums=kind_sums)
     return [UnwatchedTally(
                 target=row["target"], sources=sorted(json.loads(row["sources"])),
                 pickups=int(row["pickups"]), scored=int(row["scored"]),
