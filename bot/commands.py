@@ -31,6 +31,8 @@ from digest.compose import (
     parse_window,
     theme_daily_shares,
 )
+from digest.discovery import discover_channels
+from digest.discovery_render import render_unwatched_html
 from digest.graph import UnknownKindError, build_graph, parse_kinds
 from digest.graph_render import graph_caption, render_graph_png
 from digest.sections import SectionLimits
@@ -61,6 +63,8 @@ DEFAULT_DAILY_TIME = "08:00"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _REF_RE = re.compile(r"^#?(\d{1,18})$")
 CANDIDATES_SHOWN = 30  # unlisted targets /candidates lists
+DISCOVER_SHOWN = 15  # unwatched channels /discover lists (riftwatch discover lists them all)
+DISCOVER_WINDOW = "7d"  # /discover without a window
 
 
 class UsageError(RiftwatchError):
@@ -163,8 +167,8 @@ def help_text(env: BotEnv, request: CommandRequest) -> Reply:
             continue
         lines.append(f"{escape(command.usage)} — {escape(command.description)}")
     if not is_admin:
-        lines += ["", "Feed changes (/addfeed, /removefeed, /pausefeed, /resumefeed) and /status "
-                      "are for admins."]
+        lines += ["", "Feed changes (/addfeed, /removefeed, /pausefeed, /resumefeed), /discover "
+                      "and /status are for admins."]
     lines.append("In a group, only its admins can /subscribe or /unsubscribe it.")
     return Reply.text("\n".join(lines))
 
@@ -489,6 +493,20 @@ def candidates_command(env: BotEnv, request: CommandRequest) -> Reply:
     return Reply.text(render_candidates(tallies))
 
 
+def discover_command(env: BotEnv, request: CommandRequest) -> Reply:
+    """Unwatched channels the watched ones picked up in the window (7 days by default),
+    ranked, each with the /addfeed command that watches it."""
+    if len(request.args) > 1:
+        raise UsageError(USAGE["discover"])
+    window_text = request.args[0] if request.args else DISCOVER_WINDOW
+    db = env.db()
+    until = _now(env)
+    found = discover_channels(db, until - _window(window_text), until, latest_model_version(db))
+    shown = found[:DISCOVER_SHOWN]
+    return Reply.text(render_unwatched_html(shown, f"the last {window_text}",
+                                            more=len(found) - len(shown)))
+
+
 def status_command(env: BotEnv, request: CommandRequest) -> Reply:
     return Reply.text(render_status(env.db(), env.db_path, env.settings, env.describe_jobs()))
 
@@ -526,6 +544,9 @@ COMMANDS: list[Command] = [
     Command("candidates", "/candidates",
             "parties attacked but not on the target list, with counts (admin)",
             candidates_command, admin=True),
+    Command("discover", "/discover [7d]",
+            "channels the watched ones forward, mention or quote but riftwatch does not "
+            "watch, ranked, each with its /addfeed (admin)", discover_command, admin=True),
     Command("status", "/status", "jobs, queue, database size, model (admin)", status_command,
             admin=True),
 ]

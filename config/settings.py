@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     digest_rift_evidence_shown: int = Field(default=1, ge=0, le=100)  # posts under each rift
     digest_new_targets_shown: int = Field(default=10, ge=1, le=100)  # first attacked in window
     digest_channels_shown: int = Field(default=15, ge=1, le=1000)
+    digest_unwatched_shown: int = Field(default=3, ge=1, le=100)  # amplified, not watched
 
     # Amplification graph and the Spreading section (issue 15)
     edge_batch_size: int = Field(default=500, ge=1, le=100_000)  # items per extraction commit

@@ -18,6 +18,7 @@ from classifiers.baseline import is_spike, lift_against_baseline
 from config import RiftwatchError, Settings
 from config.echo import quote_input
 from config.themes import Taxonomy
+from digest.discovery import discover_channels
 from digest.model import (
     STANCES,
     ChannelRow,
@@ -220,6 +221,7 @@ def compose_digest(
         newest=_newest_posts(db, since, until, channel, settings.digest_newest_per_channel),
         health=_health(db, since, until),
         channel_filter=channel, theme_filter=theme, subject_role=role,
+        unwatched=discover_channels(db, since, until, version) if channel is None else [],
     )
     if version is None:
         return digest

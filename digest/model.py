@@ -201,6 +201,31 @@ class Spreading:
 
 
 @dataclass
+class UnwatchedChannel:
+    """A channel the watched ones pass on but riftwatch does not watch: a candidate feed.
+
+    ``channels`` watched channels (``picked_up_by``) forwarded, mentioned or quoted it in
+    ``pickups`` posts (``by_kind``); ``critical_share`` is the critical part of the scored
+    ones (None when none is scored).
+    """
+
+    channel: str  # its public username, lower case
+    channels: int
+    picked_up_by: list[str]
+    pickups: int
+    by_kind: dict[str, int]
+    scored: int
+    critical: int
+    critical_share: float | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+    @property
+    def url(self) -> str:
+        return f"https://t.me/{self.channel}"
+
+
+@dataclass
 class Digest:
     """Everything a digest says about one window; renderers format, never compute."""
 
@@ -224,6 +249,7 @@ class Digest:
     subject_role: str = "blogger"  # whose posts the stance and theme figures describe
     spreading: Spreading | None = None  # critical posts other channels passed on (scored only)
     new_targets: list[NewTarget] = field(default_factory=list)  # first attacked in the window
+    unwatched: list[UnwatchedChannel] = field(default_factory=list)  # amplified, not watched
 
     @property
     def spikes(self) -> list[ThemeRow]:

@@ -29,6 +29,7 @@ from digest.model import (
     Spreading,
     StanceMix,
     ThemeRow,
+    UnwatchedChannel,
 )
 
 
@@ -50,6 +51,7 @@ class SectionLimits:
     new_targets: int = _shown_default("digest_new_targets_shown")
     evidence_per_rift: int = _shown_default("digest_rift_evidence_shown")
     channels: int = _shown_default("digest_channels_shown")
+    unwatched: int = _shown_default("digest_unwatched_shown")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SectionLimits:
@@ -58,7 +60,8 @@ class SectionLimits:
                    rifts=settings.digest_rifts_shown,
                    new_targets=settings.digest_new_targets_shown,
                    evidence_per_rift=settings.digest_rift_evidence_shown,
-                   channels=settings.digest_channels_shown)
+                   channels=settings.digest_channels_shown,
+                   unwatched=settings.digest_unwatched_shown)
 
 
 # ---------------------------------------------------------------- spans, for Block sections
@@ -299,6 +302,34 @@ def _spreading(digest: Digest, limits: SectionLimits) -> SpreadingSection | None
     return SpreadingSection(digest.spreading) if digest.spreading is not None else None
 
 
+PICKERS_NAMED = 3  # watched channels a candidate's line names before "…"
+
+
+def unwatched_words(candidate: UnwatchedChannel) -> str:
+    """'picked up by 2 watched channels (a, b) in 3 posts, 67% critical', before escaping."""
+    channels = "channel" if candidate.channels == 1 else "channels"
+    names = ", ".join(candidate.picked_up_by[:PICKERS_NAMED])
+    names += ", …" if len(candidate.picked_up_by) > PICKERS_NAMED else ""
+    posts = "post" if candidate.pickups == 1 else "posts"
+    share = candidate.critical_share
+    critical = f"{share * 100:.0f}% critical" if share is not None else "not scored yet"
+    return (f"picked up by {candidate.channels} watched {channels} ({names}) in "
+            f"{candidate.pickups} {posts}, {critical}")
+
+
+def _unwatched(digest: Digest, limits: SectionLimits) -> Block | None:
+    """Channels the watched ones pass on but riftwatch does not watch, worded once."""
+    if not digest.unwatched:
+        return None
+    lines: list[Line] = [(Span(f"@{candidate.channel}", "strong"),
+                          Span(f": {unwatched_words(candidate)}"))
+                         for candidate in digest.unwatched[:limits.unwatched]]
+    more = len(digest.unwatched) - limits.unwatched
+    if more > 0:
+        lines.append((Span(f"… and {more} more: "), Span("/discover", "code")))
+    return Block("Amplified but not watched", lines)
+
+
 def _quoted_groups(digest: Digest, limits: SectionLimits) -> list[tuple[str, list[PostRef]]]:
     return [(theme_label(digest, theme), posts[:limits.posts_per_theme])
             for theme, posts in digest.top_posts.items() if posts]
@@ -335,8 +366,8 @@ def _health(digest: Digest, limits: SectionLimits) -> Health | None:
 
 Builder = Callable[[Digest, SectionLimits], Section | None]
 _BUILDERS: Sequence[Builder] = (_header, _no_posts, _spikes, _stance, _themes, _rifts,
-                                _new_targets, _spreading, _top_posts, _newest, _channels,
-                                _health)
+                                _new_targets, _spreading, _unwatched, _top_posts, _newest,
+                                _channels, _health)
 
 
 def digest_sections(digest: Digest, limits: SectionLimits | None = None) -> list[Section]:

@@ -25,6 +25,7 @@ from riftwatch.cli_common import (
     start_command,
 )
 from riftwatch.cli_data import cmd_eval_data, register_data_commands
+from riftwatch.cli_discover import register_discover_command
 from riftwatch.cli_graph import register_graph_command
 
 if TYPE_CHECKING:
@@ -339,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_db_option(sub)
     register_data_commands(commands)  # score, import, export, browse
     register_graph_command(commands)
+    register_discover_command(commands)
     return parser
 
 

@@ -3,7 +3,8 @@
 The corpus (``demo_corpus/corpus.toml``) is sample text written by this project. Pages use
 the real t.me/s markup, so the demo exercises the real monitors end to end: its ``spread``
 entries become forwards (with the "Forwarded from" header), quotes and mentions (with a
-t.me link to the original post) of the ``today`` posts.
+t.me link to the original post) of the ``today`` posts, and forwards and mentions of the
+``unwatched`` channels, which are named but never served.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import html
 import re
 import threading
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,7 +38,7 @@ class DemoPost:
     text: str
     views: int
     ref: str | None = None  # "today/N" for a today post, so spread posts can point at it
-    forward_of: str | None = None  # a forward of this ref ("today/N")
+    forward_of: str | None = None  # a forward of this ref ("today/N", or "NAME/ID" unwatched)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class DemoCorpus:
     news_name: str
     news_title: str
     articles: list[DemoArticle]
+    unwatched: dict[str, str] = field(default_factory=dict)  # forwarded, never served: titles
 
     def post_address(self, ref: str) -> tuple[str, int]:
         """(channel, post id) of the post laid out for ``ref`` ("today/N")."""
@@ -73,20 +75,33 @@ def _today_moment(position: int, now: datetime) -> datetime:
     return now - timedelta(minutes=20 + 35 * position)
 
 
+def _spread_moment(entry: dict, now: datetime) -> datetime:
+    """``after_minutes`` after the today post it picks up (``of``), else ``minutes_ago``."""
+    if "of" in entry:
+        position = int(entry["of"].split("/")[1])
+        return _today_moment(position, now) + timedelta(minutes=entry["after_minutes"])
+    return now - timedelta(minutes=entry["minutes_ago"])
+
+
 def _spread_posts(channel: str, data: dict, now: datetime) -> list[Timed]:
-    """This channel's pick-ups of today posts: forwards keep the original text; quotes and
-    mentions carry their own (``{link}`` marks where the original's address goes)."""
+    """This channel's pick-ups: a forward of a today post (``of``) keeps its text; a forward of
+    an unwatched channel's post (``from``, "NAME/ID") and quotes and mentions carry their own
+    (``{link}`` marks where the address of the ``of`` post goes)."""
     timed: list[Timed] = []
     for entry in data.get("spread", []):
         if entry["channel"] != channel:
             continue
-        position = int(entry["of"].split("/")[1])
-        moment = _today_moment(position, now) + timedelta(minutes=entry["after_minutes"])
-        if entry["kind"] == "forward":
+        moment = _spread_moment(entry, now)
+        if entry["kind"] == "forward" and "of" in entry:
+            position = int(entry["of"].split("/")[1])
             timed.append((moment, data["posts"]["today"][position], None, entry["of"]))
-        else:
+        elif entry["kind"] == "forward":
+            timed.append((moment, entry["text"], None, entry["from"]))
+        elif "of" in entry:
             timed.append((moment, entry["text"].replace("{link}", "{link:" + entry["of"] + "}"),
                           None, None))
+        else:
+            timed.append((moment, entry["text"], None, None))
     return timed
 
 
@@ -133,6 +148,7 @@ def load_corpus(now: datetime | None = None, path: Path = CORPUS_FILE) -> DemoCo
         news_name=data["news"]["name"],
         news_title=data["news"]["title"],
         articles=_articles(data, moment),
+        unwatched={channel["name"]: channel["title"] for channel in data.get("unwatched", [])},
     )
 
 
@@ -153,12 +169,21 @@ _FORWARDED = ('<div class="tgme_widget_message_forwarded_from accent_color">Forw
 _LINK_MARK = re.compile(r"\{link:(today/\d+)\}")
 
 
+def _forward_origin(corpus: DemoCorpus, ref: str) -> tuple[str, int, str]:
+    """(channel, post id, title) of the post a forward repeats: a today post ("today/N"), or
+    an unwatched channel's ("NAME/ID")."""
+    if ref.startswith("today/"):
+        channel, post_id = corpus.post_address(ref)
+        return channel, post_id, corpus.titles[channel]
+    channel, post_id_text = ref.split("/")
+    return channel, int(post_id_text), corpus.unwatched[channel]
+
+
 def _forwarded_header(corpus: DemoCorpus, post: DemoPost) -> str:
     if post.forward_of is None:
         return ""
-    channel, post_id = corpus.post_address(post.forward_of)
-    return _FORWARDED.format(channel=channel, post_id=post_id,
-                             title=html.escape(corpus.titles[channel]))
+    channel, post_id, title = _forward_origin(corpus, post.forward_of)
+    return _FORWARDED.format(channel=channel, post_id=post_id, title=html.escape(title))
 
 
 def _text_html(corpus: DemoCorpus, text: str) -> str:

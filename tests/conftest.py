@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -170,3 +171,43 @@ def feed_server() -> Iterator[FeedServer]:
     server.start()
     yield server
     server.stop()
+
+
+# --- a store of real t.me markup whose posts forward and mention unwatched channels ----------
+
+# Pages of ../shared/data/tme-pages with forwards (or a t.me link) in them, by watched channel.
+FORWARDING_PAGES = {"topwar_official": ["full.html"],
+                    "oper_goblin": ["message_media_forwarded_from.html",
+                                    "message_media_file.html", "message_voice.html"],
+                    "fighter_bomber": ["message_link_preview_video.html"]}
+
+
+def store_forwarding_pages(db: sqlite_utils.Database, shared_data: Path, shift: timedelta,
+                           critical: dict[str, str], model_version: str = "m1") -> None:
+    """Watch the three channels, store their real posts ``shift`` later than posted, and
+    score the posts keyed in ``critical`` (item key → stance); the rest stay unscored."""
+    from config import FeedConfig
+    from monitors.telegram import parse_channel_page
+    from store.feeds import add_feed
+    from store.items import save_items
+
+    for name, pages in FORWARDING_PAGES.items():
+        feed_id = add_feed(db, FeedConfig(name=name, kind="telegram", role="blogger",
+                                          channel=name)).id
+        for page in pages:
+            items = parse_channel_page((shared_data / "tme-pages" / page).read_bytes()).items
+            save_items(db, feed_id, [replace(item, published_at=item.published_at + shift)
+                                     for item in items if item.published_at])
+    for key, stance in critical.items():
+        db["scores"].insert({"item_id": db.execute("SELECT id FROM items WHERE key = ?",
+                                                   [key]).fetchone()[0],
+                             "model_version": model_version, "stance": stance,
+                             "p_supportive": 0.1, "p_critical": 0.7, "p_alarmed": 0.1,
+                             "p_neutral": 0.1, "themes": "{}", "targets": "[]",
+                             "evidence": None, "language": "ru", "scored_at": "2023-03-01"})
+
+
+@pytest.fixture
+def forwarding_store(shared_data: Path) -> Callable[..., None]:
+    """``store_forwarding_pages`` with the shared data folder (skips where it is absent)."""
+    return lambda db, shift, critical: store_forwarding_pages(db, shared_data, shift, critical)

@@ -27,10 +27,26 @@ def test_demo_without_model_prints_counts_and_newest(settings: Settings, capsys)
     assert main(["demo", "--no-score"]) == 0
     out = capsys.readouterr().out
     assert "fetched 5 feeds" in out
-    assert "154 new items, 0 failed" in out
+    assert "158 new items, 0 failed" in out
     assert "Newest posts:" in out
     assert "Feed health: 5 ok, 0 failing" in out
     assert Path("riftwatch-demo.db").exists()
+
+
+def test_discover_on_the_demo_store_names_the_channels_it_forwards_but_does_not_watch(
+        settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["demo", "--no-score"]) == 0
+    assert ("Amplified but not watched:\n  @demo_tylovoy_reporter: picked up by 3 watched "
+            "channels") in capsys.readouterr().out
+    assert main(["discover", "--db", "riftwatch-demo.db"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == [
+        "  1. @demo_tylovoy_reporter: picked up by 3 watched channels (demo_frontline_notes, "
+        "demo_shturm_diary, demo_voenkor_z) in 3 posts, not scored yet",
+        "     riftwatch feeds add @demo_tylovoy_reporter",
+        "  2. @demo_gumkonvoy_info: picked up by 1 watched channel (demo_analitika_fronta) in "
+        "1 post, not scored yet",
+        "     riftwatch feeds add @demo_gumkonvoy_info"]
 
 
 @pytest.mark.slow
@@ -40,9 +56,9 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
     assert main(["demo", "--format", "json"]) == 0
     out = capsys.readouterr().out
     digest = json.loads(out[out.index("{"):])
-    assert digest["total_items"] == 28
-    assert digest["items_by_role"] == {"blogger": 25, "news": 3}
-    assert digest["scored_items"] == 28
+    assert digest["total_items"] == 32
+    assert digest["items_by_role"] == {"blogger": 29, "news": 3}
+    assert digest["scored_items"] == 32
     assert digest["model_version"].startswith("e5-small-")
     assert digest["stance"]["baseline_total"] == 112
     mod = next(row for row in digest["themes"] if row["theme"] == "mod_criticism")
@@ -50,6 +66,8 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
     assert mod["spike"] is True  # the Bakhmut-flanks pattern is caught
     assert any(rift["target"] in {"ministry", "shoigu", "gerasimov"} for rift in digest["rifts"])
     assert digest["spreading"]["posts"], "a critical demo post is passed on by two channels"
+    assert [row["channel"] for row in digest["unwatched"]] == ["demo_tylovoy_reporter",
+                                                               "demo_gumkonvoy_info"]
 
 
 @pytest.mark.slow
