@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings
-from monitors import http
+from monitors import http, transport
 from monitors.fetch import fetch_all
 from store.feeds import get_feed
 from store.items import save_items
@@ -264,8 +264,8 @@ def test_external_dtd_and_redirects_to_private_addresses_fetch_nothing(
     DTD is served (with an entity reading the sentinel) so a fetch of it would show as a hit.
     """
     public = ipaddress.ip_address("127.0.0.1")
-    strict_check = http._is_public
-    monkeypatch.setattr(http, "_is_public", lambda address: address == public
+    strict_check = transport._is_public
+    monkeypatch.setattr(transport, "_is_public", lambda address: address == public
                         or strict_check(address))
     strict = fast.model_copy(update={"allow_private_urls": False})
     dtd_url = feed_server.add("/evil.dtd", f'<!ENTITY xxe SYSTEM "file://{sentinel_file}">',
