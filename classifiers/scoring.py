@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from pathlib import Path
 
 import sqlite_utils
 
@@ -144,13 +143,3 @@ def score_pending(
     if done:
         logger.info("scored %d items with %s", done, version)
     return done
-
-
-def classifier_for_paths(
-    cache_dir: Path, themes_file: Path = DEFAULT_THEMES_FILE, model: Path | None = None
-) -> Classifier:
-    """Convenience for scripts: settings from the environment with these paths."""
-    from config.settings import load_settings
-
-    settings = load_settings(cache_dir=cache_dir, model=model)
-    return load_classifier(settings, load_themes(themes_file))

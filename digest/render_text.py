@@ -152,20 +152,12 @@ def _health(health: s.Health) -> list[str]:
     return lines
 
 
-def _span(span: s.Span) -> str:
-    return f"{span.text} ({span.url})" if span.url else span.text
-
-
-def _block(block: s.Block) -> list[str]:
-    return [f"{block.title}:", *("  " + "".join(map(_span, line)) for line in block.lines)]
-
-
 WORDING: dict[type, Callable[[Any], list[str]]] = {
     s.Header: _header, s.NoPosts: _no_posts, s.Spikes: _spikes,
     s.StanceUnscored: _stance_unscored, s.StanceNoneScored: _stance_none_scored, s.Stance: _stance,
     s.Themes: _themes, s.Rifts: _rifts,
     s.NewTargets: _new_targets, s.TopPosts: _top_posts, s.Newest: _newest,
-    s.Channels: _channels, s.Health: _health, s.Block: _block,
+    s.Channels: _channels, s.Health: _health,
     s.SpreadingSection: lambda section: render_spreading_text(section.spreading).splitlines(),
 }
 

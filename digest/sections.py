@@ -4,15 +4,14 @@ and which rows each shows. Never words, formats or escapes anything.
 ``render_text`` and ``telegram_html`` are two formatters of these sections: each maps every
 section type to a function that words it. Adding a section is one builder here (appended to
 ``_BUILDERS``) and one wording function per formatter; ``tests/digest/test_sections.py`` fails
-until both formatters word every section type. A section whose words are the same in every
-format can be a ``Block`` of spans instead, which both formatters already know.
+until both formatters word every section type.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -59,21 +58,6 @@ class SectionLimits:
                    new_targets=settings.digest_new_targets_shown,
                    evidence_per_rift=settings.digest_rift_evidence_shown,
                    channels=settings.digest_channels_shown)
-
-
-# ---------------------------------------------------------------- spans, for Block sections
-
-
-@dataclass(frozen=True)
-class Span:
-    """A run of text with an emphasis; formatters decide how each looks (and escape)."""
-
-    text: str
-    style: str = "plain"  # plain, strong, emphasis, code
-    url: str | None = None  # a link around the text, where the format has links
-
-
-Line = tuple[Span, ...]
 
 
 # ---------------------------------------------------------------- sections
@@ -184,20 +168,11 @@ class Health:
     failing: list[FeedHealth]  # enabled feeds whose last fetch failed
 
 
-@dataclass(frozen=True)
-class Block:
-    """A section worded once, for every format: a title and lines of spans."""
-
-    title: str
-    lines: list[Line] = field(default_factory=list)
-
-
 Section = (Header | NoPosts | Spikes | StanceUnscored | StanceNoneScored | Stance | Themes
-           | Rifts | NewTargets | SpreadingSection | TopPosts | Newest | Channels | Health
-           | Block)
+           | Rifts | NewTargets | SpreadingSection | TopPosts | Newest | Channels | Health)
 SECTION_TYPES: tuple[type, ...] = (Header, NoPosts, Spikes, StanceUnscored, StanceNoneScored,
                                    Stance, Themes, Rifts, NewTargets, SpreadingSection, TopPosts,
-                                   Newest, Channels, Health, Block)
+                                   Newest, Channels, Health)
 
 
 # ---------------------------------------------------------------- shared judgements

@@ -332,26 +332,13 @@ def _health(health: sections.Health) -> list[str]:
     return [summary + "</i>"]
 
 
-_SPAN_TAGS = {"strong": "b", "emphasis": "i", "code": "code"}
-
-
-def _span(span: sections.Span) -> str:
-    tag = _SPAN_TAGS.get(span.style)
-    text = f"<{tag}>{escape(span.text)}</{tag}>" if tag else escape(span.text)
-    return link(span.url, span.text) if span.url and not tag else text
-
-
-def _block(block: sections.Block) -> list[str]:
-    return [f"<b>{escape(block.title)}</b>", *("".join(map(_span, line)) for line in block.lines)]
-
-
 WORDING: dict[type, Callable[[Any], list[str]]] = {
     sections.Header: _header, sections.NoPosts: _no_posts, sections.Spikes: _spikes,
     sections.StanceUnscored: _stance_unscored, sections.StanceNoneScored: _stance_none_scored,
     sections.Stance: _stance, sections.Themes: _themes, sections.Rifts: _rifts,
     sections.NewTargets: _new_targets,
     sections.TopPosts: _top_posts, sections.Newest: _newest, sections.Channels: _channels,
-    sections.Health: _health, sections.Block: _block,
+    sections.Health: _health,
     sections.SpreadingSection: lambda section: render_spreading_html(
         section.spreading).splitlines(),
 }

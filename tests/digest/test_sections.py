@@ -67,10 +67,3 @@ def test_an_empty_window_says_so_in_both_formats() -> None:
     assert "No posts in this window." in html
 
 
-def test_a_block_is_worded_once_and_escaped_only_in_html() -> None:
-    block = sections.Block("A & B", [(sections.Span("<x> "), sections.Span("y", "strong"),
-                                      sections.Span("z", url="https://t.me/z"))])
-    text = sections.word_sections([block], render_text.WORDING)
-    html = sections.word_sections([block], telegram_html.WORDING)
-    assert text == "A & B:\n  <x> yz (https://t.me/z)"
-    assert html == '<b>A &amp; B</b>\n&lt;x&gt; <b>y</b><a href="https://t.me/z">z</a>'
