@@ -17,6 +17,7 @@ from typing import Any
 import networkx as nx
 import sqlite_utils
 
+from config.errors import RiftwatchError
 from config.themes import Taxonomy
 from digest.compose import latest_model_version
 from digest.printable import printable
@@ -26,7 +27,7 @@ from store.models import to_iso
 LOUVAIN_SEED = 15  # communities are the same on every run over the same edges
 
 
-class UnknownKindError(ValueError):
+class UnknownKindError(RiftwatchError, ValueError):
     """An edge kind that is not one of EDGE_KINDS; ``str()`` names the kinds there are."""
 
 
