@@ -159,7 +159,7 @@ def bench_settings(folder: Path, **overrides: object) -> Settings:
     return load_settings(**(values | overrides))
 
 
-def load_default_classifier(settings: Settings, taxonomy: Taxonomy):  # noqa: ANN201
+def load_default_classifier(settings: Settings, taxonomy: Taxonomy):
     from classifiers.scoring import load_classifier
 
     return load_classifier(settings, taxonomy)
@@ -331,13 +331,13 @@ def fill_store(path: Path, items: int, days: int = 60, model_version: str = "ben
     db.conn.close()
 
 
-def _items_indexes(db) -> list[tuple[str, str]]:  # noqa: ANN001
+def _items_indexes(db) -> list[tuple[str, str]]:
     return [(name, sql) for name, sql in db.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items' "
         "AND sql IS NOT NULL")]
 
 
-def time_compose(db, settings: Settings, taxonomy: Taxonomy, runs: int = 3) -> float:  # noqa: ANN001
+def time_compose(db, settings: Settings, taxonomy: Taxonomy, runs: int = 3) -> float:
     until = utc_now()
     compose = lambda: compose_digest(db, settings, taxonomy, until - timedelta(hours=24), until)  # noqa: E731
     compose()  # warm the page cache

@@ -143,5 +143,5 @@ class FeedScheduler:
             return
         try:
             self.after_fetch(feed, outcome)
-        except Exception:  # noqa: BLE001 - a failing hook must not stop the feed's schedule
+        except Exception:  # a failing hook must not stop the feed's schedule
             log.exception("after_fetch hook failed for feed %s", feed.name)

@@ -77,7 +77,7 @@ class ScoringWorker:
             try:
                 self.scored_total += score_new_items(self.settings.db_path, self.settings,
                                                      self.taxonomy)
-            except Exception:  # noqa: BLE001 - log and keep serving; the items stay pending
+            except Exception:  # log and keep serving; the items stay pending
                 log.exception("scoring failed; will retry after the next fetch")
 
 
