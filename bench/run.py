@@ -1,6 +1,6 @@
 """Benchmark riftwatch end to end on this machine; every figure is printed beside its comparison.
 
-Usage: ``python bench/run.py [--quick] [--only ingest,scoring,cycle,digest]``.
+Usage: ``python -m bench.run [--quick] [--only ingest,scoring,cycle,digest]``.
 Parts: ingestion (RSS and t.me/s parsed + stored, batch vs row-by-row insert), scoring
 (the CPU, the precision ``auto`` chose, and default vs fp32 vs bf16 vs int8 vs naive fp32 on
 long milblog posts), a full cycle (channels served on
@@ -27,30 +27,29 @@ from functools import partial
 from html import escape
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import sqlite_utils
 
-import sqlite_utils  # noqa: E402
-from bench_classifier import load_posts, peak_rss_mb  # noqa: E402
-
-from config import FeedConfig, Settings, load_settings  # noqa: E402
-from config.settings import DEFAULT_THEMES_FILE  # noqa: E402
-from config.themes import Taxonomy, load_themes  # noqa: E402
-from digest.compose import compose_digest  # noqa: E402
-from digest.telegram_html import render_digest_messages  # noqa: E402
-from monitors.rss import parse_feed  # noqa: E402
-from monitors.telegram import parse_channel_page  # noqa: E402
-from riftwatch.demo_server import (  # noqa: E402
+from bench.bench_classifier import load_posts, peak_rss_mb
+from config import FeedConfig, Settings, load_settings
+from config.settings import DEFAULT_THEMES_FILE
+from config.themes import Taxonomy, load_themes
+from digest.compose import compose_digest
+from digest.telegram_html import render_digest_messages
+from monitors.rss import parse_feed
+from monitors.telegram import parse_channel_page
+from riftwatch.demo_server import (
     CORPUS_FILE,
     DemoCorpus,
     DemoPost,
     DemoServer,
     render_channel_page,
 )
-from store.db import open_db  # noqa: E402
-from store.feeds import add_feed, sync_feeds  # noqa: E402
-from store.items import save_items  # noqa: E402
-from store.models import Item, to_iso, utc_now  # noqa: E402
+from store.db import open_db
+from store.feeds import add_feed, sync_feeds
+from store.items import save_items
+from store.models import Item, to_iso, utc_now
+
+REPO = Path(__file__).resolve().parent.parent
 
 PARTS = ("ingest", "scoring", "cycle", "digest")
 STANCES = ("supportive", "critical", "alarmed", "neutral")
