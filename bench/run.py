@@ -31,7 +31,7 @@ import sqlite_utils
 
 from bench.bench_classifier import load_posts, peak_rss_mb
 from config import FeedConfig, Settings, load_settings
-from config.settings import DEFAULT_THEMES_FILE
+from config.settings import DEFAULT_THEMES_FILE, DIGEST_WINDOW
 from config.themes import Taxonomy, load_themes
 from digest.compose import compose_digest
 from digest.telegram_html import render_digest_messages
@@ -338,7 +338,7 @@ def _items_indexes(db) -> list[tuple[str, str]]:
 
 def time_compose(db, settings: Settings, taxonomy: Taxonomy, runs: int = 3) -> float:
     until = utc_now()
-    compose = lambda: compose_digest(db, settings, taxonomy, until - timedelta(hours=24), until)  # noqa: E731
+    compose = lambda: compose_digest(db, settings, taxonomy, until - DIGEST_WINDOW, until)  # noqa: E731
     compose()  # warm the page cache
     return statistics.median(timed(compose) for _ in range(runs))
 

@@ -23,10 +23,10 @@ from config.feeds import (
     feed_from_source,
     normalise_channel,
 )
+from config.settings import DEFAULT_DAILY_TIME, DIGEST_WINDOW, REPORT_WINDOW
 from config.timezones import zone_named
 from digest.chart import render_trend_png
 from digest.compose import (
-    DIGEST_WINDOW,
     compose_digest,
     latest_model_version,
     parse_window,
@@ -57,7 +57,6 @@ from store.targets import unlisted_targets
 MAX_WINDOW = timedelta(days=90)
 LONGEST_SOURCE = 2048  # characters of a feed address /addfeed accepts
 ROLES: dict[str, FeedRole] = {role: role for role in FEED_ROLES}
-DEFAULT_DAILY_TIME = "08:00"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _REF_RE = re.compile(r"^#?(\d{1,18})$")
 CANDIDATES_SHOWN = 30  # unlisted targets /candidates lists
@@ -181,7 +180,7 @@ def _parse_subscription(env: BotEnv, args: list[str]) -> tuple[str, str | None, 
     match = _TIME_RE.match(daily_time)
     if not match:
         raise UsageError(f"{quote_input(daily_time)} is not a time; use HH:MM, "
-                         "e.g. /subscribe daily 08:00")
+                         f"e.g. /subscribe daily {DEFAULT_DAILY_TIME}")
     if len(args) == 3:
         timezone = args[2]
         zone_named(timezone)
@@ -264,7 +263,7 @@ def channel_report(env: BotEnv, request: CommandRequest) -> Reply:
         raise UsageError(USAGE["channel"])
     db = env.db()
     name = resolve_feed(db, request.args[0])
-    window = _window(request.args[1]) if len(request.args) > 1 else timedelta(days=7)
+    window = _window(request.args[1]) if len(request.args) > 1 else REPORT_WINDOW
     until = _now(env)
     digest = compose_digest(db, env.settings, env.taxonomy, until - window, until, channel=name)
     return Reply(messages=render_digest_messages(
@@ -281,7 +280,7 @@ def trend(env: BotEnv, request: CommandRequest) -> Reply:
     if not request.args or len(request.args) > 2:
         raise UsageError(USAGE["trend"])
     theme = _theme_or_usage(env, request.args[0])
-    days = 7
+    days = REPORT_WINDOW.days
     if len(request.args) == 2:
         days = max(1, round(_window(request.args[1]) / timedelta(days=1)))
     shares = theme_daily_shares(env.db(), theme, days, until=_now(env))
@@ -291,8 +290,8 @@ def trend(env: BotEnv, request: CommandRequest) -> Reply:
 
 
 def graph(env: BotEnv, request: CommandRequest) -> Reply:
-    """The amplification graph of a window (default 7 days), optionally of some edge kinds."""
-    window = timedelta(days=7)
+    """The amplification graph of a window (default a week), optionally of some edge kinds."""
+    window = REPORT_WINDOW
     kinds: tuple[str, ...] = EDGE_KINDS
     for arg in request.args[:2]:
         if re.match(r"^\d+\s*[a-zA-Z]$", arg):
@@ -498,7 +497,8 @@ COMMANDS: list[Command] = [
     Command("help", "/help", "the commands", help_text),
     Command("subscribe",
             "/subscribe [daily HH:MM [Area/City] | hourly | spikes | spreading]",
-            "get digests in this chat (daily 08:00 by default)", subscribe_chat, chat_admin=True),
+            f"get digests in this chat (daily {DEFAULT_DAILY_TIME} by default)", subscribe_chat,
+            chat_admin=True),
     Command("unsubscribe", "/unsubscribe", "stop digests in this chat", unsubscribe_chat,
             chat_admin=True),
     Command("settings", "/settings", "this chat's subscription", show_settings),

@@ -37,7 +37,6 @@ from store.models import from_iso, to_iso, utc_now
 from store.scores import stance_probability_sql, theme_present_sql
 from store.targets import first_attacked_between, target_display_name
 
-DIGEST_WINDOW = timedelta(hours=24)  # what /summary covers by default and spike alerts check
 LONGEST_WINDOW_DAYS = 3650  # ten years: longer is a typo, and would overflow datetime
 _WINDOW_RE = re.compile(r"^\s*([0-9]{1,20})\s*([mhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

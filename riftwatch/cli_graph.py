@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from config.settings import REPORT_WINDOW
 from riftwatch.cli_common import add_db_option, open_synced_db, start_command
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ def register_graph_command(commands: argparse._SubParsersAction) -> None:
                     "forwarded), mention (@name or t.me link), quote (near-copy within "
                     "RIFTWATCH_QUOTE_WINDOW_HOURS), attack (channel → the target it attacks). "
                     "CSV columns: source,target,kind,count,first_seen,last_seen,items.")
-    graph.add_argument("--since", default="7d", help="window: 24h, 7d, 2w (default 7d)")
+    since = f"{REPORT_WINDOW.days}d"
+    graph.add_argument("--since", default=since, help=f"window: 24h, 7d, 2w (default {since})")
     graph.add_argument("--kind", help="comma-separated kinds: forward,mention,quote,attack "
                        "(default: all)")
     graph.add_argument("--format", choices=["csv", "json", "gexf", "png"], default="csv")

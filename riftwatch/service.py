@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import Settings
+from config.settings import DIGEST_WINDOW
 from config.themes import Taxonomy
 from digest.compose import compose_digest
 from digest.render_text import render_text
@@ -86,9 +87,9 @@ def log_console_digest(settings: Settings, taxonomy: Taxonomy) -> None:
     db = open_db(settings.db_path)
     try:
         until = utc_now()
-        digest = compose_digest(db, settings, taxonomy, until - timedelta(hours=24), until)
+        digest = compose_digest(db, settings, taxonomy, until - DIGEST_WINDOW, until)
         text = render_text(digest, SectionLimits.from_settings(settings))
-        log.info("digest for the last 24 h:\n%s", text)
+        log.info("digest for the last %g h:\n%s", DIGEST_WINDOW / timedelta(hours=1), text)
     finally:
         db.conn.close()
 
