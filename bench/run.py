@@ -32,7 +32,7 @@ import sqlite_utils
 from bench.bench_classifier import load_posts, peak_rss_mb
 from config import FeedConfig, Settings, load_settings
 from config.settings import DEFAULT_THEMES_FILE, DIGEST_WINDOW
-from config.themes import Taxonomy, load_themes
+from config.themes import STANCE_NAMES, Taxonomy, load_themes
 from digest.compose import compose_digest
 from digest.telegram_html import render_digest_messages
 from monitors.rss import parse_feed
@@ -52,7 +52,6 @@ from store.models import Item, to_iso, utc_now
 REPO = Path(__file__).resolve().parent.parent
 
 PARTS = ("ingest", "scoring", "cycle", "digest")
-STANCES = ("supportive", "critical", "alarmed", "neutral")
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -311,8 +310,8 @@ def fill_store(path: Path, items: int, days: int = 60, model_version: str = "ben
         item_rows.append((number, f"tg:b/{number}", rng.choice(feeds), number,
                           f"https://t.me/b/{number}", texts[number % len(texts)], moment, moment,
                           moment))
-        stance = rng.choice(STANCES)
-        probabilities = [0.7 if name == stance else 0.1 for name in STANCES]
+        stance = rng.choice(STANCE_NAMES)
+        probabilities = [0.7 if name == stance else 0.1 for name in STANCE_NAMES]
         theme_p = {theme: round(rng.random() ** 3, 3) for theme in themes}
         score_rows.append((number, model_version, stance, *probabilities, json.dumps(theme_p),
             json.dumps([theme for theme, p in theme_p.items() if p >= 0.5]),

@@ -17,9 +17,8 @@ import sqlite_utils
 from classifiers.baseline import is_spike, lift_against_baseline
 from config import RiftwatchError, Settings
 from config.echo import quote_input
-from config.themes import Taxonomy
+from config.themes import STANCE_NAMES, Taxonomy
 from digest.model import (
-    STANCES,
     ChannelRow,
     DailyShare,
     Digest,
@@ -91,7 +90,8 @@ def _slice_counts(
 ) -> dict[str, int]:
     """Total scored posts, per-stance counts and per-theme counts for one slice."""
     theme_sql, theme_params = _theme_columns(themes)
-    stance_sql = ", ".join(f"SUM(s.stance = '{stance}') AS \"s_{stance}\"" for stance in STANCES)
+    stance_sql = ", ".join(f"SUM(s.stance = '{stance}') AS \"s_{stance}\""
+                           for stance in STANCE_NAMES)
     sql = f"SELECT COUNT(*) AS total, {stance_sql}, {theme_sql} {_FROM_SCORED} WHERE {window.where}"
     cursor = db.execute(sql, [*theme_params, model_version, *window.params])
     names = [column[0] for column in cursor.description]
@@ -100,12 +100,12 @@ def _slice_counts(
 
 def _shares(counts: dict[str, int]) -> dict[str, float]:
     total = counts["total"]
-    return {stance: (counts[f"s_{stance}"] / total if total else 0.0) for stance in STANCES}
+    return {stance: (counts[f"s_{stance}"] / total if total else 0.0) for stance in STANCE_NAMES}
 
 
 def _stance_mix(now: dict[str, int], base: dict[str, int], news: dict[str, int]) -> StanceMix:
     return StanceMix(
-        counts={stance: now[f"s_{stance}"] for stance in STANCES},
+        counts={stance: now[f"s_{stance}"] for stance in STANCE_NAMES},
         shares=_shares(now),
         baseline_shares=_shares(base),
         news_shares=_shares(news),
@@ -202,7 +202,8 @@ def _channel_rows(
     themes: list[str], channel: str | None,
 ) -> list[ChannelRow]:
     theme_sql, theme_params = _theme_columns(themes)
-    stance_sql = ", ".join(f"SUM(s.stance = '{stance}') AS \"s_{stance}\"" for stance in STANCES)
+    stance_sql = ", ".join(f"SUM(s.stance = '{stance}') AS \"s_{stance}\""
+                           for stance in STANCE_NAMES)
     sql = (
         f"SELECT f.name, f.title, f.role, COUNT(i.id) AS posts, MAX(i.published_at) AS last, "
         f"{stance_sql}, {theme_sql} FROM items i JOIN feeds f ON f.id = i.feed_id "
@@ -218,7 +219,7 @@ def _channel_rows(
         top = theme_counts.most_common(1)
         rows.append(ChannelRow(
             feed_name=row["name"], title=row["title"], role=row["role"], posts=row["posts"],
-            stance_counts={stance: int(row[f"s_{stance}"] or 0) for stance in STANCES},
+            stance_counts={stance: int(row[f"s_{stance}"] or 0) for stance in STANCE_NAMES},
             top_theme=top[0][0] if top and top[0][1] > 0 else None,
             last_post_at=from_iso(row["last"]),
         ))
