@@ -23,7 +23,12 @@ from config.feeds import (
     feed_from_source,
     normalise_channel,
 )
-from config.settings import DEFAULT_DAILY_TIME, DIGEST_WINDOW, REPORT_WINDOW
+from config.settings import (
+    DEFAULT_DAILY_TIME,
+    DIGEST_WINDOW,
+    DIGEST_WINDOW_HOURS,
+    REPORT_WINDOW,
+)
 from config.timezones import zone_named
 from digest.chart import render_trend_png
 from digest.compose import (
@@ -195,10 +200,10 @@ def _describe(settings: Settings, mode: str, daily_time: str | None, timezone: s
     if mode == "spreading":
         return (f"an alert when a critical post is picked up (forwarded, mentioned or quoted) "
                 f"by {settings.spread_min_channels} or more other watched channels within "
-                f"{DIGEST_WINDOW / timedelta(hours=1):g} hours (checked hourly; once per post, "
+                f"{DIGEST_WINDOW_HOURS} hours (checked hourly; once per post, "
                 f"at most one alert every {settings.spread_cooldown_hours:g} hours)")
     return (f"an alert when a theme spikes against its baseline (checked hourly over the last "
-            f"{DIGEST_WINDOW / timedelta(hours=1):g} hours, as /summary shows them; at most one "
+            f"{DIGEST_WINDOW_HOURS} hours, as /summary shows them; at most one "
             f"alert per theme every {settings.spike_cooldown_hours:g} hours)")
 
 
@@ -506,7 +511,8 @@ COMMANDS: list[Command] = [
             summary),
     Command("channel", "/channel NAME [7d]", "one channel's stance mix, themes, top posts",
             channel_report),
-    Command("themes", "/themes", "themes in the last 24 h against their baseline", themes),
+    Command("themes", "/themes",
+            f"themes in the last {DIGEST_WINDOW_HOURS} h against their baseline", themes),
     Command("trend", "/trend THEME [7d]", "chart of a theme's daily share, bloggers vs news",
             trend),
     Command("graph", "/graph [7d] [forward,mention,quote,attack]",

@@ -22,7 +22,8 @@ DEFAULT_THEMES_FILE = PACKAGE_DIR / "themes.toml"
 # CLI and the store's column default); a per-feed value, so a constant rather than a variable.
 DEFAULT_FEED_INTERVAL_MINUTES = 30
 # What /summary and `riftwatch digest` cover by default, and what spike alerts check.
-DIGEST_WINDOW = timedelta(hours=24)
+DIGEST_WINDOW_HOURS = 24
+DIGEST_WINDOW = timedelta(hours=DIGEST_WINDOW_HOURS)
 # How far /channel, /trend, /graph and `riftwatch graph` look back by default.
 REPORT_WINDOW = timedelta(days=7)
 DEFAULT_DAILY_TIME = "08:00"  # a daily subscription's time (UTC, or its zone) when none is given

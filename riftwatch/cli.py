@@ -11,12 +11,11 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config import ConfigError, FeedConfig, RiftwatchError
-from config.settings import DEFAULT_FEED_INTERVAL_MINUTES, DIGEST_WINDOW
+from config.settings import DEFAULT_FEED_INTERVAL_MINUTES, DIGEST_WINDOW_HOURS
 from riftwatch.cli_common import (
     CommandError,
     add_db_option,
@@ -303,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.set_defaults(func=cmd_score_pending)
 
     digest = commands.add_parser("digest", help="print the digest for a recent window")
-    since = f"{DIGEST_WINDOW / timedelta(hours=1):g}h"
+    since = f"{DIGEST_WINDOW_HOURS}h"
     digest.add_argument("--since", default=since,
                         help=f"window: 90m, 6h, 24h, 7d (default {since})")
     digest.add_argument("--channel", help="only this feed")

@@ -10,14 +10,13 @@ import logging
 import signal
 import threading
 from contextlib import nullcontext
-from datetime import timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import Settings
-from config.settings import DIGEST_WINDOW
+from config.settings import DIGEST_WINDOW, DIGEST_WINDOW_HOURS
 from config.themes import Taxonomy
 from digest.compose import compose_digest
 from digest.render_text import render_text
@@ -89,7 +88,7 @@ def log_console_digest(settings: Settings, taxonomy: Taxonomy) -> None:
         until = utc_now()
         digest = compose_digest(db, settings, taxonomy, until - DIGEST_WINDOW, until)
         text = render_text(digest, SectionLimits.from_settings(settings))
-        log.info("digest for the last %g h:\n%s", DIGEST_WINDOW / timedelta(hours=1), text)
+        log.info("digest for the last %d h:\n%s", DIGEST_WINDOW_HOURS, text)
     finally:
         db.conn.close()
 
