@@ -23,7 +23,7 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_classifier.py
+	$(BIN)/python -m bench.bench_classifier
 
 clean:
 	rm -rf $(VENV) riftwatch-demo.db*

@@ -1,7 +1,7 @@
 """Speed against quality for issue 11 point 3: which windows (and which posts) the encoder reads,
 each variant's encoder tokens per post beside its nested-CV macro-F1. Measures only.
 
-Usage: ``python bench/bench_cascade.py [--shared ../shared/data] [--cache /tmp/windows.npz]
+Usage: ``python -m bench.bench_cascade [--shared ../shared/data] [--cache /tmp/windows.npz]
 [--variants shipped,budget256,...]``. Window embeddings (up to 16 windows per post, bf16) are
 computed once and cached; each variant pools a subset and runs ``classifiers.protocol.nested_cv``
 with the shipped full recipe fixed (calibration and threshold chosen in the inner folds). The
@@ -14,19 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from classifiers.datasets import load_milblog, taxonomy_examples  # noqa: E402
-from classifiers.heads import CompiledTaxonomy, load_heads, pooled_features, sigmoid  # noqa: E402
-from classifiers.protocol import (  # noqa: E402
+from classifiers.datasets import load_milblog, taxonomy_examples
+from classifiers.heads import CompiledTaxonomy, load_heads, pooled_features, sigmoid
+from classifiers.protocol import (
     OUTER_FOLDS,
     OUTER_REPEATS,
     SEED,
@@ -40,10 +36,12 @@ from classifiers.protocol import (  # noqa: E402
     out_of_fold_decisions,
     outer_macro_f1,
 )
-from classifiers.text import sentence_windows  # noqa: E402
-from config import load_settings  # noqa: E402
-from config.settings import DEFAULT_THEMES_FILE  # noqa: E402
-from config.themes import load_themes  # noqa: E402
+from classifiers.text import sentence_windows
+from config import load_settings
+from config.settings import DEFAULT_THEMES_FILE
+from config.themes import load_themes
+
+REPO = Path(__file__).resolve().parent.parent
 
 MAX_WINDOWS, SHIPPED_WINDOWS, TOKEN_CAP = 16, 8, 256
 BOUND_GRID = np.round(np.arange(0.0, 1.001, 0.05), 2)

@@ -1,7 +1,7 @@
 """Benchmark the default classifier on CPU: posts/s batched (sorted, bf16) vs naive fp32,
 one post at a time, in the same process; prints the ratio and peak memory.
 
-Usage: ``python bench/bench_classifier.py [--posts 200] [--threads 2] [--shared ../shared/data]``.
+Usage: ``python -m bench.bench_classifier [--posts 200] [--threads 2] [--shared ../shared/data]``.
 Measures only; never writes to the store.
 """
 
@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from classifiers.classifier import Classifier
+from classifiers.encoder import Encoder, default_model_dir
+from classifiers.heads import load_heads
+from config import load_settings
+from config.settings import DEFAULT_THEMES_FILE
+from config.themes import load_themes
 
-from classifiers.classifier import Classifier  # noqa: E402
-from classifiers.encoder import Encoder, default_model_dir  # noqa: E402
-from classifiers.heads import load_heads  # noqa: E402
-from config import load_settings  # noqa: E402
-from config.settings import DEFAULT_THEMES_FILE  # noqa: E402
-from config.themes import load_themes  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 SAMPLE_POSTS = [  # sample text written for this benchmark, used when the shared data is absent
     "Минобороны снова отчиталось об успешном отражении атак, но бойцы с передовой пишут другое. "

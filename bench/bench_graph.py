@@ -1,7 +1,7 @@
 """Benchmark the amplification graph (issue 15): building the graph of a 7-day window over
 100,000 stored items (target < 1 s), and the incremental edge extraction that feeds it.
 
-Usage: ``python bench/bench_graph.py [--items N]``. Measures only: the store is a temporary
+Usage: ``python -m bench.bench_graph [--items N]``. Measures only: the store is a temporary
 file. Posts are sample lines; a quarter are forwards of another channel's post, a tenth
 mention one, and every scored critical post attacks a target.
 """
@@ -11,23 +11,19 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from config import FeedConfig, load_settings  # noqa: E402
-from digest.graph import build_graph  # noqa: E402
-from digest.graph_render import graph_json  # noqa: E402
-from store.db import open_db  # noqa: E402
-from store.edge_extraction import extract_edges  # noqa: E402
-from store.feeds import add_feed  # noqa: E402
-from store.items import save_items  # noqa: E402
-from store.models import Item, to_iso, utc_now  # noqa: E402
+from config import FeedConfig, load_settings
+from digest.graph import build_graph
+from digest.graph_render import graph_json
+from store.db import open_db
+from store.edge_extraction import extract_edges
+from store.feeds import add_feed
+from store.items import save_items
+from store.models import Item, to_iso, utc_now
 
 CHANNELS = 100
 DAYS = 30

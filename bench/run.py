@@ -1,6 +1,6 @@
 """Benchmark riftwatch end to end on this machine; every figure is printed beside its comparison.
 
-Usage: ``python bench/run.py [--quick] [--only ingest,scoring,cycle,digest]``.
+Usage: ``python -m bench.run [--quick] [--only ingest,scoring,cycle,digest]``.
 Parts: ingestion (RSS and t.me/s parsed + stored, batch vs row-by-row insert), scoring
 (the CPU, the precision ``auto`` chose, and default vs fp32 vs bf16 vs int8 vs naive fp32 on
 long milblog posts), a full cycle (channels served on
@@ -27,35 +27,33 @@ from functools import partial
 from html import escape
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import sqlite_utils
 
-import sqlite_utils  # noqa: E402
-from bench_classifier import load_posts, peak_rss_mb  # noqa: E402
-
-from config import FeedConfig, Settings, load_settings  # noqa: E402
-from config.settings import DEFAULT_THEMES_FILE  # noqa: E402
-from config.themes import Taxonomy, load_themes  # noqa: E402
-from digest.compose import compose_digest  # noqa: E402
-from digest.telegram_html import render_digest_messages  # noqa: E402
-from monitors.rss import parse_feed  # noqa: E402
-from monitors.telegram import parse_channel_page  # noqa: E402
-from riftwatch.demo_server import (  # noqa: E402
+from bench.bench_classifier import load_posts, peak_rss_mb
+from config import FeedConfig, Settings, load_settings
+from config.settings import DEFAULT_THEMES_FILE, DIGEST_WINDOW
+from config.themes import STANCE_NAMES, Taxonomy, load_themes
+from digest.compose import compose_digest
+from digest.telegram_html import render_digest_messages
+from monitors.rss import parse_feed
+from monitors.telegram import parse_channel_page
+from riftwatch.demo_server import (
     CORPUS_FILE,
     DemoCorpus,
     DemoPost,
     DemoServer,
     render_channel_page,
 )
-from store.db import open_db  # noqa: E402
-from store.feeds import add_feed, sync_feeds  # noqa: E402
-from store.items import save_items  # noqa: E402
-from store.models import Item, to_iso, utc_now  # noqa: E402
+from store.db import open_db
+from store.feeds import add_feed, sync_feeds
+from store.items import save_items
+from store.models import Item, to_iso, utc_now
+
+REPO = Path(__file__).resolve().parent.parent
 
 PARTS = ("ingest", "scoring", "cycle", "digest")
 # Encoder depths timed beside the configured one (the default path's arithmetic, same posts).
 BENCH_DEPTHS = (4, 6, 8, 12)
-STANCES = ("supportive", "critical", "alarmed", "neutral")
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -161,7 +159,7 @@ def bench_settings(folder: Path, **overrides: object) -> Settings:
     return load_settings(**(values | overrides))
 
 
-def load_default_classifier(settings: Settings, taxonomy: Taxonomy):  # noqa: ANN201
+def load_default_classifier(settings: Settings, taxonomy: Taxonomy):
     from classifiers.scoring import load_classifier
 
     return load_classifier(settings, taxonomy)
@@ -323,8 +321,8 @@ def fill_store(path: Path, items: int, days: int = 60, model_version: str = "ben
         item_rows.append((number, f"tg:b/{number}", rng.choice(feeds), number,
                           f"https://t.me/b/{number}", texts[number % len(texts)], moment, moment,
                           moment))
-        stance = rng.choice(STANCES)
-        probabilities = [0.7 if name == stance else 0.1 for name in STANCES]
+        stance = rng.choice(STANCE_NAMES)
+        probabilities = [0.7 if name == stance else 0.1 for name in STANCE_NAMES]
         theme_p = {theme: round(rng.random() ** 3, 3) for theme in themes}
         score_rows.append((number, model_version, stance, *probabilities, json.dumps(theme_p),
             json.dumps([theme for theme, p in theme_p.items() if p >= 0.5]),
@@ -342,15 +340,15 @@ def fill_store(path: Path, items: int, days: int = 60, model_version: str = "ben
     db.conn.close()
 
 
-def _items_indexes(db) -> list[tuple[str, str]]:  # noqa: ANN001
+def _items_indexes(db) -> list[tuple[str, str]]:
     return [(name, sql) for name, sql in db.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items' "
         "AND sql IS NOT NULL")]
 
 
-def time_compose(db, settings: Settings, taxonomy: Taxonomy, runs: int = 3) -> float:  # noqa: ANN001
+def time_compose(db, settings: Settings, taxonomy: Taxonomy, runs: int = 3) -> float:
     until = utc_now()
-    compose = lambda: compose_digest(db, settings, taxonomy, until - timedelta(hours=24), until)  # noqa: E731
+    compose = lambda: compose_digest(db, settings, taxonomy, until - DIGEST_WINDOW, until)  # noqa: E731
     compose()  # warm the page cache
     return statistics.median(timed(compose) for _ in range(runs))
 

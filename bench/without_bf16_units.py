@@ -1,7 +1,7 @@
 """Run a command on this CPU as if it had no AMX and no bf16 units (issue 11's other machine).
 
-Usage: ``python bench/without_bf16_units.py COMMAND [ARG...]``, e.g.
-``python bench/without_bf16_units.py .venv/bin/python bench/run.py --only scoring``.
+Usage: ``python -m bench.without_bf16_units COMMAND [ARG...]``, e.g.
+``python -m bench.without_bf16_units .venv/bin/python -m bench.run --only scoring``.
 
 Two restrictions, both inherited by the command and its children:
 

@@ -29,6 +29,7 @@ from bot.env import BotEnv
 from bot.rights import chat_admin_refusal, refusal
 from config import ConfigError, RiftwatchError, Settings
 from config.echo import quote_input
+from config.settings import DIGEST_WINDOW_HOURS
 from config.themes import Taxonomy
 from digest.model import trim_quote
 from digest.telegram_html import escape
@@ -99,7 +100,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat is not None:
         await send_reply(context, update.effective_chat.id, Reply.text(
-            "I answer commands: try /summary for the last 24 hours, or /help."))
+            f"I answer commands: try /summary for the last {DIGEST_WINDOW_HOURS} hours, "
+            "or /help."))
 
 
 def error_line(error: RiftwatchError) -> str:

@@ -23,10 +23,15 @@ from config.feeds import (
     feed_from_source,
     normalise_channel,
 )
+from config.settings import (
+    DEFAULT_DAILY_TIME,
+    DIGEST_WINDOW,
+    DIGEST_WINDOW_HOURS,
+    REPORT_WINDOW,
+)
 from config.timezones import zone_named
 from digest.chart import render_trend_png
 from digest.compose import (
-    DIGEST_WINDOW,
     compose_digest,
     parse_window,
     theme_daily_shares,
@@ -59,7 +64,6 @@ from store.targets import unlisted_targets
 MAX_WINDOW = timedelta(days=90)
 LONGEST_SOURCE = 2048  # characters of a feed address /addfeed accepts
 ROLES: dict[str, FeedRole] = {role: role for role in FEED_ROLES}
-DEFAULT_DAILY_TIME = "08:00"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _REF_RE = re.compile(r"^#?(\d{1,18})$")
 CANDIDATES_SHOWN = 30  # unlisted targets /candidates lists
@@ -185,7 +189,7 @@ def _parse_subscription(env: BotEnv, args: list[str]) -> tuple[str, str | None, 
     match = _TIME_RE.match(daily_time)
     if not match:
         raise UsageError(f"{quote_input(daily_time)} is not a time; use HH:MM, "
-                         "e.g. /subscribe daily 08:00")
+                         f"e.g. /subscribe daily {DEFAULT_DAILY_TIME}")
     if len(args) == 3:
         timezone = args[2]
         zone_named(timezone)
@@ -200,10 +204,10 @@ def _describe(settings: Settings, mode: str, daily_time: str | None, timezone: s
     if mode == "spreading":
         return (f"an alert when a critical post is picked up (forwarded, mentioned or quoted) "
                 f"by {settings.spread_min_channels} or more other watched channels within "
-                f"{DIGEST_WINDOW / timedelta(hours=1):g} hours (checked hourly; once per post, "
+                f"{DIGEST_WINDOW_HOURS} hours (checked hourly; once per post, "
                 f"at most one alert every {settings.spread_cooldown_hours:g} hours)")
     return (f"an alert when a theme spikes against its baseline (checked hourly over the last "
-            f"{DIGEST_WINDOW / timedelta(hours=1):g} hours, as /summary shows them; at most one "
+            f"{DIGEST_WINDOW_HOURS} hours, as /summary shows them; at most one "
             f"alert per theme every {settings.spike_cooldown_hours:g} hours)")
 
 
@@ -268,7 +272,7 @@ def channel_report(env: BotEnv, request: CommandRequest) -> Reply:
         raise UsageError(USAGE["channel"])
     db = env.db()
     name = resolve_feed(db, request.args[0])
-    window = _window(request.args[1]) if len(request.args) > 1 else timedelta(days=7)
+    window = _window(request.args[1]) if len(request.args) > 1 else REPORT_WINDOW
     until = _now(env)
     digest = compose_digest(db, env.settings, env.taxonomy, until - window, until, channel=name)
     return Reply(messages=render_digest_messages(
@@ -285,7 +289,7 @@ def trend(env: BotEnv, request: CommandRequest) -> Reply:
     if not request.args or len(request.args) > 2:
         raise UsageError(USAGE["trend"])
     theme = _theme_or_usage(env, request.args[0])
-    days = 7
+    days = REPORT_WINDOW.days
     if len(request.args) == 2:
         days = max(1, round(_window(request.args[1]) / timedelta(days=1)))
     shares = theme_daily_shares(env.db(), theme, days, until=_now(env))
@@ -295,8 +299,8 @@ def trend(env: BotEnv, request: CommandRequest) -> Reply:
 
 
 def graph(env: BotEnv, request: CommandRequest) -> Reply:
-    """The amplification graph of a window (default 7 days), optionally of some edge kinds."""
-    window = timedelta(days=7)
+    """The amplification graph of a window (default a week), optionally of some edge kinds."""
+    window = REPORT_WINDOW
     kinds: tuple[str, ...] = EDGE_KINDS
     for arg in request.args[:2]:
         if re.match(r"^\d+\s*[a-zA-Z]$", arg):
@@ -516,7 +520,8 @@ COMMANDS: list[Command] = [
     Command("help", "/help", "the commands", help_text),
     Command("subscribe",
             "/subscribe [daily HH:MM [Area/City] | hourly | spikes | spreading]",
-            "get digests in this chat (daily 08:00 by default)", subscribe_chat, chat_admin=True),
+            f"get digests in this chat (daily {DEFAULT_DAILY_TIME} by default)", subscribe_chat,
+            chat_admin=True),
     Command("unsubscribe", "/unsubscribe", "stop digests in this chat", unsubscribe_chat,
             chat_admin=True),
     Command("settings", "/settings", "this chat's subscription", show_settings),
@@ -524,7 +529,8 @@ COMMANDS: list[Command] = [
             summary),
     Command("channel", "/channel NAME [7d]", "one channel's stance mix, themes, top posts",
             channel_report),
-    Command("themes", "/themes", "themes in the last 24 h against their baseline", themes),
+    Command("themes", "/themes",
+            f"themes in the last {DIGEST_WINDOW_HOURS} h against their baseline", themes),
     Command("trend", "/trend THEME [7d]", "chart of a theme's daily share, bloggers vs news",
             trend),
     Command("graph", "/graph [7d] [forward,mention,quote,attack]",

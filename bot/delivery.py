@@ -33,8 +33,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.env import BotEnv
 from config import Settings
+from config.settings import DEFAULT_DAILY_TIME, DIGEST_WINDOW
 from config.timezones import zone_named
-from digest.compose import DIGEST_WINDOW, compose_digest
+from digest.compose import compose_digest
 from digest.model import Digest
 from digest.sections import SectionLimits
 from digest.spreading import spread_posts
@@ -109,7 +110,8 @@ def due_window(subscriber: Subscriber, now: datetime) -> Window | None:
     """
     now = now.astimezone(UTC)
     if subscriber.mode == "daily":
-        until = _last_daily_time(subscriber.daily_time or "08:00", subscriber.timezone, now)
+        daily_time = subscriber.daily_time or DEFAULT_DAILY_TIME
+        until = _last_daily_time(daily_time, subscriber.timezone, now)
         window, grace = Window("daily", until - timedelta(days=1), until), DAILY_GRACE
     else:  # hourly digests cover their hour; alerts are checked as /summary shows them
         until = _top_of_hour(now)

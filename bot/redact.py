@@ -30,7 +30,7 @@ def _scrub(record: logging.LogRecord) -> None:
         return
     try:
         message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a bad format string: keep what it held, masked
+    except Exception:  # a bad format string: keep what it held, masked
         message = f"{record.msg} {record.args}"
     record.msg, record.args = redact(message), None
     if record.exc_info and record.exc_info[1] is not None:

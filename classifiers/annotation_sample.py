@@ -18,7 +18,6 @@ import csv
 import gzip
 import random
 import re
-import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +27,6 @@ import numpy as np
 from classifiers.datasets import DEMO_CORPUS, AnnotatedPosts, Reading
 from classifiers.encoder import Embedder
 from classifiers.text_hash import text_hash
-
-csv.field_size_limit(sys.maxsize)
 
 MIN_POOL_CHARS = 40
 RANDOM_BLOGGER_POSTS = 720

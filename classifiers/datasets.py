@@ -7,7 +7,6 @@ Only reads into plain lists; never trains or scores, never copies data into the 
 from __future__ import annotations
 
 import csv
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +14,6 @@ from classifiers.text_hash import text_hash
 from config.themes import RIFT_THEMES, Taxonomy
 from store.db import open_db
 from store.labels import labelled_items, latest_stance_labels
-
-csv.field_size_limit(sys.maxsize)
 
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "f"}

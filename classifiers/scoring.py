@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from pathlib import Path
 
 import sqlite_utils
 
@@ -20,6 +19,7 @@ from classifiers.precision import load_encoder
 from config.settings import DEFAULT_THEMES_FILE, Settings
 from config.themes import Taxonomy, load_themes
 from store.models import to_iso, utc_now
+from store.scores import PROBABILITY_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +96,12 @@ def pending_items(
 
 def score_row(item_id: int, model_version: str, result: ScoreResult, scored_at: str) -> dict:
     """One ``scores`` table row for a result."""
-    p = result.stance_probabilities
     return {
         "item_id": item_id,
         "model_version": model_version,
         "stance": result.stance,
-        "p_supportive": p["supportive"],
-        "p_critical": p["critical"],
-        "p_alarmed": p["alarmed"],
-        "p_neutral": p["neutral"],
+        **{column: result.stance_probabilities[stance]
+           for stance, column in PROBABILITY_COLUMNS.items()},
         "themes": json.dumps(result.themes, ensure_ascii=False),
         "themes_present": json.dumps(result.present_themes, ensure_ascii=False),
         "targets": json.dumps(result.targets, ensure_ascii=False),
@@ -117,10 +114,12 @@ def score_row(item_id: int, model_version: str, result: ScoreResult, scored_at: 
 def score_pending(
     db: sqlite_utils.Database,
     classifier: Classifier | PostScorer,
-    batch_size: int = 16,
+    batch_size: int = Settings.model_fields["score_batch_posts"].default,
     limit: int | None = None,
 ) -> int:
-    """Score unscored items in batches, committing each; return how many were scored.
+    """Score unscored items in batches of ``batch_size`` posts (the ``score_batch_posts``
+    setting; the pipeline passes the configured value), committing each; return how many were
+    scored.
 
     A crash loses at most the batch in flight; the next call picks up exactly where the last
     committed batch ended (``INSERT OR IGNORE`` guards against a second process racing).
@@ -145,13 +144,3 @@ def score_pending(
     if done:
         logger.info("scored %d items with %s", done, version)
     return done
-
-
-def classifier_for_paths(
-    cache_dir: Path, themes_file: Path = DEFAULT_THEMES_FILE, model: Path | None = None
-) -> Classifier:
-    """Convenience for scripts: settings from the environment with these paths."""
-    from config.settings import load_settings
-
-    settings = load_settings(cache_dir=cache_dir, model=model)
-    return load_classifier(settings, load_themes(themes_file))

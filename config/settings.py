@@ -5,6 +5,7 @@ Every tunable number lives here, in one place, with its default.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -20,6 +21,12 @@ DEFAULT_THEMES_FILE = PACKAGE_DIR / "themes.toml"
 # Minutes between fetches of a feed that names no interval_minutes (feeds.toml, /addfeed, the
 # CLI and the store's column default); a per-feed value, so a constant rather than a variable.
 DEFAULT_FEED_INTERVAL_MINUTES = 30
+# What /summary and `riftwatch digest` cover by default, and what spike alerts check.
+DIGEST_WINDOW_HOURS = 24
+DIGEST_WINDOW = timedelta(hours=DIGEST_WINDOW_HOURS)
+# How far /channel, /trend, /graph and `riftwatch graph` look back by default.
+REPORT_WINDOW = timedelta(days=7)
+DEFAULT_DAILY_TIME = "08:00"  # a daily subscription's time (UTC, or its zone) when none is given
 # Linux's PATH_MAX and NAME_MAX, in bytes: a longer path fails ("File name too long") wherever
 # it is first opened, so a path setting longer than this is refused with the rest.
 # The packaged encoder's depth the shipped heads were trained at (issue 20 chose it by the

@@ -17,10 +17,9 @@ import sqlite_utils
 from classifiers.baseline import is_spike, lift_against_baseline
 from config import RiftwatchError, Settings
 from config.echo import quote_input
-from config.themes import Taxonomy
+from config.themes import STANCE_NAMES, Taxonomy
 from digest.discovery import discover_channels
 from digest.model import (
-    STANCES,
     ChannelRow,
     DailyShare,
     Digest,
@@ -50,7 +49,6 @@ from store.posts import (
 from store.scores import latest_model_version
 from store.targets import first_attacked_between, target_display_name
 
-DIGEST_WINDOW = timedelta(hours=24)  # what /summary covers by default and spike alerts check
 LONGEST_WINDOW_DAYS = 3650  # ten years: longer is a typo, and would overflow datetime
 _WINDOW_RE = re.compile(r"^\s*([0-9]{1,20})\s*([mhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -75,13 +73,13 @@ def parse_window(text: str) -> timedelta:
 
 def _shares(counts: StanceThemeCounts) -> dict[str, float]:
     total = counts.total
-    return {stance: (counts.stances[stance] / total if total else 0.0) for stance in STANCES}
+    return {stance: (counts.stances[stance] / total if total else 0.0) for stance in STANCE_NAMES}
 
 
 def _stance_mix(now: StanceThemeCounts, base: StanceThemeCounts, news: StanceThemeCounts
                 ) -> StanceMix:
     return StanceMix(
-        counts={stance: now.stances[stance] for stance in STANCES},
+        counts={stance: now.stances[stance] for stance in STANCE_NAMES},
         shares=_shares(now),
         baseline_shares=_shares(base),
         news_shares=_shares(news),
@@ -165,7 +163,7 @@ def _channel_rows(
         top = Counter(tally.themes).most_common(1)
         rows.append(ChannelRow(
             feed_name=tally.name, title=tally.title, role=tally.role, posts=tally.posts,
-            stance_counts={stance: tally.stances[stance] for stance in STANCES},
+            stance_counts={stance: tally.stances[stance] for stance in STANCE_NAMES},
             top_theme=top[0][0] if top and top[0][1] > 0 else None,
             last_post_at=from_iso(tally.last_published_at),
         ))

@@ -17,6 +17,7 @@ from typing import Any
 import networkx as nx
 import sqlite_utils
 
+from config.errors import RiftwatchError
 from config.themes import Taxonomy
 from digest.printable import printable
 from store.edges import EDGE_KINDS, Edge, edges_between
@@ -26,7 +27,7 @@ from store.scores import latest_model_version
 LOUVAIN_SEED = 15  # communities are the same on every run over the same edges
 
 
-class UnknownKindError(ValueError):
+class UnknownKindError(RiftwatchError, ValueError):
     """An edge kind that is not one of EDGE_KINDS; ``str()`` names the kinds there are."""
 
 

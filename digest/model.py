@@ -8,12 +8,14 @@ from typing import Any
 
 from digest.printable import printable
 
-STANCES = ("supportive", "critical", "alarmed", "neutral")
-QUOTE_CHARS = 240  # how much of a post a digest quotes, at most
+# How much of a post is quoted, at most, in each place a quote appears:
+DIGEST_QUOTE_CHARS = 240  # a composed digest's quote: what the plain text and JSON show
+TELEGRAM_QUOTE_CHARS = 220  # a post's line in a Telegram digest or spike alert
+SPREADING_QUOTE_CHARS = 200  # a spreading row, whose lines also carry the path and the link
 READ_LANGUAGES = ("ru", "uk")  # the languages themes are built for; others are flagged
 
 
-def trim_quote(text: str | None, limit: int = QUOTE_CHARS) -> str:
+def trim_quote(text: str | None, limit: int = DIGEST_QUOTE_CHARS) -> str:
     """Collapse whitespace, drop control and bidi characters (``digest.printable``), cut at a
     word boundary with an ellipsis."""
     flat = " ".join(printable(text or "").split())

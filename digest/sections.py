@@ -18,8 +18,8 @@ from enum import Enum
 from typing import Any
 
 from config.settings import Settings
+from config.themes import STANCE_NAMES
 from digest.model import (
-    STANCES,
     ChannelRow,
     Digest,
     FeedHealth,
@@ -131,7 +131,7 @@ class StanceRow:
 @dataclass(frozen=True)
 class Stance:
     mix: StanceMix  # total > 0
-    rows: list[StanceRow]  # one a stance, in STANCES order
+    rows: list[StanceRow]  # one a stance, in STANCE_NAMES order
     baseline_days: int
     subject_role: str
 
@@ -264,7 +264,7 @@ def _stance(digest: Digest, limits: SectionLimits
     if mix.total == 0:
         return StanceNoneScored(digest.subject_role)
     rows = [StanceRow(name, mix.shares.get(name, 0.0), mix.baseline_shares.get(name, 0.0),
-                      mix.news_shares.get(name, 0.0)) for name in STANCES]
+                      mix.news_shares.get(name, 0.0)) for name in STANCE_NAMES]
     return Stance(mix, rows, digest.baseline_days, digest.subject_role)
 
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from digest.model import AmplifierPair, Pickup, Spreading, SpreadPost, trim_quote
+from digest.model import (
+    SPREADING_QUOTE_CHARS,
+    AmplifierPair,
+    Pickup,
+    Spreading,
+    SpreadPost,
+    trim_quote,
+)
 from digest.printable import escape_html, printable
 
 Escape = Callable[[str], str]
-QUOTE_CHARS = 200
 
 
 def _clock(moment: datetime | None) -> str:
@@ -43,7 +49,7 @@ def spread_post_lines(spread: SpreadPost, esc: Escape = printable) -> list[str]:
     path = " → ".join([esc(post.feed_name)] + [_pickup_text(pickup, esc)
                                                 for pickup in spread.pickups])
     lines = [head, f"  path: {path}",
-             f"  «{esc(trim_quote(post.quote, QUOTE_CHARS))}»"]
+             f"  «{esc(trim_quote(post.quote, SPREADING_QUOTE_CHARS))}»"]
     if post.url:
         lines.append(f"  {esc(post.url)}")
     return lines

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from config.themes import STANCE_NAMES
 from digest import sections
 from digest.model import (
-    STANCES,
+    TELEGRAM_QUOTE_CHARS,
     DailyShare,
     Digest,
     FeedHealth,
@@ -29,7 +30,6 @@ from store.targets import TargetTally, target_display_name
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
-QUOTE_CHARS = 220
 
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
 _TOKEN_RE = re.compile(r"(<[^>]*>|&#?\w+;|\s+)")
@@ -274,7 +274,7 @@ def _post_figures(post: PostRef) -> str:
     return f" ({' · '.join(figures)})" if figures else ""
 
 
-def _post_line(post: PostRef, quote_chars: int = QUOTE_CHARS) -> str:
+def _post_line(post: PostRef, quote_chars: int = TELEGRAM_QUOTE_CHARS) -> str:
     who = link(post.url, _source_name(post.feed_title, post.feed_name))
     quote = trim_quote(post.quote, quote_chars)
     note = " (other language)" if post.other_language else ""
@@ -315,7 +315,7 @@ def _newest(newest: sections.Newest) -> list[str]:
 def _channels(channels: sections.Channels) -> list[str]:
     lines = ["<b>Channels</b>"]
     for row in channels.rows:
-        mix = ", ".join(f"{stance} {row.stance_counts[stance]}" for stance in STANCES
+        mix = ", ".join(f"{stance} {row.stance_counts[stance]}" for stance in STANCE_NAMES
                         if row.stance_counts.get(stance))
         top = f" · top: {escape(channels.theme_labels[row.top_theme])}" if row.top_theme else ""
         lines.append(f"• {escape(_source_name(row.title, row.feed_name))} ({escape(row.role)}) "
@@ -368,7 +368,8 @@ def render_digest_messages(digest: Digest, limit: int = MESSAGE_LIMIT,
     return split_html(render_digest(digest, limits), limit)
 
 
-def render_spike_alert(digest: Digest, row: ThemeRow, quote_chars: int = QUOTE_CHARS) -> str:
+def render_spike_alert(digest: Digest, row: ThemeRow,
+                       quote_chars: int = TELEGRAM_QUOTE_CHARS) -> str:
     """A short alert for one spiking theme with its best evidence."""
     lines = [
         f"🔺 <b>Spike: {escape(row.label)}</b>",

@@ -5,21 +5,15 @@ Returns bytes and caching headers as a ``FetchedPage``; never parses, stores or 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
-import ssl
-import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from config.feeds import is_channel_source
@@ -34,6 +28,7 @@ from monitors.errors import (
     HttpStatusError,
     TooManyRedirects,
 )
+from monitors.transport import GuardedTransport, fetch_deadline, public_addresses
 
 log = logging.getLogger(__name__)
 
@@ -65,75 +60,16 @@ class FetchedPage:
         return header_charset(self.content_type)
 
 
-# --- a deadline on every socket read -------------------------------------------------------
-# httpx's timeouts are per read, so a server that drips its status line or headers a byte at a
-# time (just inside the read timeout) would hold a worker for as long as it likes. The sockets
-# below clamp every read, write and connect to the deadline of the fetch running in this thread.
-
-_deadline = threading.local()
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _clamp(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _clamp(timeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname,
-                                                      _clamp(timeout)))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.SyncBackend):
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(super().connect_tcp(host, port, _clamp(timeout), local_address,
-                                                   socket_options))
-
-
-def _clamp(timeout: float | None) -> float | None:
-    """``timeout``, shortened to what is left before this thread's fetch deadline."""
-    deadline: float | None = getattr(_deadline, "at", None)
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise httpcore.ReadTimeout("the fetch deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-def _transport() -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport(trust_env=False)
-    # httpx offers no public way to pass a network backend; the pool itself is public httpcore.
-    # _pool is private: pyproject.toml holds httpx below 0.29 for this line.
-    transport._pool = httpcore.ConnectionPool(  # noqa: SLF001
-        ssl_context=httpx.create_ssl_context(trust_env=False),
-        max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0,
-        network_backend=_DeadlineBackend())
-    return transport
-
-
 def new_client(settings: Settings) -> httpx.Client:
-    """An httpx client with riftwatch's headers and timeouts; it never follows redirects itself."""
+    """An httpx client with riftwatch's headers and timeouts; it never follows redirects itself,
+    and connects to a non-public address only when ``settings.allow_private_urls`` is set."""
     return httpx.Client(
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT,
                  "Accept-Encoding": "gzip, deflate"},
         timeout=_timeout(settings),
         follow_redirects=False,
         trust_env=False,
-        transport=_transport(),
+        transport=GuardedTransport(allow_private=settings.allow_private_urls),
     )
 
 
@@ -144,32 +80,27 @@ def _timeout(settings: Settings) -> httpx.Timeout:
 
 # --- addresses ---------------------------------------------------------------------------
 
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not (address.is_private or address.is_loopback or address.is_link_local
-                or address.is_multicast or address.is_reserved or address.is_unspecified)
-
-
-def check_url_allowed(url: str, settings: Settings) -> None:
-    """Refuse non-http(s) URLs, and hosts resolving to non-public addresses unless allowed."""
+def _check_scheme(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BlockedAddress("only http:// and https:// URLs can be fetched", url=url)
+
+
+def check_url_allowed(url: str, settings: Settings) -> None:
+    """Refuse non-http(s) URLs, and hosts resolving to non-public addresses unless allowed.
+
+    The rule for a feed being added; a fetch applies the same rule when it connects."""
+    _check_scheme(url)
     if settings.allow_private_urls:
         return
-    host = parts.hostname
+    parts = urlsplit(url)
+    host = parts.hostname or ""
     try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
-                                   type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+        public_addresses(host, parts.port or (443 if parts.scheme == "https" else 80))
+    except (OSError, UnicodeError) as exc:
         raise ConnectFailed(f"cannot resolve host {host!r}: {exc}", url=url) from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not _is_public(address):
-            raise BlockedAddress(
-                f"refused: {host} resolves to non-public address {address} "
-                "(set RIFTWATCH_ALLOW_PRIVATE_URLS=true to allow)", url=url)
+    except BlockedAddress as exc:
+        raise BlockedAddress(exc.message, url=url) from None
 
 
 def check_source_allowed(source: str, settings: Settings) -> None:
@@ -177,19 +108,6 @@ def check_source_allowed(source: str, settings: Settings) -> None:
     ``t.me/name``) passes; a URL must pass ``check_url_allowed``."""
     if not is_channel_source(source):
         check_url_allowed(source, settings)
-
-
-def _check_peer(response: httpx.Response, url: str, settings: Settings) -> None:
-    """Check the address actually connected to (defeats DNS that changes after the check)."""
-    if settings.allow_private_urls:
-        return
-    stream = response.extensions.get("network_stream")
-    peer = stream.get_extra_info("server_addr") if stream is not None else None
-    if not peer:
-        return
-    address = ipaddress.ip_address(str(peer[0]).split("%")[0])
-    if not _is_public(address):
-        raise BlockedAddress(f"refused: connected to non-public address {address}", url=url)
 
 
 # --- body --------------------------------------------------------------------------------
@@ -296,9 +214,8 @@ def _page(response: httpx.Response, url: str, body: bytes) -> FetchedPage:
 def _one_hop(client: httpx.Client, url: str, headers: dict[str, str], settings: Settings,
              deadline: float) -> FetchedPage | str:
     """Do one request; return the page, or the next URL when it is a redirect."""
-    check_url_allowed(url, settings)
+    _check_scheme(url)
     with client.stream("GET", url, headers=headers, timeout=_timeout(settings)) as response:
-        _check_peer(response, url, settings)
         status = response.status_code
         if status in REDIRECT_STATUSES:
             location = response.headers.get("Location")
@@ -323,15 +240,13 @@ def total_limit(settings: Settings) -> float:
 def _follow(client: httpx.Client, url: str, headers: dict[str, str],
             settings: Settings) -> FetchedPage:
     deadline = time.monotonic() + total_limit(settings)
-    _deadline.at = deadline
     try:
-        return _follow_hops(client, url, headers, settings, deadline)
+        with fetch_deadline(deadline):
+            return _follow_hops(client, url, headers, settings, deadline)
     except httpx.TimeoutException:
         if time.monotonic() < deadline - 0.05:
             raise  # an ordinary connect or read timeout
         raise _too_slow(url, settings) from None
-    finally:
-        _deadline.at = None
 
 
 def _too_slow(url: str, settings: Settings) -> FetchTimeout:

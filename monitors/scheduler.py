@@ -107,10 +107,6 @@ class FeedScheduler:
             elif job.trigger.interval != timedelta(minutes=feed.interval_minutes):
                 self.scheduler.reschedule_job(job_id, trigger=self._trigger(feed.interval_minutes))
 
-    def trigger_now(self, feed_name: str) -> None:
-        """Make a feed's job run as soon as the scheduler can (e.g. after /fetch from the bot)."""
-        self.scheduler.modify_job(_job_id(feed_name), next_run_time=datetime.now(UTC))
-
     def job_summaries(self) -> list[JobSummary]:
         """Every feed job with its interval and next run, by feed name."""
         summaries = []
@@ -147,10 +143,5 @@ class FeedScheduler:
             return
         try:
             self.after_fetch(feed, outcome)
-        except Exception:  # noqa: BLE001 - a failing hook must not stop the feed's schedule
+        except Exception:  # a failing hook must not stop the feed's schedule
             log.exception("after_fetch hook failed for feed %s", feed.name)
-
-
-def build_scheduler(settings: Settings, after_fetch: AfterFetch | None = None) -> FeedScheduler:
-    """A ``FeedScheduler`` for the store at ``settings.db_path`` (call ``start()`` to run it)."""
-    return FeedScheduler(settings, after_fetch=after_fetch)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config import ConfigError, FeedConfig, RiftwatchError
-from config.settings import DEFAULT_FEED_INTERVAL_MINUTES
+from config.settings import DEFAULT_FEED_INTERVAL_MINUTES, DIGEST_WINDOW_HOURS
 from riftwatch.cli_common import (
     CommandError,
     add_db_option,
@@ -303,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.set_defaults(func=cmd_score_pending)
 
     digest = commands.add_parser("digest", help="print the digest for a recent window")
-    digest.add_argument("--since", default="24h", help="window: 90m, 6h, 24h, 7d (default 24h)")
+    since = f"{DIGEST_WINDOW_HOURS}h"
+    digest.add_argument("--since", default=since,
+                        help=f"window: 90m, 6h, 24h, 7d (default {since})")
     digest.add_argument("--channel", help="only this feed")
     digest.add_argument("--theme", help="only this theme")
     digest.add_argument("--format", choices=["text", "json"], default="text")

@@ -7,10 +7,11 @@ and the packaged model, and composes the last-24h digest.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from config import FeedConfig, Settings
+from config.settings import DIGEST_WINDOW
 from config.themes import Taxonomy
 from digest.compose import compose_digest
 from digest.model import Digest
@@ -56,5 +57,5 @@ def run_demo(settings: Settings, taxonomy: Taxonomy, progress: Progress | None =
         sync_feeds(db, demo_feeds(server, corpus))
         cycle = run_cycle(demo_settings, taxonomy, backfill_pages=DEMO_BACKFILL_PAGES,
                           progress=progress, score=score)
-    digest = compose_digest(db, demo_settings, taxonomy, until - timedelta(hours=24), until)
+    digest = compose_digest(db, demo_settings, taxonomy, until - DIGEST_WINDOW, until)
     return DemoResult(cycle=cycle, digest=digest)

@@ -261,7 +261,7 @@ class DemoServer:
 
 def _handler_for(server: DemoServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:  # http.server's naming
             parts = urlsplit(self.path)
             if parts.path == "/news.xml":
                 self._reply("application/rss+xml", render_news_feed(server.corpus, server.base_url))
@@ -282,7 +282,7 @@ def _handler_for(server: DemoServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     return Handler

@@ -10,13 +10,13 @@ import logging
 import signal
 import threading
 from contextlib import nullcontext
-from datetime import timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import Settings
+from config.settings import DIGEST_WINDOW, DIGEST_WINDOW_HOURS
 from config.themes import Taxonomy
 from digest.compose import compose_digest
 from digest.render_text import render_text
@@ -77,7 +77,7 @@ class ScoringWorker:
             try:
                 self.scored_total += score_new_items(self.settings.db_path, self.settings,
                                                      self.taxonomy)
-            except Exception:  # noqa: BLE001 - log and keep serving; the items stay pending
+            except Exception:  # log and keep serving; the items stay pending
                 log.exception("scoring failed; will retry after the next fetch")
 
 
@@ -86,9 +86,9 @@ def log_console_digest(settings: Settings, taxonomy: Taxonomy) -> None:
     db = open_db(settings.db_path)
     try:
         until = utc_now()
-        digest = compose_digest(db, settings, taxonomy, until - timedelta(hours=24), until)
+        digest = compose_digest(db, settings, taxonomy, until - DIGEST_WINDOW, until)
         text = render_text(digest, SectionLimits.from_settings(settings))
-        log.info("digest for the last 24 h:\n%s", text)
+        log.info("digest for the last %d h:\n%s", DIGEST_WINDOW_HOURS, text)
     finally:
         db.conn.close()
 

@@ -15,9 +15,9 @@ from typing import Any
 import sqlite_utils
 
 from config.errors import RiftwatchError
+from config.themes import STANCE_NAMES
 from store.models import normalise_url, to_iso, utc_now
 
-STANCE_LABELS = ("supportive", "critical", "alarmed", "neutral")
 WRONG = "wrong"
 THEME_PREFIX = "theme:"
 _THEME_NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
@@ -57,7 +57,7 @@ def normalise_label(text: str, theme_names: Collection[str] | None = None) -> st
     """``Critical`` → ``critical``, ``theme:Supply_Shortage`` → ``theme:supply_shortage``;
     LabelError naming the accepted words otherwise (themes checked when names are given)."""
     label = text.strip().lower()
-    if label in STANCE_LABELS or label == WRONG:
+    if label in STANCE_NAMES or label == WRONG:
         return label
     if label.startswith(THEME_PREFIX):
         theme = label.removeprefix(THEME_PREFIX).strip()
@@ -66,7 +66,7 @@ def normalise_label(text: str, theme_names: Collection[str] | None = None) -> st
             return THEME_PREFIX + theme
         choices = ", ".join(sorted(theme_names or [])) or "a theme name"
         raise LabelError(f"unknown theme {theme!r}; use one of: {choices}")
-    raise LabelError(f"unknown label {text.strip()!r}; use {', '.join(STANCE_LABELS)}, "
+    raise LabelError(f"unknown label {text.strip()!r}; use {', '.join(STANCE_NAMES)}, "
                      f"theme:NAME or {WRONG}")
 
 

@@ -15,8 +15,9 @@ from typing import Any
 
 import sqlite_utils
 
+from config.themes import STANCE_NAMES
 from store.models import to_iso
-from store.scores import STANCE_COLUMNS, stance_probability_sql, theme_present_sql
+from store.scores import stance_probability_sql, theme_present_sql
 
 _FROM_SCORED = (
     "FROM items i JOIN feeds f ON f.id = i.feed_id "
@@ -58,14 +59,14 @@ class StanceThemeCounts:
 
 def _count_columns(themes: Sequence[str]) -> tuple[str, list[Any]]:
     """SQL columns ``s_<stance>`` and ``t_<theme>`` counting scored rows, with their params."""
-    stance_sql = [f"SUM(s.stance = '{stance}') AS \"s_{stance}\"" for stance in STANCE_COLUMNS]
+    stance_sql = [f"SUM(s.stance = '{stance}') AS \"s_{stance}\"" for stance in STANCE_NAMES]
     theme_sql = [f'SUM({theme_present_sql()}) AS "t_{name}"' for name in themes]
     return ", ".join([*stance_sql, *theme_sql]), list(themes)
 
 
 def _split_counts(row: dict[str, Any], themes: Sequence[str]
                   ) -> tuple[dict[str, int], dict[str, int]]:
-    return ({stance: int(row[f"s_{stance}"] or 0) for stance in STANCE_COLUMNS},
+    return ({stance: int(row[f"s_{stance}"] or 0) for stance in STANCE_NAMES},
             {name: int(row[f"t_{name}"] or 0) for name in themes})
 
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import sqlite_utils
 
-STANCE_COLUMNS = ("supportive", "critical", "alarmed", "neutral")
+from config.themes import STANCE_NAMES
+
+# The ``scores`` column that holds each stance's probability.
+PROBABILITY_COLUMNS = {stance: f"p_{stance}" for stance in STANCE_NAMES}
 
 
 def stance_probability_sql(alias: str = "s") -> str:
-    """SQL for ``p_<stance>`` of the row's own stance (``alias`` names the scores table)."""
-    cases = " ".join(f"WHEN '{stance}' THEN {alias}.p_{stance}" for stance in STANCE_COLUMNS)
+    """SQL for the probability of the row's own stance (``alias`` names the scores table)."""
+    cases = " ".join(f"WHEN '{stance}' THEN {alias}.{column}"
+                     for stance, column in PROBABILITY_COLUMNS.items())
     return f"CASE {alias}.stance {cases} END"
 
 

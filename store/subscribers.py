@@ -170,9 +170,3 @@ def release_alert(db: sqlite_utils.Database, chat_id: int, kind: str, subject: s
     with db.conn:
         db.execute("DELETE FROM alert_claims WHERE chat_id = ? AND kind = ? AND subject = ?",
                    [chat_id, kind, subject])
-
-
-def claimed_subjects(db: sqlite_utils.Database, chat_id: int, kind: str) -> set[str]:
-    """Subjects of ``kind`` already claimed for ``chat_id`` (whatever their age)."""
-    return {str(row[0]) for row in db.execute(
-        "SELECT subject FROM alert_claims WHERE chat_id = ? AND kind = ?", [chat_id, kind])}

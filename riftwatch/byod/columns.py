@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from digest.model import STANCES
+from config.themes import STANCE_NAMES
 from riftwatch.byod.writers import NameList
+from store.scores import PROBABILITY_COLUMNS
 
 ITEM_COLUMNS = [
     "id", "key", "feed", "feed_title", "role", "channel", "post_id", "url", "published_at",
@@ -22,12 +23,16 @@ def theme_column(theme: str) -> str:
     return f"theme_{theme}"
 
 
+def probability_column(stance: str) -> str:
+    return f"p_{stance}"
+
+
 def score_columns(theme_names: list[str]) -> list[str]:
     """stance, the four stance probabilities, one probability column per theme, the themes
     present (by each theme head's own threshold), targets, language, evidence, model_version:
     in this order, in every file."""
     return [
-        "stance", *(f"p_{stance}" for stance in STANCES),
+        "stance", *(probability_column(stance) for stance in STANCE_NAMES),
         *(theme_column(name) for name in theme_names), "themes",
         "targets", "language", "evidence", "model_version",
     ]
@@ -40,8 +45,9 @@ def score_fields(
 ) -> dict[str, Any]:
     """One score as a row fragment under ``score_columns`` (probabilities rounded)."""
     fields: dict[str, Any] = {"stance": stance}
-    for name in STANCES:
-        fields[f"p_{name}"] = round(float(probabilities.get(name, 0.0)), PROBABILITY_DIGITS)
+    for name in STANCE_NAMES:
+        probability = float(probabilities.get(name, 0.0))
+        fields[probability_column(name)] = round(probability, PROBABILITY_DIGITS)
     for name in theme_names:
         fields[theme_column(name)] = round(float(themes.get(name, 0.0)), PROBABILITY_DIGITS)
     fields.update(themes=NameList(present_themes), targets=list(targets), language=language,
@@ -55,7 +61,7 @@ def stored_score_fields(row: dict[str, Any], theme_names: list[str]) -> dict[str
         return {}
     return score_fields(
         stance=row["stance"],
-        probabilities={name: row[f"p_{name}"] for name in STANCES},
+        probabilities={name: row[column] for name, column in PROBABILITY_COLUMNS.items()},
         themes=json.loads(row["themes"] or "{}"),
         present_themes=json.loads(row.get("themes_present") or "[]"),
         targets=json.loads(row["targets"] or "[]"),

@@ -18,8 +18,7 @@ import sqlite_utils
 from classifiers.datasets import parse_bool_label
 from classifiers.evaluate import TextScorer, evaluate_labels, score_all
 from config.errors import RiftwatchError
-from config.themes import Taxonomy
-from digest.model import STANCES
+from config.themes import STANCE_NAMES, Taxonomy
 from riftwatch.byod.positive import PositiveError, PositiveRule, default_positive, parse_positive
 from riftwatch.byod.readers import (
     MAX_RECORD_CHARS,
@@ -57,7 +56,7 @@ class Evaluation:
 def read_label(value: object, task: str | None) -> tuple[str, str]:
     """A label cell → (task, class): yes/no words give 'yes'/'no', stance names themselves."""
     text = "" if value is None else str(value).strip()
-    if task in (None, "stance") and text.lower() in STANCES:
+    if task in (None, "stance") and text.lower() in STANCE_NAMES:
         return "stance", text.lower()
     if task in (None, "yes/no"):
         try:
@@ -114,7 +113,7 @@ def _predict_all(
 
 
 def classes_for(task: str) -> list[str]:
-    return [POSITIVE, NEGATIVE] if task == "yes/no" else list(STANCES)
+    return [POSITIVE, NEGATIVE] if task == "yes/no" else list(STANCE_NAMES)
 
 
 def evaluate_predictions(gold: list[str], predicted: list[str], task: str) -> Any:

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from config.errors import RiftwatchError
-from digest.model import STANCES
+from config.themes import STANCE_NAMES
 
 THEME_PREFIX = "theme:"
 # Documented in classifiers/MODELS.md ("Evaluating on your own labels"). The critical head
@@ -49,13 +49,13 @@ def parse_positive(expression: str, theme_names: Collection[str]) -> PositiveRul
     themes: set[str] = set()
     parts = [part.strip().lower() for part in expression.split("|")]
     for part in parts:
-        if part in STANCES:
+        if part in STANCE_NAMES:
             stances.add(part)
         elif part.startswith(THEME_PREFIX) and part.removeprefix(THEME_PREFIX) in theme_names:
             themes.add(part.removeprefix(THEME_PREFIX))
         else:
             raise PositiveError(
                 f"{part or '(empty)'!r} in --positive is neither a stance "
-                f"({', '.join(STANCES)}) nor theme:NAME with NAME one of "
+                f"({', '.join(STANCE_NAMES)}) nor theme:NAME with NAME one of "
                 f"{', '.join(sorted(theme_names))}")
     return PositiveRule("|".join(parts), frozenset(stances), frozenset(themes))

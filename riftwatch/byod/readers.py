@@ -184,9 +184,18 @@ class _LineSource:
 
 
 def _sniff_delimiter(header_line: str) -> str:
-    counts = {delimiter: header_line.count(delimiter) for delimiter in _DELIMITERS}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ","
+    """The header's delimiter, one of ``_DELIMITERS``; a comma when it has none (one column)."""
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters="".join(_DELIMITERS)).delimiter
+    except csv.Error:
+        return ","
+
+
+def _allow_fields_up_to(max_chars: int) -> None:
+    """Raise csv's field limit (one for the whole process) to the record cap, never lower it:
+    a field is never longer than its record, which ``_LineSource`` already bounds."""
+    if csv.field_size_limit() < max_chars:
+        csv.field_size_limit(max_chars)
 
 
 def _open_text(path: Path) -> IO[str]:
@@ -206,6 +215,7 @@ def _csv_records(
             raise ReadError(f"{path}: empty file, or no header row")
         handle.seek(0)
         source = _LineSource(bounded_lines(handle, path, max_chars), path, max_chars)
+        _allow_fields_up_to(max_chars)
         reader = csv.reader(source, delimiter=_sniff_delimiter(first), strict=True)
         header = [name.strip() for name in next(reader)]
         if any(_has_bad_bytes(name) for name in header):

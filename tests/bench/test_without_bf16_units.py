@@ -1,4 +1,4 @@
-"""bench/without_bf16_units.py: the command it runs cannot get AMX and oneDNN is capped."""
+"""bench.without_bf16_units: the command it runs cannot get AMX and oneDNN is capped."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ print(json.dumps([status, ctypes.get_errno(), os.environ.get("ONEDNN_MAX_CPU_ISA
 
 def probe(*wrapper: str) -> list:
     done = subprocess.run([*wrapper, sys.executable, "-c", PROBE], capture_output=True,
-                          text=True, check=True)
+                          text=True, check=True, cwd=REPO)
     return json.loads(done.stdout)
 
 
@@ -30,6 +30,6 @@ def probe(*wrapper: str) -> list:
                     reason="seccomp filter for x86-64 Linux")
 def test_the_command_runs_without_amx_permission_and_with_onednn_capped() -> None:
     assert probe()[0] == 0  # outside the wrapper the kernel answers
-    status, errno, cap = probe(sys.executable, str(REPO / "bench" / "without_bf16_units.py"))
+    status, errno, cap = probe(sys.executable, "-m", "bench.without_bf16_units")
     assert (status, errno) == (-1, 1)  # EPERM: no library can enable AMX tiles
     assert cap == "AVX512_CORE_VNNI"

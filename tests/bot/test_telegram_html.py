@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from digest.model import STANCES, ChannelRow, Digest, FeedHealth, PostRef, Rift, StanceMix, ThemeRow
+from config.themes import STANCE_NAMES
+from digest.model import ChannelRow, Digest, FeedHealth, PostRef, Rift, StanceMix, ThemeRow
 from digest.sections import SectionLimits
 from digest.telegram_html import (
     CAPTION_LIMIT,
@@ -39,9 +40,10 @@ def _theme(name: str, count: int, spike: bool) -> ThemeRow:
 
 
 def make_digest(posts: list[PostRef], channels: int = 3) -> Digest:
-    stance = StanceMix(counts=dict.fromkeys(STANCES, 25), shares=dict.fromkeys(STANCES, 0.25),
-                       baseline_shares=dict.fromkeys(STANCES, 0.25),
-                       news_shares=dict.fromkeys(STANCES, 0.25), total=100,
+    stance = StanceMix(counts=dict.fromkeys(STANCE_NAMES, 25),
+                       shares=dict.fromkeys(STANCE_NAMES, 0.25),
+                       baseline_shares=dict.fromkeys(STANCE_NAMES, 0.25),
+                       news_shares=dict.fromkeys(STANCE_NAMES, 0.25), total=100,
                        baseline_total=400, news_total=20)
     return Digest(
         since=UNTIL - timedelta(days=1), until=UNTIL, generated_at=UNTIL,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,36 @@ def test_wrong_field_count_and_semicolons(tmp_path: Path) -> None:
     records, bad = read(path)
     assert [r.text for r in records] == ["first sample", "third sample"]
     assert str(bad[0]) == "line 3: 3 fields where the header has 2"
+
+
+@pytest.mark.parametrize(("header", "delimiter"), [
+    ("id,text", ","), ("id;text", ";"), ("id\ttext", "\t"), ("id|text", "|"), ("text", ","),
+])
+def test_the_delimiter_is_read_from_the_header(tmp_path: Path, header: str,
+                                               delimiter: str) -> None:
+    path = tmp_path / "posts.csv"
+    row = "first sample" if header == "text" else delimiter.join(["1", "first sample"])
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    records, bad = read(path)
+    assert ([r.text for r in records], bad) == (["first sample"], [])
+
+
+@pytest.fixture
+def csv_default_field_limit() -> Iterator[None]:
+    """csv's stock field limit (128 KiB) during the test, whatever another module set."""
+    before = csv.field_size_limit(128 * 1024)
+    yield
+    csv.field_size_limit(before)
+
+
+@pytest.mark.usefixtures("csv_default_field_limit")
+def test_a_field_as_long_as_the_record_cap_allows_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    text = "SAMPLE " + "x" * 300_000
+    path.write_text(f'id,text\n1,"{text}"\n', encoding="utf-8")
+    records, bad = read(path)
+    assert ([r.text for r in records], bad) == ([text], [])
+    assert csv.field_size_limit() == 1_000_000  # the max_record_chars default, not unbounded
 
 
 def test_jsonl_reports_each_bad_line(byod_data: Path) -> None:

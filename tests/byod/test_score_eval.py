@@ -13,7 +13,7 @@ import pytest
 import sqlite_utils
 
 from config import FeedConfig, Settings
-from digest.model import STANCES
+from config.themes import STANCE_NAMES
 from riftwatch.byod.columns import score_columns
 from riftwatch.byod.evaluate_file import evaluate_predictions, read_label
 from store.feeds import add_feed
@@ -64,7 +64,7 @@ def test_score_csv_with_bom_and_broken_rows(model_env, byod_data: Path, tmp_path
         [name[len("theme_"):] for name in rows[0] if name.startswith("theme_")])
     assert rows[1]["message"].startswith("SAMPLE POST on two lines.\nOur units")
     for row in rows:
-        probabilities = {stance: float(row[f"p_{stance}"]) for stance in STANCES}
+        probabilities = {stance: float(row[f"p_{stance}"]) for stance in STANCE_NAMES}
         assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-3)
         assert row["stance"] == max(probabilities, key=probabilities.__getitem__)
         assert row["language"] == "en"
@@ -82,7 +82,7 @@ def test_score_jsonl_keeps_nested_fields(model_env, byod_data: Path, tmp_path: P
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [row["id"] for row in rows] == ["j1", "j2", "j6"]
     assert rows[0]["meta"] == {"source": "sample"}
-    assert rows[0]["stance"] in STANCES
+    assert rows[0]["stance"] in STANCE_NAMES
     assert 0.0 <= rows[0]["theme_supply_shortage"] <= 1.0
 
 

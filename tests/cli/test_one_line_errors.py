@@ -19,6 +19,7 @@ from classifiers.convert import ConversionError
 from classifiers.encoder import ModelLoadError
 from config import ConfigError, RiftwatchError, Settings
 from digest.compose import WindowError, parse_window
+from digest.graph import UnknownKindError
 from monitors.errors import MonitorError
 from riftwatch.byod.evaluate_file import EvaluationError
 from riftwatch.byod.positive import PositiveError
@@ -35,7 +36,7 @@ from store.labels import LabelError
 EXPECTED_FAILURES = [CommandError, OpmlError, ExportError, PositiveError, EvaluationError,
                      ReadError, NothingToScore, FeedNotFound, LabelError, MonitorError,
                      ModelLoadError, ConversionError, UsageError, ConfigError, WindowError,
-                     OutputError]
+                     OutputError, UnknownKindError]
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str]:
@@ -83,6 +84,12 @@ def test_fetch_of_an_unknown_feed_is_one_line(settings: Settings, capsys) -> Non
     code, err = _run(capsys, "fetch", "--feed", "nosuch", "--no-score")
     assert code == 1
     _assert_one_line(err, "no feed named 'nosuch'")
+
+
+def test_an_unknown_edge_kind_is_one_line(settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, err = _run(capsys, "graph", "--kind", "forward,retweet", "--format", "csv")
+    assert code == 1
+    _assert_one_line(err, "unknown edge kind 'retweet'", "kinds: forward")
 
 
 def _export(path: Path, message: dict[str, object]) -> Path:

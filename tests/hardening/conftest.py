@@ -185,7 +185,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 
 
 @pytest.fixture
-def kit():  # noqa: ANN201 - this module, so tests reach the helpers without sys.path tricks
+def kit():  # this module, so tests reach the helpers without sys.path tricks
     """The helpers above (``kit.rss_feed``, ``kit.integrity`` …) for the test modules."""
     return sys.modules[__name__]
 
@@ -199,7 +199,7 @@ def write_feeds_file(path: Path, feeds: list[tuple[str, str, str]]) -> Path:
     return path
 
 
-def bot_standin():  # noqa: ANN201 - the module object
+def bot_standin():  # the module object
     """tests/bot/conftest.py as a module: the Bot API stand-in and its helpers, not copied."""
     import importlib.util
 
@@ -215,7 +215,7 @@ def bot_standin():  # noqa: ANN201 - the module object
 
 
 @pytest.fixture(scope="session")
-def user_cache_classifier(model_cache):  # type: ignore[no-untyped-def]  # noqa: ANN201
+def user_cache_classifier(model_cache):  # type: ignore[no-untyped-def]
     """The real classifier from the user-level model cache, the one child processes use too.
 
     Loaded once per session; ``riftwatch prepare-model`` (or the first use) fills that cache.

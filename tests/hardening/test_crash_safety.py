@@ -53,7 +53,7 @@ def _killed(process: subprocess.Popen[bytes]) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def _serve_corpus(kit, feed_server, stall: threading.Event) -> tuple[list, set[str]]:  # noqa: ANN001
+def _serve_corpus(kit, feed_server, stall: threading.Event) -> tuple[list, set[str]]:
     """Register RSS and t.me feeds (and one that stalls until ``stall`` is set)."""
     feeds, expected = [], set()
     text = "Минобороны снова молчит о флангах. " * 30
@@ -69,7 +69,7 @@ def _serve_corpus(kit, feed_server, stall: threading.Event) -> tuple[list, set[s
                                                         content_type="text/html")))
         expected |= {f"tg:{name}/{post}" for post, _ in posts}
 
-    def stalled(request):  # noqa: ANN001, ANN202 - answers only once the test allows it
+    def stalled(request):  # answers only once the test allows it
         stall.wait(30)
         return feed_server.Reply(kit.rss_feed([("stalled-1", "late")]), 200,
                                  {"Content-Type": "application/rss+xml"})
@@ -177,14 +177,14 @@ async def test_kill_9_during_a_broadcast_never_sends_a_digest_twice(
         await standin.stop()
 
 
-async def _run_driver(kit, env: dict[str, str], cwd: Path,  # noqa: ANN001
+async def _run_driver(kit, env: dict[str, str], cwd: Path,
                       due: datetime) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         kit.PYTHON, "-c", BROADCAST_DRIVER, due.isoformat(), env=env, cwd=cwd,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
 
-async def _broadcast_killed_and_resumed(kit, standin_module, standin, tmp_path,  # noqa: ANN001
+async def _broadcast_killed_and_resumed(kit, standin_module, standin, tmp_path,
                                         db_path) -> None:
     posts = [{"feed": "chan_000", "at": DUE - timedelta(hours=2, minutes=n),
               "text": f"{n} Минобороны <b>врёт</b> & молчит", "themes": {"mod_criticism": 0.9},
@@ -240,7 +240,7 @@ def test_a_writer_process_and_cli_processes_share_the_store_safely(
         kit, feed_server, tmp_path, db_path) -> None:
     counter = iter(range(10**9))
 
-    def fresh_posts(request):  # noqa: ANN001, ANN202 - every fetch publishes 25 new posts
+    def fresh_posts(request):  # every fetch publishes 25 new posts
         start = next(counter) * 25
         posts = [(f"p{n}", f"post {n} " + "Шойгу " * 50) for n in range(start, start + 25)]
         return feed_server.Reply(kit.rss_feed(posts), 200, {"Content-Type": "application/xml"})

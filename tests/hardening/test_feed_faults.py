@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings
-from monitors import http
+from monitors import http, transport
 from monitors.fetch import fetch_all
 from store.feeds import get_feed
 from store.items import save_items
@@ -52,7 +52,7 @@ Behaviour = Callable[..., None]
 
 
 def _drip(data: bytes, pause: float = 0.05) -> Behaviour:
-    def behaviour(conn: socket.socket, server, kit) -> None:  # noqa: ANN001
+    def behaviour(conn: socket.socket, server, kit) -> None:
         for byte in data:
             server.send(conn, bytes([byte]))
             time.sleep(pause)
@@ -60,14 +60,14 @@ def _drip(data: bytes, pause: float = 0.05) -> Behaviour:
 
 
 def _headers_then(behaviour: Behaviour) -> Behaviour:
-    def wrapped(conn: socket.socket, server, kit) -> None:  # noqa: ANN001
+    def wrapped(conn: socket.socket, server, kit) -> None:
         server.send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n\r\n")
         behaviour(conn, server, kit)
     return wrapped
 
 
 def _stream_50mb(declare_length: bool) -> Behaviour:
-    def behaviour(conn: socket.socket, server, kit) -> None:  # noqa: ANN001
+    def behaviour(conn: socket.socket, server, kit) -> None:
         head = "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
         head += f"Content-Length: {FIFTY_MB}\r\n" if declare_length else "Connection: close\r\n"
         server.send(conn, head.encode() + b"\r\n")
@@ -80,7 +80,7 @@ def _stream_50mb(declare_length: bool) -> Behaviour:
 
 def _close_delimited(body: Callable[..., bytes], declared: int | None = None) -> Behaviour:
     """Answer ``body(kit)``; with ``declared`` a Content-Length that may be a lie."""
-    def behaviour(conn: socket.socket, server, kit) -> None:  # noqa: ANN001
+    def behaviour(conn: socket.socket, server, kit) -> None:
         length = f"Content-Length: {declared}\r\n" if declared is not None else ""
         server.send(conn, f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n{length}"
                           "Connection: close\r\n\r\n".encode() + body(kit))
@@ -88,7 +88,7 @@ def _close_delimited(body: Callable[..., bytes], declared: int | None = None) ->
 
 
 def _bytes_then_hang_up(data: bytes) -> Behaviour:
-    def behaviour(conn: socket.socket, server, kit) -> None:  # noqa: ANN001
+    def behaviour(conn: socket.socket, server, kit) -> None:
         server.send(conn, data)
         time.sleep(0.1)
     return behaviour
@@ -114,17 +114,17 @@ def _xxe(secret: Path) -> bytes:
             "<guid>xxe</guid><description>&xxe;</description></item></channel></rss>").encode()
 
 
-def _page(kit) -> bytes:  # noqa: ANN001
+def _page(kit) -> bytes:
     return kit.tme_page("faultchan", [(1, "one"), (2, "two"), (12, "twelve")])
 
 
-def _rss_cut_inside_a_guid(kit) -> bytes:  # noqa: ANN001
+def _rss_cut_inside_a_guid(kit) -> bytes:
     """An RSS body dropped mid-``<guid>news-12``: lenient parsing would store guid "news-1"."""
     return kit.rss_feed([("news-1", "one"), ("news-12", "two")]).split(b"news-12</guid>")[0] + (
         b"<guid>news-1")
 
 
-def _page_cut_inside_a_post(kit) -> bytes:  # noqa: ANN001
+def _page_cut_inside_a_post(kit) -> bytes:
     return _page(kit).split(b"welve")[0]
 
 
@@ -134,7 +134,7 @@ Serve = Callable[..., str]  # (kit, raw_server, feed_server, secret) -> the feed
 
 
 def _raw(behaviour: Behaviour) -> Serve:
-    def serve(kit, raw_server, feed_server, secret) -> str:  # noqa: ANN001
+    def serve(kit, raw_server, feed_server, secret) -> str:
         holder: dict = {}
 
         def run(conn: socket.socket) -> None:
@@ -147,12 +147,12 @@ def _raw(behaviour: Behaviour) -> Serve:
 
 
 def _served(body: Callable[..., bytes], **reply: object) -> Serve:
-    def serve(kit, raw_server, feed_server, secret) -> str:  # noqa: ANN001
+    def serve(kit, raw_server, feed_server, secret) -> str:
         return feed_server.add("/fault", body(kit, secret), **reply)
     return serve
 
 
-def _closed_port(kit, raw_server, feed_server, secret) -> str:  # noqa: ANN001
+def _closed_port(kit, raw_server, feed_server, secret) -> str:
     return kit.closed_port_url()
 
 
@@ -264,8 +264,8 @@ def test_external_dtd_and_redirects_to_private_addresses_fetch_nothing(
     DTD is served (with an entity reading the sentinel) so a fetch of it would show as a hit.
     """
     public = ipaddress.ip_address("127.0.0.1")
-    strict_check = http._is_public
-    monkeypatch.setattr(http, "_is_public", lambda address: address == public
+    strict_check = transport._is_public
+    monkeypatch.setattr(transport, "_is_public", lambda address: address == public
                         or strict_check(address))
     strict = fast.model_copy(update={"allow_private_urls": False})
     dtd_url = feed_server.add("/evil.dtd", f'<!ENTITY xxe SYSTEM "file://{sentinel_file}">',
@@ -294,11 +294,11 @@ def test_external_dtd_and_redirects_to_private_addresses_fetch_nothing(
 
 # --- bodies that are odd but readable: stored correctly, not refused ------------------------------
 
-def _rss_cp1251_declared_utf8(kit) -> bytes:  # noqa: ANN001
+def _rss_cp1251_declared_utf8(kit) -> bytes:
     return kit.rss_feed([("c1", "Минобороны опять врёт")]).decode().encode("cp1251")
 
 
-def _rss_utf16(kit) -> bytes:  # noqa: ANN001
+def _rss_utf16(kit) -> bytes:
     return kit.rss_feed([("c1", "Минобороны опять врёт")]).decode().replace(
         'encoding="utf-8"', 'encoding="utf-16"').encode("utf-16")
 

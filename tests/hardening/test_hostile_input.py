@@ -35,7 +35,7 @@ BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 @pytest.fixture
-def hostile_store(kit, feed_server, db, settings):  # noqa: ANN001, ANN201
+def hostile_store(kit, feed_server, db, settings):
     """Each hostile post on its own t.me channel (so the digest quotes each), and all in RSS."""
     feeds = [("news", "rss", "/news.xml", len(HOSTILE))]
     feed_server.add("/news.xml", kit.rss_feed([(f"n{n}", text) for n, text in HOSTILE.items()],
@@ -55,7 +55,7 @@ def _flat(text: str) -> str:
     return " ".join(text.replace("\x00", "").split())
 
 
-def test_hostile_text_is_stored_as_posted(hostile_store) -> None:  # noqa: ANN001
+def test_hostile_text_is_stored_as_posted(hostile_store) -> None:
     """t.me text is stored as the reader saw it; an RSS description is HTML, reduced to text."""
     rows = dict(hostile_store.execute("SELECT key, text FROM items").fetchall())
     for number, text in HOSTILE.items():
@@ -68,7 +68,7 @@ def test_hostile_text_is_stored_as_posted(hostile_store) -> None:  # noqa: ANN00
     assert not any("\x00" in text for text in rows.values())
 
 
-def _check_rendering(digest, parse_telegram_html) -> None:  # noqa: ANN001
+def _check_rendering(digest, parse_telegram_html) -> None:
     messages = render_digest_messages(digest)
     assert messages
     for message in messages:
@@ -84,7 +84,7 @@ def _check_rendering(digest, parse_telegram_html) -> None:  # noqa: ANN001
     assert "\x00" not in text
 
 
-def test_digest_of_hostile_posts_renders_safely(kit, hostile_store, settings) -> None:  # noqa: ANN001
+def test_digest_of_hostile_posts_renders_safely(kit, hostile_store, settings) -> None:
     """Unscored: the newest-posts section quotes the hostile text itself."""
     until = utc_now()
     digest = compose_digest(hostile_store, settings, load_themes(DEFAULT_THEMES_FILE),
@@ -95,7 +95,7 @@ def test_digest_of_hostile_posts_renders_safely(kit, hostile_store, settings) ->
 
 
 @pytest.mark.slow
-def test_hostile_posts_are_scored_once_and_digested(kit, hostile_store, settings,  # noqa: ANN001
+def test_hostile_posts_are_scored_once_and_digested(kit, hostile_store, settings,
                                                     user_cache_classifier) -> None:
     scored = score_pending(hostile_store, user_cache_classifier, batch_size=8)
     assert scored == 2 * len(HOSTILE)

@@ -57,7 +57,7 @@ class Channel:
 class FlakyPublisher:
     """An HTTP/1.1 server (raw sockets, so it can cut bodies) for every channel, faults on."""
 
-    def __init__(self, kit, raw_server, channels: dict[str, Channel], seed: int) -> None:  # noqa: ANN001
+    def __init__(self, kit, raw_server, channels: dict[str, Channel], seed: int) -> None:
         self.kit = kit
         self.channels = channels
         self.rng = random.Random(seed)

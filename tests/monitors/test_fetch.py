@@ -44,7 +44,7 @@ def tme_page(channel: str, ids: list[int], more: bool = True) -> bytes:
             f"</body></html>").encode()
 
 
-def add(db: sqlite_utils.Database, name: str, url: str, kind: str = "rss"):  # noqa: ANN201
+def add(db: sqlite_utils.Database, name: str, url: str, kind: str = "rss"):
     role = "blogger" if kind == "telegram" else "news"
     return add_feed(db, FeedConfig(name=name, kind=kind, role=role, url=url))
 
@@ -76,7 +76,7 @@ def test_items_without_a_date_get_the_fetch_time(feed_server, db, settings) -> N
 def test_conditional_get_304_is_not_modified(feed_server, db, settings) -> None:
     body = rss("One", "Two")
 
-    def with_etag(request):  # noqa: ANN001, ANN202
+    def with_etag(request):
         if request.headers.get("if-none-match") == '"v1"':
             return feed_server.Reply(b"", 304, {"ETag": '"v1"'})
         return feed_server.Reply(body, 200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'})

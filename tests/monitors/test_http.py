@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import socket
 import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpx
 import pytest
 
 from config import Settings
@@ -17,7 +19,13 @@ from monitors.errors import (
     HttpStatusError,
     TooManyRedirects,
 )
-from monitors.http import USER_AGENT, check_url_allowed, fetch_url, parse_retry_after
+from monitors.http import (
+    USER_AGENT,
+    check_url_allowed,
+    fetch_url,
+    new_client,
+    parse_retry_after,
+)
 
 
 def test_plain_get_sends_user_agent_and_returns_headers(feed_server, settings: Settings) -> None:
@@ -137,6 +145,27 @@ def test_private_address_refused_before_any_request(feed_server, settings: Setti
     with pytest.raises(BlockedAddress, match="non-public address 127.0.0.1"):
         fetch_url(url, strict)
     assert feed_server.requests == []
+
+
+def test_refused_address_is_never_connected_to(settings: Settings) -> None:
+    """The address is checked where the socket opens: a listener on a refused address sees no
+    connection, let alone a byte. Allowed, the same client reaches it and sends its request."""
+    allowed = settings.model_copy(update={"http_read_timeout": 0.2})
+    strict = allowed.model_copy(update={"allow_private_urls": False})
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml"
+        with new_client(allowed) as client, pytest.raises(httpx.ReadTimeout):
+            client.get(url)
+        connection, _ = listener.accept()
+        with connection:
+            assert connection.recv(100).startswith(b"GET /feed.xml HTTP/1.1")
+        with new_client(strict) as client, \
+                pytest.raises(BlockedAddress, match="non-public address 127.0.0.1") as refused:
+            client.get(url)
+        assert refused.value.url == url
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
 
 
 @pytest.mark.parametrize("url", [

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from config import FeedConfig, Settings
-from monitors.scheduler import FeedScheduler, build_scheduler
+from monitors.scheduler import FeedScheduler
 from store.db import open_db
 from store.feeds import FetchOutcome, add_feed, get_feed, remove_feed, set_feed_enabled
 from store.models import FeedState
@@ -100,7 +100,7 @@ def test_refresh_jobs_follows_the_feeds_table(feed_server, settings, scheduler, 
 def test_run_feed_skips_a_feed_backing_off(feed_server, settings, recorder) -> None:
     add(settings, "flaky", feed_server.add("/flaky.xml", b"", status=503,
                                            headers={"Retry-After": "600"}))
-    feeds = build_scheduler(settings, after_fetch=recorder)
+    feeds = FeedScheduler(settings, after_fetch=recorder)
     first = feeds.run_feed("flaky")
     assert first is not None
     assert first.retry_after_seconds == 600
@@ -114,7 +114,7 @@ def test_a_failing_hook_does_not_lose_the_fetch(feed_server, settings) -> None:
         raise RuntimeError("scoring exploded")
 
     add(settings, "good", feed_server.add("/good.xml", RSS))
-    outcome = build_scheduler(settings, after_fetch=broken_hook).run_feed("good")
+    outcome = FeedScheduler(settings, after_fetch=broken_hook).run_feed("good")
     assert outcome is not None
     assert outcome.items_new == 1
     assert open_db(settings.db_path)["items"].count == 1

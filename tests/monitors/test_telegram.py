@@ -77,7 +77,7 @@ def test_every_message_fragment_parses_to_one_post(shared_data: Path, name: str)
 
 
 def test_fragment_details(shared_data: Path) -> None:
-    def one(name: str):  # noqa: ANN202
+    def one(name: str):
         return parse_channel_page(_tme(shared_data, name)).items[0]
 
     assert one("message_media_forwarded_from.html").forwarded_from == "Пул N3"
