@@ -14,8 +14,9 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+NOT_SCANNED = {"store", "bench", "tests"}  # the store itself; scratch stores of benches, tests
 PACKAGES = sorted(init.parent.name for init in REPO.glob("*/__init__.py")
-                  if init.parent.name != "store")
+                  if init.parent.name not in NOT_SCANNED)
 
 # Each exception names its reason; the test below fails once the reason is gone.
 ALLOWED = {
