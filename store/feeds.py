@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from config.errors import RiftwatchError
-from config.feeds import FeedConfig, load_feeds
+from config.feeds import FeedConfig, load_feeds, normalise_channel
 from config.settings import Settings
 from config.telegram_names import channel_of
 from monitors.http import check_source_allowed
@@ -148,6 +148,18 @@ def get_feed(db: sqlite_utils.Database, name: str) -> FeedState:
 def list_feeds(db: sqlite_utils.Database, include_disabled: bool = True) -> list[FeedState]:
     where = "removed = 0" + ("" if include_disabled else " AND enabled = 1")
     return [FeedState.from_row(row) for row in db.table("feeds").rows_where(where, order_by="name")]
+
+
+def find_feed_name(db: sqlite_utils.Database, text: str) -> str | None:
+    """A watched feed's stored name from its name, @channel or t.me link (any case); None
+    when no feed answers to it."""
+    wanted = {text.strip().lower()}
+    try:
+        wanted.add(normalise_channel(text).lower())
+    except ValueError:
+        pass
+    return next((feed.name for feed in list_feeds(db)
+                 if feed.name.lower() in wanted or (feed.channel or "").lower() in wanted), None)
 
 
 @dataclass(frozen=True)
