@@ -82,7 +82,7 @@ def cmd_watch_test(args: argparse.Namespace) -> None:
     for post, evidence in found[:SHOWN]:
         print(match_text(post, evidence))
     more = f" ({len(found) - SHOWN} not shown)" if len(found) > SHOWN else ""
-    print(f"{len(found)} posts matched in {where}{more}")
+    print(f"{len(found)} {'post' if len(found) == 1 else 'posts'} matched in {where}{more}")
 
 
 def register_watch_command(commands: argparse._SubParsersAction) -> None:
