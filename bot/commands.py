@@ -171,7 +171,7 @@ def help_text(env: BotEnv, request: CommandRequest) -> Reply:
     if not is_admin:
         lines += ["", "Feed changes (/addfeed, /removefeed, /pausefeed, /resumefeed) and /status "
                       "are for admins."]
-    lines.append("In a group, only its admins can /subscribe or /unsubscribe it.")
+    lines.append("In a group, only its admins can /subscribe, /unsubscribe, /watch or /unwatch.")
     return Reply.text("\n".join(lines))
 
 

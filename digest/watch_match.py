@@ -7,6 +7,7 @@ Pure: rules and posts in, matches out; never reads the store or sends anything.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +16,11 @@ from classifiers.phrases import PhraseMatcher, TextLemmas, text_lemmas
 from classifiers.text import iter_sentences
 from config.themes import Taxonomy
 from digest.model import trim_quote
-from digest.watch_spec import compile_pattern, is_target
+from digest.watch_spec import WatchError, compile_pattern, is_target
 from store.targets import is_unlisted, target_display_name
 from store.watches import WatchedPost, WatchRule
+
+log = logging.getLogger(__name__)
 
 EVIDENCE_CHARS = 300  # of the sentence an alert quotes
 REGEX_CONTEXT_CHARS = 120  # either side of a match that spans no one sentence
@@ -49,7 +52,10 @@ class WatchMatcher:
         self._phrases: dict[str, list[_Compiled]] = {}  # by the lemmas of the first word
         self._others: list[_Compiled] = []
         for key, rule in rules:
-            self._add(key, rule)
+            try:
+                self._add(key, rule)
+            except WatchError as exc:  # stored before a change of RE2 or of the taxonomy
+                log.warning("watch %s cannot run and is skipped: %s", key, exc)
 
     def _add(self, key: int, rule: WatchRule) -> None:
         excludes = PhraseMatcher.of(rule.excludes) if rule.excludes else None

@@ -10,7 +10,7 @@ from config.settings import DEFAULT_THEMES_FILE
 from config.themes import Taxonomy, load_themes
 from digest.watch_match import WatchMatcher
 from digest.watch_spec import WatchError, describe_rule, parse_watch
-from store.watches import WatchedPost
+from store.watches import WatchedPost, WatchRule
 
 TAXONOMY: Taxonomy = load_themes(DEFAULT_THEMES_FILE)
 
@@ -145,3 +145,9 @@ def test_a_rule_reads_back_as_the_words_that_add_it() -> None:
     for typed in ("министерство обороны -учения stance:critical,alarmed", "re:(a+)+$",
                   "target:shoigu", "channel:rybar", "channel:rybar stance:alarmed"):
         assert describe_rule(parse_watch(typed, TAXONOMY, 200).rule) == typed
+
+
+def test_a_stored_rule_that_cannot_run_is_skipped_and_the_rest_still_match() -> None:
+    rules = [(1, WatchRule("regex", "(?=x)y")), (2, parse_watch("генерал", TAXONOMY, 200).rule)]
+    matcher = WatchMatcher(rules, TAXONOMY, 20_000)
+    assert [key for key, _ in matcher.matches(_post("Генералы молчат."))] == [2]
