@@ -27,19 +27,32 @@ REGEX_CONTEXT_CHARS = 120  # either side of a match that spans no one sentence
 
 
 @dataclass(frozen=True)
+class _Test:
+    """What one (kind, subject) looks for, shared by every rule that names it (a hundred chats
+    watching "генерал" cost one test per post): ``shows`` says whether a sentence shows it."""
+
+    kind: str
+    subject: str
+    shows: Callable[[str], bool]
+    phrase: PhraseMatcher | None = None
+
+
+@dataclass(frozen=True)
 class _Compiled:
-    """One rule, ready: its key (a watch id), its text test and its exclusions."""
+    """One rule, ready: its key (a watch id), its test and its filters."""
 
     key: int
     rule: WatchRule
+    test: _Test
     excludes: PhraseMatcher | None
-    found_in: Callable[[str], bool]  # does a sentence (or a whole text) show the match
+    exclude_starts: frozenset[str] = frozenset()  # lemmas an exclusion's first word may have
 
 
 class WatchMatcher:
-    """Rules compiled once and matched against many posts. Phrase rules are indexed by the
-    lemmas of their first word, so a post costs a lookup per distinct lemma, not a scan of
-    every phrase; patterns, targets and channels are tested one by one.
+    """Rules compiled once and matched against many posts. Rules with the same kind and
+    subject share one test; phrase tests are indexed by the lemmas of their first word, so a
+    post costs a lookup per distinct lemma, not a scan of every phrase; pattern, target and
+    channel tests run one by one. A post's sentences are split once, only when a test hits.
 
     ``max_text_chars`` is how much of a post is lemmatised (the classifier's own cap);
     patterns run over the whole text: RE2's time is linear in it.
@@ -49,78 +62,106 @@ class WatchMatcher:
                  max_text_chars: int) -> None:
         self.max_text_chars = max_text_chars
         self._aliases = {t.name: PhraseMatcher.of(t.aliases) for t in taxonomy.targets}
-        self._phrases: dict[str, list[_Compiled]] = {}  # by the lemmas of the first word
-        self._others: list[_Compiled] = []
+        self._tests: dict[tuple[str, str], _Test] = {}
+        self._rules: dict[tuple[str, str], list[_Compiled]] = {}
+        self._phrases: dict[str, list[_Test]] = {}  # by the lemmas of the first word
         for key, rule in rules:
             try:
-                self._add(key, rule)
+                test = self._test(rule)
             except WatchError as exc:  # stored before a change of RE2 or of the taxonomy
                 log.warning("watch %s cannot run and is skipped: %s", key, exc)
+                continue
+            excludes = PhraseMatcher.of(rule.excludes) if rule.excludes else None
+            starts = frozenset(excludes.by_first) if excludes is not None else frozenset()
+            self._rules.setdefault((rule.kind, rule.subject), []).append(
+                _Compiled(key, rule, test, excludes, starts))
 
-    def _add(self, key: int, rule: WatchRule) -> None:
-        excludes = PhraseMatcher.of(rule.excludes) if rule.excludes else None
+    def _test(self, rule: WatchRule) -> _Test:
+        """The shared test for the rule's kind and subject, made on first use."""
+        known = self._tests.get((rule.kind, rule.subject))
+        if known is None:
+            known = self._tests[(rule.kind, rule.subject)] = self._new_test(rule)
+            if known.phrase is not None:
+                for lemma in known.phrase.phrases[0][0] if known.phrase.phrases else ():
+                    self._phrases.setdefault(lemma, []).append(known)
+        return known
+
+    def _new_test(self, rule: WatchRule) -> _Test:
         if rule.kind == "phrase":
             phrase = PhraseMatcher.of([rule.subject])
-            compiled = _Compiled(key, rule, excludes, lambda s: phrase.found(text_lemmas(s)))
-            for lemma in phrase.phrases[0][0] if phrase.phrases else ():
-                self._phrases.setdefault(lemma, []).append(compiled)
-            return
-        self._others.append(_Compiled(key, rule, excludes, self._sentence_test(rule)))
-
-    def _sentence_test(self, rule: WatchRule) -> Callable[[str], bool]:
+            return _Test(rule.kind, rule.subject, lambda s: phrase.found(text_lemmas(s)), phrase)
         if rule.kind == "regex":
             pattern = compile_pattern(rule.subject)
-            return lambda sentence: pattern.search(sentence) is not None
+            return _Test(rule.kind, rule.subject, lambda s: pattern.search(s) is not None)
         if rule.kind == "target":
             names = (self._aliases.get(rule.subject) if not is_unlisted(rule.subject)
                      else PhraseMatcher.of([target_display_name(rule.subject)]))
             if names is None:  # a listed target the taxonomy no longer has
-                return lambda sentence: False
-            return lambda sentence: names.found(text_lemmas(sentence))
-        return lambda sentence: True  # a channel's post shows itself: its evidence sentence
+                return _Test(rule.kind, rule.subject, lambda s: False)
+            return _Test(rule.kind, rule.subject, lambda s: names.found(text_lemmas(s)))
+        return _Test(rule.kind, rule.subject, lambda s: True)  # a channel: its evidence
 
     def matches(self, post: WatchedPost) -> list[tuple[int, str]]:
-        """(key, evidence sentence) of every rule the post matches, in the order added."""
+        """(key, evidence sentence) of every rule the post matches, by key."""
         head = post.text[: self.max_text_chars]
         lemmas = text_lemmas(head)
-        found = [c for c in self._phrase_candidates(lemmas) if c.found_in(head)]
-        found += [c for c in self._others if self._passes(c, post)]
-        found = [c for c in found if _stance_ok(c.rule, post)
-                 and not (c.excludes is not None and c.excludes.found(lemmas))]
-        return [(c.key, self._evidence(c, post, head)) for c in sorted(found, key=_key)]
+        vocabulary: frozenset[str] = frozenset().union(*lemmas)
+        hits = [t for t in self._phrase_candidates(vocabulary)
+                if t.phrase and t.phrase.found(lemmas)]
+        hits += [t for t in self._tests.values() if t.phrase is None and _hit(t, post)]
+        found: list[tuple[int, str]] = []
+        sentences: list[str] | None = None
+        excluded: dict[tuple[str, ...], bool] = {}
+        for test in hits:
+            rules = [c for c in self._rules[(test.kind, test.subject)] if _stance_ok(c.rule, post)
+                     and not _excluded(c, lemmas, vocabulary, excluded)]
+            if rules:
+                sentences = list(iter_sentences(head)) if sentences is None else sentences
+                evidence = _evidence(test, post, sentences, head)
+                found += [(c.key, evidence) for c in rules]
+        return sorted(found)
 
-    def _phrase_candidates(self, lemmas: TextLemmas) -> list[_Compiled]:
-        seen: dict[int, _Compiled] = {}
-        for lemma in set().union(*lemmas) if lemmas else ():
-            for compiled in self._phrases.get(lemma, ()):
-                seen.setdefault(id(compiled), compiled)
+    def _phrase_candidates(self, vocabulary: frozenset[str]) -> list[_Test]:
+        seen: dict[int, _Test] = {}
+        for lemma in vocabulary:
+            for test in self._phrases.get(lemma, ()):
+                seen.setdefault(id(test), test)
         return list(seen.values())
 
-    def _passes(self, compiled: _Compiled, post: WatchedPost) -> bool:
-        rule = compiled.rule
-        if rule.kind == "regex":
-            return compiled.found_in(post.text)
-        if rule.kind == "target":
-            return any(is_target(stored, rule.subject) for stored in post.targets)
-        return post.feed.lower() == rule.subject.lower()
 
-    def _evidence(self, compiled: _Compiled, post: WatchedPost, head: str) -> str:
-        """The first sentence that shows the match; the classifier's evidence sentence when
-        it shows it (a target, a channel); else the nearest text."""
-        model_says = post.evidence or ""
-        if compiled.rule.kind in ("target", "channel") and model_says and \
-                compiled.found_in(model_says):
-            return trim_quote(model_says, EVIDENCE_CHARS)
-        sentence = next((s for s in iter_sentences(head) if compiled.found_in(s)), None)
-        if sentence is not None:
-            return trim_quote(sentence, EVIDENCE_CHARS)
-        if compiled.rule.kind == "regex":
-            return _around_match(compiled.rule.subject, post.text)
-        return trim_quote(model_says or head, EVIDENCE_CHARS)
+def _hit(test: _Test, post: WatchedPost) -> bool:
+    """Whether a pattern, target or channel test holds for the post (phrases are indexed)."""
+    if test.kind == "regex":
+        return test.shows(post.text)
+    if test.kind == "target":
+        return any(is_target(stored, test.subject) for stored in post.targets)
+    return post.feed.lower() == test.subject.lower()
 
 
-def _key(compiled: _Compiled) -> int:
-    return compiled.key
+def _excluded(compiled: _Compiled, lemmas: TextLemmas, vocabulary: frozenset[str],
+              known: dict[tuple[str, ...], bool]) -> bool:
+    """Whether the post names one of the rule's exclusions: none can when no exclusion's
+    first word is among the post's lemmas; else each set is looked for once a post."""
+    if compiled.excludes is None or compiled.exclude_starts.isdisjoint(vocabulary):
+        return False
+    words = compiled.rule.excludes
+    if words not in known:
+        known[words] = compiled.excludes.found(lemmas)
+    return known[words]
+
+
+def _evidence(test: _Test, post: WatchedPost, sentences: list[str], head: str) -> str:
+    """The first sentence that shows the match; the classifier's evidence sentence when it
+    shows it (a target, a channel); else the nearest text."""
+    model_says = post.evidence or ""
+    if test.kind in ("target", "channel") and model_says and test.shows(model_says):
+        return trim_quote(model_says, EVIDENCE_CHARS)
+    sentence = next((s for s in sentences if test.shows(s)), None)
+    if sentence is not None:
+        return trim_quote(sentence, EVIDENCE_CHARS)
+    if test.kind == "regex":
+        return _around_match(test.subject, post.text)
+    return trim_quote(model_says or head, EVIDENCE_CHARS)
 
 
 def _stance_ok(rule: WatchRule, post: WatchedPost) -> bool:
