@@ -181,3 +181,16 @@ async def test_a_refused_send_is_released_and_retried(  # type: ignore[no-untype
     assert not pending_matches(open_db(db_path))
     tries = _alerts(standin)
     assert len(tries) == 5 and len(set(tries)) == 1  # 4 refused, then the one accepted
+
+
+async def test_the_bots_delivery_job_sends_watch_alerts(  # type: ignore[no-untyped-def]
+        standin, start_bot, bot_settings, db_path, taxonomy, seed, clock):
+    clock.now = NOW - timedelta(hours=1)
+    async with start_bot(tick_seconds=0.5):
+        await standin.reply_to("/watch генерал")
+        seed(db_path, [{"feed": "rybar", "at": NOW - timedelta(minutes=50),
+                        "text": "Генералы молчат."}])
+        match_watches(db_path, bot_settings, taxonomy)
+        await standin.wait_for(lambda: bool(_alerts(standin)))
+    (alert,) = _alerts(standin)
+    assert "«Генералы молчат.»" in alert
