@@ -4,7 +4,8 @@ Usage: ``python -m bench.run [--quick] [--only ingest,scoring,cycle,digest]``.
 Parts: ingestion (RSS and t.me/s parsed + stored, batch vs row-by-row insert), scoring
 (the CPU, the precision ``auto`` chose, and default vs fp32 vs bf16 vs int8 vs naive fp32 on
 long milblog posts), a full cycle (channels served on
-127.0.0.1: fetch + store + score + digest, wall time and peak RSS), and digest composition
+127.0.0.1: fetch + store + score + watch matching + digest, wall time, peak RSS and the
+watches' share), and digest composition
 over 100k stored items with and without the indexes it needs. Measures only: every store
 it writes is a temporary file.
 """
@@ -275,18 +276,60 @@ def print_int8_record() -> None:
 
 # --- a full cycle ----------------------------------------------------------------------------
 
+WATCH_CHATS = 100  # chats with WATCHES_PER_CHAT watches each, matched inside the cycle
+WATCHES_PER_CHAT = 10
+BENCH_WATCHES = (  # a mix of kinds; each chat's copy excludes a word of its own
+    "генерал", "снаряд", "министерство обороны", "фланг", "отступление", "позиция",
+    "re:брос\\w*\\s+позици", "re:\\d+\\s+(снаряд|выстрел)\\w*", "re:(a+)+$",
+    "target:shoigu", "target:gerasimov", "target:wagner", "target:unlisted:Стрелков",
+    "channel:bench_000", "channel:bench_001 stance:critical,alarmed",
+)
+
+
+def seed_watches(db: sqlite_utils.Database, settings: Settings, taxonomy: Taxonomy) -> int:
+    """WATCH_CHATS chats' watches, made an hour ago (so every post of the cycle is new to them)."""
+    from digest.watch_scan import add_typed_watch
+
+    made = utc_now() - timedelta(hours=1)
+    for chat in range(WATCH_CHATS):
+        for number in range(WATCHES_PER_CHAT):
+            typed = BENCH_WATCHES[(chat + number) % len(BENCH_WATCHES)]
+            add_typed_watch(db, chat + 1, f"{typed} -слово{chat}", settings, taxonomy, made)
+    return WATCH_CHATS * WATCHES_PER_CHAT
+
+
+def rematch_cold(settings: Settings, taxonomy: Taxonomy) -> float:
+    """The watches' scan of the whole cycle again, with every lemma cache emptied first (the
+    cycle's own scan finds the lemmas scoring just computed for short posts)."""
+    from classifiers.lemmas import _normal_forms, word_spans
+    from classifiers.phrases import lemma_options, text_lemmas
+    from riftwatch.pipeline import match_watches
+    from store.edges import write_mark
+    from store.watches import WATCH_STREAM
+
+    db = open_db(settings.db_path)
+    with db.conn:
+        db.execute("DELETE FROM watch_matches")
+        write_mark(db, WATCH_STREAM, 0)
+    for cache in (_normal_forms, word_spans, lemma_options, text_lemmas):
+        cache.cache_clear()
+    return timed(lambda: match_watches(settings.db_path, settings, taxonomy))
+
+
 def bench_cycle(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
     from riftwatch.demo import demo_feeds
     from riftwatch.pipeline import run_cycle
 
     channels = 40 if quick else 200
     print(f"\nfull cycle: {channels} channels x 20 posts on 127.0.0.1, fetch + store + score "
-          "+ digest (target < 60 s after warm-up, peak RSS < 1.5 GiB)")
+          f"+ {WATCH_CHATS * WATCHES_PER_CHAT:,} watches + digest (target < 60 s after warm-up, "
+          "peak RSS < 1.5 GiB; watch matching < 5 % of it)")
     settings = bench_settings(folder)
     warm_s = timed(lambda: load_default_classifier(settings, taxonomy).score_texts(["прогрев"]))
     corpus = synthetic_corpus(channels, 20)
     with DemoServer(corpus) as server:
         sync_feeds(open_db(settings.db_path), demo_feeds(server, corpus))
+        watches = seed_watches(open_db(settings.db_path), settings, taxonomy)
         started = time.perf_counter()
         report = run_cycle(settings, taxonomy)
         digest_s = timed(lambda: render_digest_messages(compose_digest(
@@ -301,6 +344,13 @@ def bench_cycle(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
          f"({report.scored / max(report.score_seconds, 1e-9):.1f} posts/s)")
     line("compose + render the 24 h digest", f"{digest_s:.2f} s")
     line("whole cycle, wall time", f"{total:.1f} s", "target < 60 s")
+    line(f"watch matching: {watches:,} watches, {report.scored} posts",
+         f"{report.watch_seconds:.2f} s",
+         f"{report.watch_seconds / total:.1%} of the cycle ({report.watch_matches:,} matches); "
+         "target < 5 %")
+    cold_s = rematch_cold(settings, taxonomy)
+    line("  the same, lemma caches emptied first", f"{cold_s:.2f} s",
+         f"{cold_s / total:.1%} of the cycle")
     line("peak RSS of this process", f"{peak_rss_mb():,.0f} MB", "target < 1,536 MB")
 
 

@@ -27,6 +27,7 @@ from bot.commands import COMMANDS, Command, CommandRequest, Reply
 from bot.delivery import deliver_due, send_parts
 from bot.env import BotEnv
 from bot.rights import chat_admin_refusal, refusal
+from bot.watch_delivery import deliver_watch_alerts
 from config import ConfigError, RiftwatchError, Settings
 from config.echo import quote_input
 from config.settings import DIGEST_WINDOW_HOURS
@@ -131,6 +132,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await deliver_due(_env(context), context.bot)
+    await deliver_watch_alerts(_env(context), context.bot)
 
 
 async def publish_commands(application: Application) -> None:

@@ -21,7 +21,6 @@ from config.feeds import (
     FeedConfig,
     FeedRole,
     feed_from_source,
-    normalise_channel,
 )
 from config.settings import (
     DEFAULT_DAILY_TIME,
@@ -52,14 +51,24 @@ from digest.telegram_html import (
     trend_caption,
     trim_quote,
 )
+from digest.watch_render import render_watch_list
+from digest.watch_scan import add_typed_watch
+from digest.watch_spec import WATCH_HELP, describe_rule
 from monitors.errors import MonitorError
 from store.digest_messages import QuotedPost, items_in_message, quoted_post
 from store.edges import EDGE_KINDS
-from store.feeds import FeedConflict, list_feeds, remove_feed, set_feed_enabled, watch_feed
+from store.feeds import (
+    FeedConflict,
+    find_feed_name,
+    remove_feed,
+    set_feed_enabled,
+    watch_feed,
+)
 from store.labels import THEME_PREFIX, LabelError, add_label, normalise_label
 from store.scores import latest_model_version
 from store.subscribers import deactivate, get_subscriber, subscribe
 from store.targets import unlisted_targets
+from store.watches import chat_watches, remove_watch
 
 MAX_WINDOW = timedelta(days=90)
 LONGEST_SOURCE = 2048  # characters of a feed address /addfeed accepts
@@ -69,6 +78,8 @@ _REF_RE = re.compile(r"^#?(\d{1,18})$")
 CANDIDATES_SHOWN = 30  # unlisted targets /candidates lists
 DISCOVER_SHOWN = 15  # unwatched channels /discover lists (riftwatch discover lists them all)
 DISCOVER_WINDOW = "7d"  # /discover without a window
+WATCH_HINT = ("e.g. /watch Шойгу -учения, /watch re:бросил[аи]? позиции, /watch target:gerasimov "
+              "stance:critical, /watch channel:rybar cooldown:1h")
 
 
 class UsageError(RiftwatchError):
@@ -127,15 +138,10 @@ def _window(text: str) -> timedelta:
 
 def resolve_feed(db: sqlite_utils.Database, text: str) -> str:
     """A feed's stored name from its name, @channel or t.me link (case-insensitive)."""
-    wanted = {text.strip().lower()}
-    try:
-        wanted.add(normalise_channel(text).lower())
-    except ValueError:
-        pass
-    for feed in list_feeds(db):
-        if feed.name.lower() in wanted or (feed.channel or "").lower() in wanted:
-            return feed.name
-    raise UsageError(f"No feed named {quote_input(text)}. /feeds lists them.")
+    name = find_feed_name(db, text)
+    if name is None:
+        raise UsageError(f"No feed named {quote_input(text)}. /feeds lists them.")
+    return name
 
 
 def _theme(env: BotEnv, text: str) -> str | None:
@@ -173,7 +179,7 @@ def help_text(env: BotEnv, request: CommandRequest) -> Reply:
     if not is_admin:
         lines += ["", "Feed changes (/addfeed, /removefeed, /pausefeed, /resumefeed), /discover "
                       "and /status are for admins."]
-    lines.append("In a group, only its admins can /subscribe or /unsubscribe it.")
+    lines.append("In a group, only its admins can /subscribe, /unsubscribe, /watch or /unwatch.")
     return Reply.text("\n".join(lines))
 
 
@@ -425,6 +431,36 @@ def label_post(env: BotEnv, request: CommandRequest) -> Reply:
     return _labelled(post, [label.label for label in stored])
 
 
+# ---------------------------------------------------------------- watch-lists
+
+
+def watch_command(env: BotEnv, request: CommandRequest) -> Reply:
+    """Add a watch to this chat: its alerts come after each scoring, at most one per cooldown."""
+    if not request.args:
+        raise UsageError(f"{USAGE['watch']}\n{WATCH_HINT}")
+    watch = add_typed_watch(env.db(), request.chat_id, " ".join(request.args), env.settings,
+                            env.taxonomy, now=_now(env))
+    return Reply.text(f"Watching <code>{escape(describe_rule(watch.rule))}</code> as number "
+                      f"{watch.number}: an alert quotes each new post it matches. "
+                      "/watches lists this chat's watches.")
+
+
+def watches_command(env: BotEnv, request: CommandRequest) -> Reply:
+    if request.args:
+        raise UsageError(USAGE["watches"])
+    return Reply.text(render_watch_list(chat_watches(env.db(), request.chat_id)))
+
+
+def unwatch_command(env: BotEnv, request: CommandRequest) -> Reply:
+    if len(request.args) != 1 or not request.args[0].isdigit() or len(request.args[0]) > 6:
+        raise UsageError(f"{USAGE['unwatch']} (N as /watches numbers them)")
+    removed = remove_watch(env.db(), request.chat_id, int(request.args[0]))
+    if removed is None:
+        raise UsageError(f"This chat has no watch number {int(request.args[0])}; /watches "
+                         "lists them")
+    return Reply.text(f"Stopped watching <code>{escape(describe_rule(removed.rule))}</code>.")
+
+
 # ---------------------------------------------------------------- admin: feeds and status
 
 
@@ -539,6 +575,13 @@ COMMANDS: list[Command] = [
     Command("label", "/label [#REF] supportive|critical|alarmed|neutral|wrong [theme:NAME ...]",
             "correct the model on a quoted post, its stance and the themes it carries: reply "
             "to the digest, or give its #REF (analysts)", label_post, analyst=True),
+    Command("watch", WATCH_HELP,
+            "alert this chat to each new post matching a phrase (any inflection), an RE2 "
+            "pattern, an attacked target or a channel's critical posts", watch_command,
+            chat_admin=True),
+    Command("watches", "/watches", "this chat's watches, numbered", watches_command),
+    Command("unwatch", "/unwatch N", "stop watch number N of /watches", unwatch_command,
+            chat_admin=True),
     Command("addfeed", "/addfeed t.me/NAME|@NAME|URL [blogger|news]", "watch a feed (admin)",
             add_feed_command, admin=True),
     Command("removefeed", "/removefeed NAME", "stop watching a feed (admin)",

@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     spread_cooldown_hours: float = Field(default=1.0, ge=0.0, le=24 * 30)  # per chat, alerts
     graph_png_max_nodes: int = Field(default=60, ge=2, le=1000)  # busiest nodes drawn
 
+    # Watch-lists and alerts (issue 21): /watch, riftwatch watch
+    watch_cooldown_minutes: float = Field(default=15.0, ge=0.0, le=30 * 24 * 60)  # per watch
+    watch_max_per_chat: int = Field(default=50, ge=1, le=1000)
+    watch_max_chars: int = Field(default=200, ge=10, le=2000)  # a watch as typed, pattern too
+    watch_max_post_age_hours: float = Field(default=48.0, gt=0, le=24 * 30)  # older: no alert
+
     timezone: str = "UTC"
     log_level: str = "INFO"
 

@@ -27,6 +27,7 @@ from riftwatch.cli_common import (
 from riftwatch.cli_data import cmd_eval_data, register_data_commands
 from riftwatch.cli_discover import register_discover_command
 from riftwatch.cli_graph import register_graph_command
+from riftwatch.cli_watch import register_watch_command
 
 if TYPE_CHECKING:
     from riftwatch.pipeline import CycleReport
@@ -131,6 +132,8 @@ def _print_cycle(report: CycleReport) -> None:
     print(f"fetched {len(report.outcomes)} feeds in {report.fetch_seconds:.1f}s: "
           f"{report.new_items} new items, {len(report.failed)} failed; "
           f"scored {report.scored} in {report.score_seconds:.1f}s")
+    if report.watch_matches:
+        print(f"watches matched {report.watch_matches} new posts (the bot alerts their chats)")
     for feed, outcome in report.failed:
         print(f"  ✗ {feed.name}: {outcome.error}")
 
@@ -149,11 +152,12 @@ def cmd_fetch(args: argparse.Namespace) -> None:
 
 
 def cmd_score_pending(args: argparse.Namespace) -> None:
-    from riftwatch.pipeline import score_new_items
+    from riftwatch.pipeline import score_and_match
 
     settings, taxonomy = start_command(args)
     open_synced_db(settings)
-    print(f"scored {score_new_items(settings.db_path, settings, taxonomy)} items")
+    scored, matched = score_and_match(settings.db_path, settings, taxonomy)
+    print(f"scored {scored} items; watches matched {matched}")
 
 
 def cmd_digest(args: argparse.Namespace) -> None:
@@ -343,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_data_commands(commands)  # score, import, export, browse
     register_graph_command(commands)
     register_discover_command(commands)
+    register_watch_command(commands)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""One pipeline cycle: fetch due feeds into the store, score what is new, extract its edges.
+"""One pipeline cycle: fetch due feeds into the store, score what is new, run the chats' watches
+over it, extract its edges.
 
 Wires monitors and classifiers together (they never call each other); no rendering here.
 """
@@ -29,9 +30,11 @@ class CycleReport:
 
     outcomes: list[tuple[FeedState, FetchOutcome]] = field(default_factory=list)
     scored: int = 0
+    watch_matches: int = 0
     new_edges: int = 0
     fetch_seconds: float = 0.0
     score_seconds: float = 0.0
+    watch_seconds: float = 0.0
 
     @property
     def new_items(self) -> int:
@@ -54,6 +57,24 @@ def score_new_items(db_path: Path, settings: Settings, taxonomy: Taxonomy) -> in
         db.conn.close()
 
 
+def match_watches(db_path: Path, settings: Settings, taxonomy: Taxonomy) -> int:
+    """Run every chat's watches over the posts scored since they last looked; record the
+    matches for the bot to alert (``digest.watch_scan``). Returns how many were new."""
+    from digest.watch_scan import scan_new_scores
+
+    db = open_db(db_path)
+    try:
+        return scan_new_scores(db, settings, taxonomy)
+    finally:
+        db.conn.close()
+
+
+def score_and_match(db_path: Path, settings: Settings, taxonomy: Taxonomy) -> tuple[int, int]:
+    """Score what is new, then match the watches right away: (scored, new matches)."""
+    scored = score_new_items(db_path, settings, taxonomy)
+    return scored, match_watches(db_path, settings, taxonomy)
+
+
 def extract_new_edges(db_path: Path, settings: Settings) -> int:
     """Extract amplification edges from items and scores stored since the last run."""
     from store.edge_extraction import extract_edges
@@ -69,7 +90,8 @@ def run_cycle(
     settings: Settings, taxonomy: Taxonomy, feed_names: list[str] | None = None,
     backfill_pages: int = 0, progress: Progress | None = None, score: bool = True,
 ) -> CycleReport:
-    """Fetch (all due feeds, or the named ones), score new items, extract their edges."""
+    """Fetch (all due feeds, or the named ones), score new items and match the watches
+    against them, extract their edges."""
     report = CycleReport()
     started = time.perf_counter()
     report.outcomes = fetch_all(settings.db_path, settings, feed_names=feed_names,
@@ -79,7 +101,11 @@ def run_cycle(
         started = time.perf_counter()
         report.scored = score_new_items(settings.db_path, settings, taxonomy)
         report.score_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        report.watch_matches = match_watches(settings.db_path, settings, taxonomy)
+        report.watch_seconds = time.perf_counter() - started
     report.new_edges = extract_new_edges(settings.db_path, settings)
-    log.info("cycle: %d feeds, %d new items, %d scored, %d failed", len(report.outcomes),
-             report.new_items, report.scored, len(report.failed))
+    log.info("cycle: %d feeds, %d new items, %d scored, %d watch matches, %d failed",
+             len(report.outcomes), report.new_items, report.scored, report.watch_matches,
+             len(report.failed))
     return report

@@ -22,7 +22,7 @@ from digest.compose import compose_digest
 from digest.render_text import render_text
 from digest.sections import SectionLimits
 from monitors.scheduler import FeedScheduler
-from riftwatch.pipeline import score_new_items
+from riftwatch.pipeline import score_and_match
 from store.db import open_db
 from store.feeds import FetchOutcome
 from store.lock import store_lock
@@ -37,7 +37,8 @@ CONSOLE_DIGEST_JOB = "riftwatch:console-digest"
 
 
 class ScoringWorker:
-    """One thread that scores pending items whenever a fetch brings new ones.
+    """One thread that scores pending items whenever a fetch brings new ones, then runs the
+    chats' watches over them.
 
     A request that arrives while a run is in progress triggers one more run, so items
     stored during scoring are never left behind; at start it scores whatever a crash left.
@@ -75,8 +76,9 @@ class ScoringWorker:
                 return
             self._wanted.clear()
             try:
-                self.scored_total += score_new_items(self.settings.db_path, self.settings,
-                                                     self.taxonomy)
+                scored, _ = score_and_match(self.settings.db_path, self.settings,
+                                            self.taxonomy)
+                self.scored_total += scored
             except Exception:  # log and keep serving; the items stay pending
                 log.exception("scoring failed; will retry after the next fetch")
 

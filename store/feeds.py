@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from config.errors import RiftwatchError
-from config.feeds import FeedConfig, load_feeds
+from config.feeds import FeedConfig, load_feeds, normalise_channel
 from config.settings import Settings
 from config.telegram_names import channel_of
 from monitors.http import check_source_allowed
@@ -176,6 +176,18 @@ def count_feeds(db: sqlite_utils.Database) -> FeedCounts:
         "SELECT SUM(enabled), SUM(enabled = 0), SUM(error_count > 0) FROM feeds WHERE removed = 0"
     ).fetchone()
     return FeedCounts(*(int(value or 0) for value in row))
+
+
+def find_feed_name(db: sqlite_utils.Database, text: str) -> str | None:
+    """A watched feed's stored name from its name, @channel or t.me link (any case); None
+    when no feed answers to it."""
+    wanted = {text.strip().lower()}
+    try:
+        wanted.add(normalise_channel(text).lower())
+    except ValueError:
+        pass
+    return next((feed.name for feed in list_feeds(db)
+                 if feed.name.lower() in wanted or (feed.channel or "").lower() in wanted), None)
 
 
 @dataclass(frozen=True)

@@ -252,10 +252,41 @@ def _v7_themes_present(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE scores ADD COLUMN themes_present TEXT NOT NULL DEFAULT '[]'")
 
 
+def _v8_watches(db: sqlite_utils.Database) -> None:
+    """Watch-lists: each chat's watches (a phrase, an RE2 pattern, an attacked target or a
+    channel's critical posts, with exclusions, stances and a cooldown), and what each matched
+    after scoring; an alert for a match is claimed in ``alert_claims`` before it is sent."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS watches (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('phrase', 'regex', 'target', 'channel')),
+            subject TEXT NOT NULL,
+            excludes TEXT NOT NULL DEFAULT '[]',
+            stances TEXT NOT NULL DEFAULT '[]',
+            cooldown_seconds INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS watches_chat ON watches(chat_id, id)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS watch_matches (
+            watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            evidence TEXT NOT NULL,
+            matched_at TEXT NOT NULL,
+            PRIMARY KEY (watch_id, item_id)
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS watch_matches_at ON watch_matches(matched_at)")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages,
                                _v4_spike_alerts, _v5_edges, _v6_alert_claims,
-                               _v7_themes_present]
+                               _v7_themes_present, _v8_watches]
 
 
 def migrate(db: sqlite_utils.Database) -> int:
