@@ -139,8 +139,9 @@ def _theme_rows(
     return sorted(rows, key=lambda row: (row.spike, row.lift * (row.count > 0)), reverse=True)
 
 
-def _post_ref(row: dict[str, Any], text_field: str = "evidence", theme: str | None = None
-              ) -> PostRef:
+def post_ref_from_row(row: dict[str, Any], text_field: str = "evidence",
+                      theme: str | None = None) -> PostRef:
+    """A quoted post from a row of ``_POST_COLUMNS`` (search's rows have the same names)."""
     return PostRef(
         item_id=row["id"], feed_name=row["feed_name"], feed_title=row["feed_title"],
         url=row["url"], published_at=from_iso(row["published_at"]),
@@ -170,7 +171,7 @@ def _top_posts(
         )
         path = f'$."{theme}"'
         rows = db.query(sql, [path, model_version, *window.params, theme, per_theme])
-        top[theme] = [_post_ref(row, theme=theme) for row in rows]
+        top[theme] = [post_ref_from_row(row, theme=theme) for row in rows]
     return top
 
 
@@ -192,7 +193,7 @@ def _rifts(
     rifts = [
         Rift(source=source, source_title=titles[source], target=target,
              target_label=labels.get(target, target), count=len(rows),
-             evidence=[_post_ref(row) for row in rows[:evidence_per_rift]])
+             evidence=[post_ref_from_row(row) for row in rows[:evidence_per_rift]])
         for (source, target), rows in grouped.items()
     ]
     return sorted(rifts, key=lambda rift: rift.count, reverse=True)
@@ -239,7 +240,7 @@ def _newest_posts(
         + ") WHERE rank <= ? ORDER BY published_at DESC"
     )
     params = [to_iso(since), to_iso(until)] + ([channel] if channel else []) + [per_channel]
-    return [_post_ref(row, text_field="text") for row in db.query(sql, params)]
+    return [post_ref_from_row(row, text_field="text") for row in db.query(sql, params)]
 
 
 _FAILING_SINCE = (

@@ -26,6 +26,7 @@ from riftwatch.cli_common import (
 )
 from riftwatch.cli_data import cmd_eval_data, register_data_commands
 from riftwatch.cli_graph import register_graph_command
+from riftwatch.cli_search import register_search_commands
 
 if TYPE_CHECKING:
     from riftwatch.pipeline import CycleReport
@@ -339,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_db_option(sub)
     register_data_commands(commands)  # score, import, export, browse
     register_graph_command(commands)
+    register_search_commands(commands)
     return parser
 
 

@@ -252,10 +252,30 @@ def _v7_themes_present(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE scores ADD COLUMN themes_present TEXT NOT NULL DEFAULT '[]'")
 
 
+def _v8_placeholder(db: sqlite_utils.Database) -> None:
+    """Number 8 is issue 21's watch-lists (built on another branch); the merge puts that
+    migration here in place of this placeholder, which changes nothing."""
+
+
+def _v9_post_vectors(db: sqlite_utils.Database) -> None:
+    """One search vector per post (int8, written as the post is scored), named by the encoder
+    space it lives in: a query compares only with vectors of its own space. Plain SQLite;
+    ``store.vector_search`` reads it through sqlite-vec."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS post_vectors (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            space TEXT NOT NULL,
+            vector BLOB NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS post_vectors_space ON post_vectors(space, item_id)")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages,
                                _v4_spike_alerts, _v5_edges, _v6_alert_claims,
-                               _v7_themes_present]
+                               _v7_themes_present, _v8_placeholder, _v9_post_vectors]
 
 
 def migrate(db: sqlite_utils.Database) -> int:
