@@ -14,6 +14,7 @@ import sqlite_utils
 
 from bot.env import BotEnv
 from bot.status import render_status
+from classifiers.scoring import load_classifier
 from config import RiftwatchError, Settings
 from config.echo import quote_input
 from config.feeds import (
@@ -34,6 +35,7 @@ from digest.compose import (
 )
 from digest.graph import UnknownKindError, build_graph, parse_kinds
 from digest.graph_render import graph_caption, render_graph_png
+from digest.search import SearchFilters, search_text
 from digest.sections import SectionLimits
 from digest.telegram_html import (
     escape,
@@ -41,6 +43,7 @@ from digest.telegram_html import (
     render_candidates,
     render_digest_messages,
     render_feeds,
+    render_search_html,
     render_themes,
     split_html,
     trend_caption,
@@ -61,6 +64,8 @@ DEFAULT_DAILY_TIME = "08:00"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _REF_RE = re.compile(r"^#?(\d{1,18})$")
 CANDIDATES_SHOWN = 30  # unlisted targets /candidates lists
+SEARCH_SHOWN = 8  # posts /search lists
+LONGEST_SEARCH = 300  # characters of a /search query
 
 
 class UsageError(RiftwatchError):
@@ -312,6 +317,19 @@ def graph(env: BotEnv, request: CommandRequest) -> Reply:
                  caption=graph_caption(result))
 
 
+def search(env: BotEnv, request: CommandRequest) -> Reply:
+    """The stored posts nearest in meaning to the words given (any language)."""
+    query = " ".join(request.args)
+    if not query:
+        raise UsageError(USAGE["search"])
+    if len(query) > LONGEST_SEARCH:
+        raise UsageError(f"A search is at most {LONGEST_SEARCH} characters; this one has "
+                         f"{len(query)}.")
+    hits = search_text(env.db(), env.db_path, load_classifier(env.settings, env.taxonomy), query,
+                       SearchFilters(limit=SEARCH_SHOWN))
+    return Reply.text(render_search_html(query, hits))
+
+
 def feeds(env: BotEnv, request: CommandRequest) -> Reply:
     until = _now(env)
     today = until.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -511,6 +529,8 @@ COMMANDS: list[Command] = [
             trend),
     Command("graph", "/graph [7d] [forward,mention,quote,attack]",
             "who forwards, mentions, quotes and attacks whom (a drawn graph)", graph),
+    Command("search", "/search TEXT", "stored posts nearest in meaning to TEXT (any language)",
+            search),
     Command("feeds", "/feeds", "watched feeds and their health", feeds),
     Command("label", "/label [#REF] supportive|critical|alarmed|neutral|wrong [theme:NAME ...]",
             "correct the model on a quoted post, its stance and the themes it carries: reply "
