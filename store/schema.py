@@ -260,7 +260,8 @@ def _v8_placeholder(db: sqlite_utils.Database) -> None:
 def _v9_post_vectors(db: sqlite_utils.Database) -> None:
     """One search vector per post (int8, written as the post is scored), named by the encoder
     space it lives in: a query compares only with vectors of its own space. Plain SQLite;
-    ``store.vector_search`` reads it through sqlite-vec."""
+    ``store.vector_search`` reads it through sqlite-vec. No index on ``space``: nearly every
+    row is in the current space, and a search reads them all faster in table order."""
     db.execute(
         """
         CREATE TABLE IF NOT EXISTS post_vectors (
@@ -269,7 +270,6 @@ def _v9_post_vectors(db: sqlite_utils.Database) -> None:
             vector BLOB NOT NULL
         )"""
     )
-    db.execute("CREATE INDEX IF NOT EXISTS post_vectors_space ON post_vectors(space, item_id)")
 
 
 Migration = Callable[[sqlite_utils.Database], None]
