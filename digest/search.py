@@ -21,7 +21,7 @@ from config.themes import Taxonomy
 from digest.compose import latest_model_version, post_ref_from_row
 from digest.model import STANCES, PostRef
 from store.models import to_iso
-from store.post_vectors import quantise, stored_vector
+from store.post_vectors import quantise, stored_vector, vector_count
 from store.vector_search import VectorQuery, nearest_posts, open_vector_connection
 
 DEFAULT_LIMIT = 10
@@ -80,7 +80,11 @@ def search_text(db: sqlite_utils.Database, db_path: Path | str, encoder: QueryEn
     if not text.strip():
         raise SearchError("nothing to search for; give a few words")
     vector = quantise(encoder.query_vector(text))
-    return _hits(db_path, _query(db, vector, encoder.vector_space, filters))
+    hits = _hits(db_path, _query(db, vector, encoder.vector_space, filters))
+    if not hits and vector_count(db, encoder.vector_space) == 0:
+        raise SearchError("no stored post has a search vector from this model yet: "
+                          "riftwatch reindex gives scored posts theirs")
+    return hits
 
 
 def search_like(db: sqlite_utils.Database, db_path: Path | str, item_id: int,

@@ -196,12 +196,14 @@ def test_filters_are_checked() -> None:
         SearchFilters(limit=0).checked(taxonomy)
 
 
-def test_a_post_without_a_vector_says_how_to_get_one(
+def test_a_post_or_a_store_without_vectors_says_how_to_get_them(
     db: sqlite_utils.Database, db_path: Path,
 ) -> None:
     ids = seed(db, POSTS[:1], with_vectors=False)
     with pytest.raises(SearchError, match="riftwatch reindex"):
         search_like(db, db_path, ids[0], SearchFilters())
+    with pytest.raises(SearchError, match="no stored post has a search vector from this model"):
+        search_text(db, db_path, FixedQuery(unit(1)), "q", SearchFilters())
 
 
 def test_cli_search_like_as_text_json_and_csv(
