@@ -71,7 +71,10 @@ class PostScorer:
         self.classifier = classifier
         self.max_post_chars = max_post_chars
         self.model_version = classifier.model_version
-        self.vector_space = classifier.vector_space
+
+    @property
+    def vector_space(self) -> str:
+        return self.classifier.vector_space
 
     def score_texts(self, texts: list[str]) -> list[ScoreResult]:
         return self.classifier.score_texts([text[: self.max_post_chars] for text in texts])
