@@ -1,12 +1,13 @@
 """Benchmark riftwatch end to end on this machine; every figure is printed beside its comparison.
 
-Usage: ``python -m bench.run [--quick] [--only ingest,scoring,cycle,digest]``.
+Usage: ``python -m bench.run [--quick] [--only ingest,scoring,cycle,digest,search]``.
 Parts: ingestion (RSS and t.me/s parsed + stored, batch vs row-by-row insert), scoring
 (the CPU, the precision ``auto`` chose, and default vs fp32 vs bf16 vs int8 vs naive fp32 on
 long milblog posts), a full cycle (channels served on
 127.0.0.1: fetch + store + score + watch matching + digest, wall time, peak RSS and the
 watches' share), and digest composition
-over 100k stored items with and without the indexes it needs. Measures only: every store
+over 100k stored items with and without the indexes it needs, and semantic search over 100k
+stored post vectors. Measures only: every store
 it writes is a temporary file.
 """
 
@@ -28,6 +29,7 @@ from functools import partial
 from html import escape
 from pathlib import Path
 
+import numpy as np
 import sqlite_utils
 
 from bench.bench_classifier import load_posts, peak_rss_mb
@@ -52,7 +54,7 @@ from store.models import Item, to_iso, utc_now
 
 REPO = Path(__file__).resolve().parent.parent
 
-PARTS = ("ingest", "scoring", "cycle", "digest")
+PARTS = ("ingest", "scoring", "cycle", "digest", "search")
 # Encoder depths timed beside the configured one (the default path's arithmetic, same posts).
 BENCH_DEPTHS = (4, 6, 8, 12)
 
@@ -425,6 +427,112 @@ def bench_digest(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
     db.conn.close()
 
 
+# --- semantic search over 100k post vectors --------------------------------------------------
+
+SEARCH_SPACE = "bench-space"
+
+
+class RandomQuery:
+    """A query encoder answering random unit vectors: the index's cost, not the encoder's."""
+
+    vector_space = SEARCH_SPACE
+
+    def __init__(self, dim: int, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.dim = dim
+
+    def query_vector(self, query: str) -> np.ndarray:
+        return unit_rows(self.rng.standard_normal((1, self.dim)))[0]
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+
+
+def add_random_vectors(path: Path, items: int, dim: int) -> None:
+    """A random unit vector (int8, as scoring stores them) for every item of the store."""
+    from store.post_vectors import save_vectors
+
+    vectors = unit_rows(np.random.default_rng(11).standard_normal((items, dim)))
+    db = open_db(path)
+    with db.conn:
+        save_vectors(db, SEARCH_SPACE, [(number + 1, vectors[number]) for number in range(items)])
+    db.conn.close()
+
+
+def numpy_scan(path: Path, query: np.ndarray, limit: int) -> list[int]:
+    """The Python way: read every stored vector, one matrix product, sort."""
+    db = open_db(path)
+    rows = db.execute("SELECT item_id, vector FROM post_vectors WHERE space = ?",
+                      [SEARCH_SPACE]).fetchall()
+    db.conn.close()
+    matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.int8).reshape(len(rows), -1)
+    scores = matrix.astype(np.float32) @ query / np.linalg.norm(matrix, axis=1)
+    return [rows[i][0] for i in np.argsort(-scores)[:limit]]
+
+
+def vec0_knn_seconds(path: Path, dim: int, runs: int) -> float:
+    """sqlite-vec's vec0 virtual table (int8, cosine) over the same vectors: one KNN query."""
+    from store.post_vectors import quantise
+    from store.vector_search import open_vector_connection
+
+    conn = open_vector_connection(path)
+    conn.execute(f"CREATE VIRTUAL TABLE bench_vec0 USING vec0(item_id INTEGER PRIMARY KEY, "
+                 f"embedding int8[{dim}] distance_metric=cosine)")
+    conn.execute("INSERT INTO bench_vec0 SELECT item_id, vec_int8(vector) FROM post_vectors")
+    conn.commit()
+    query = RandomQuery(dim, 5)
+    knn = "SELECT item_id FROM bench_vec0 WHERE embedding MATCH vec_int8(?) AND k = 10"
+    conn.execute(knn, [quantise(query.query_vector(""))]).fetchall()  # warm
+    spent = statistics.median(
+        timed(partial(lambda v: conn.execute(knn, [v]).fetchall(),
+                      quantise(query.query_vector("")))) for _ in range(runs))
+    conn.execute("DROP TABLE bench_vec0")
+    conn.close()
+    return spent
+
+
+def timed_with_cpu(function: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one call: on a machine other processes load, the CPU time is
+    what the query itself costs (SQLite runs it on one core)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    function()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def bench_search(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
+    from digest.search import SearchFilters, search_text
+
+    items, dim, runs = (20_000 if quick else 100_000), 384, 5
+    print(f"\nsemantic search over {items:,} stored post vectors ({dim} int8, random; "
+          "target < 0.5 s per query)")
+    path = folder / "search.db"
+    fill_s = timed(lambda: (fill_store(path, items), add_random_vectors(path, items, dim)))
+    db = open_db(path)
+    since = utc_now() - timedelta(days=7)
+    cases: list[tuple[str, SearchFilters]] = [
+        ("10 nearest, no filter", SearchFilters(limit=10)),
+        ("10 nearest, critical + a theme + last 7 days",
+         SearchFilters(limit=10, stance="critical", theme="mod_criticism", since=since)),
+        ("10 nearest in one channel", SearchFilters(limit=10, channel="feed007")),
+    ]
+    encoder = RandomQuery(dim, 3)
+    search_text(db, path, encoder, "warm", SearchFilters())  # warm the page cache
+    for label, filters in cases:
+        wall, cpu = zip(*(timed_with_cpu(partial(search_text, db, path, encoder, "q", filters))
+                          for _ in range(runs)), strict=True)
+        line(label, f"{statistics.median(wall):.3f} s",
+             f"median of {runs}; CPU {statistics.median(cpu):.3f} s of it "
+             f"(load {os.getloadavg()[0]:.1f})")
+    query = RandomQuery(dim, 4).query_vector("")
+    scan = statistics.median(timed(partial(numpy_scan, path, query, 10)) for _ in range(3))
+    line("vs numpy: read every vector, one matmul", f"{scan:.3f} s", "the Python way, for scale")
+    line("vs sqlite-vec vec0 KNN (int8, no filter)", f"{vec0_knn_seconds(path, dim, runs):.3f} s",
+         "filters on joins would apply after its k")
+    print(f"  (store filled in {fill_s:.1f}s)")
+    db.conn.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (under two minutes)")
@@ -446,8 +554,8 @@ def main(argv: list[str] | None = None) -> None:
                 if part == "ingest":
                     bench_ingest(folder, args.quick)
                 else:
-                    {"scoring": bench_scoring, "cycle": bench_cycle,
-                     "digest": bench_digest}[part](folder, args.quick, taxonomy)
+                    {"scoring": bench_scoring, "cycle": bench_cycle, "digest": bench_digest,
+                     "search": bench_search}[part](folder, args.quick, taxonomy)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end (other processes share the CPUs)")
 
 

@@ -14,6 +14,7 @@ import sqlite_utils
 
 from bot.env import BotEnv
 from bot.status import render_status
+from classifiers.scoring import load_classifier
 from config import RiftwatchError, Settings
 from config.echo import quote_input
 from config.feeds import (
@@ -39,6 +40,7 @@ from digest.discovery import discover_channels
 from digest.discovery_render import render_unwatched_html
 from digest.graph import UnknownKindError, build_graph, parse_kinds
 from digest.graph_render import graph_caption, render_graph_png
+from digest.search import SearchFilters, search_text
 from digest.sections import SectionLimits
 from digest.telegram_html import (
     escape,
@@ -46,6 +48,7 @@ from digest.telegram_html import (
     render_candidates,
     render_digest_messages,
     render_feeds,
+    render_search_html,
     render_themes,
     split_html,
     trend_caption,
@@ -80,6 +83,8 @@ DISCOVER_SHOWN = 15  # unwatched channels /discover lists (riftwatch discover li
 DISCOVER_WINDOW = "7d"  # /discover without a window
 WATCH_HINT = ("e.g. /watch Шойгу -учения, /watch re:бросил[аи]? позиции, /watch target:gerasimov "
               "stance:critical, /watch channel:rybar cooldown:1h")
+SEARCH_SHOWN = 8  # posts /search lists
+LONGEST_SEARCH = 300  # characters of a /search query
 
 
 class UsageError(RiftwatchError):
@@ -324,6 +329,19 @@ def graph(env: BotEnv, request: CommandRequest) -> Reply:
         return Reply.text("No forwards, mentions, quotes or attacks in that window yet.")
     return Reply(photo=render_graph_png(result, env.settings.graph_png_max_nodes),
                  caption=graph_caption(result))
+
+
+def search(env: BotEnv, request: CommandRequest) -> Reply:
+    """The stored posts nearest in meaning to the words given (any language)."""
+    query = " ".join(request.args)
+    if not query:
+        raise UsageError(USAGE["search"])
+    if len(query) > LONGEST_SEARCH:
+        raise UsageError(f"A search is at most {LONGEST_SEARCH} characters; this one has "
+                         f"{len(query)}.")
+    hits = search_text(env.db(), env.db_path, load_classifier(env.settings, env.taxonomy), query,
+                       SearchFilters(limit=SEARCH_SHOWN))
+    return Reply.text(render_search_html(query, hits))
 
 
 def feeds(env: BotEnv, request: CommandRequest) -> Reply:
@@ -571,6 +589,8 @@ COMMANDS: list[Command] = [
             trend),
     Command("graph", "/graph [7d] [forward,mention,quote,attack]",
             "who forwards, mentions, quotes and attacks whom (a drawn graph)", graph),
+    Command("search", "/search TEXT", "stored posts nearest in meaning to TEXT (any language)",
+            search),
     Command("feeds", "/feeds", "watched feeds and their health", feeds),
     Command("label", "/label [#REF] supportive|critical|alarmed|neutral|wrong [theme:NAME ...]",
             "correct the model on a quoted post, its stance and the themes it carries: reply "

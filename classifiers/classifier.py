@@ -19,6 +19,7 @@ from classifiers.heads import (
     CompiledTaxonomy,
     ShippedHeads,
     max_similarity,
+    passage_vector,
     pooled_features,
     prototype_texts,
     stance_split,
@@ -49,6 +50,7 @@ class ScoreResult:
     targets: list[str] = field(default_factory=list)
     evidence: str = ""
     language: str = "other"
+    vector: np.ndarray | None = None  # the post's unit passage vector (semantic search)
 
 
 @dataclass
@@ -57,6 +59,10 @@ class PostWindows:
 
     texts: list[str]
     spans: list[tuple[int, int]]
+
+    def vectors(self, embedded: np.ndarray) -> np.ndarray:
+        """(texts, dim): each text's windows' embeddings averaged, at unit length."""
+        return np.stack([passage_vector(embedded[a:b]) for a, b in self.spans])
 
     @classmethod
     def of(cls, texts: list[str]) -> PostWindows:
@@ -85,6 +91,12 @@ def model_version_for(
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return f"{encoder_name}-{digest.hexdigest()[:10]}"
+
+
+def vector_space(encoder: Encoder) -> str:
+    """The name of the space an encoder's vectors live in: only vectors of one space compare
+    (the int8 copy's embeddings differ from fp32's, so it has a space of its own)."""
+    return f"{encoder.name}-{encoder.fingerprint}"
 
 
 class Classifier:
@@ -140,6 +152,7 @@ class Classifier:
         self.model_version = model_version_for(
             encoder.name, encoder.fingerprint, heads_digest, taxonomy, self.critical_threshold
         )
+        self.vector_space = vector_space(encoder)
 
     def _stance_decision(self) -> tuple[str, dict[str, float]]:
         """The rule that turns stance probabilities into a stance, and each stance's threshold:
@@ -174,6 +187,7 @@ class Classifier:
         themes = self._theme_probabilities(texts, windows, window_theme_sim, trained)
         probabilities = self._stance_probabilities(embedded, windows.spans, trained)
         stances = [self._stance(probs) for probs in probabilities]
+        vectors = windows.vectors(embedded)
         targets = self.target_finder.attacked_each([
             PostWindowsToJudge(windows.texts[a:b], embedded[a:b],
                                [stance == "critical" or p >= self.critical_threshold
@@ -191,9 +205,19 @@ class Classifier:
                 evidence=self._evidence(windows, i, stances[i], p_window, themes[i],
                                         window_theme_sim),
                 language=detect_language(texts[i]),
+                vector=vectors[i],
             )
             for i in range(len(texts))
         ]
+
+    def passage_vectors(self, texts: list[str]) -> np.ndarray:
+        """(texts, dim): the vectors ``score_texts`` gives each text, without the heads."""
+        windows = PostWindows.of(texts)
+        return windows.vectors(self.encoder.embed(windows.texts, kind="passage"))
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """(dim,): a search query's unit vector (the encoder's ``query:`` side)."""
+        return self.encoder.embed([query], kind="query")[0]
 
     def _post_heads(self) -> dict[str, CalibratedHead]:
         """The heads that read whole posts: the critical head, and with the trained encoder the
@@ -238,8 +262,7 @@ class Classifier:
             weights = np.stack([trained[name] for name in OTHER_STANCES], axis=1)
             others = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
         else:
-            doc = np.stack([pooled_features(embedded[a:b], 1.0)[: self.encoder.dim]
-                            for a, b in spans])
+            doc = np.stack([passage_vector(embedded[a:b]) for a, b in spans])
             others = stance_split(max_similarity(doc, self.stance_prototypes))
         return [self._probabilities(float(p), shares)
                 for p, shares in zip(trained["critical"], others, strict=True)]

@@ -47,11 +47,16 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
 
 
+def passage_vector(window_embeddings: np.ndarray) -> np.ndarray:
+    """One post's windows (n, dim) to their mean at unit length (dim): the post's own vector."""
+    mean = window_embeddings.mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-9)
+
+
 def pooled_features(window_embeddings: np.ndarray, scale: float) -> np.ndarray:
     """One post's windows (n, dim) to [scale * normalised mean, scale * max] (2 * dim)."""
-    mean = window_embeddings.mean(axis=0)
-    mean = mean / max(float(np.linalg.norm(mean)), 1e-9)
-    return np.concatenate([mean, window_embeddings.max(axis=0)]) * scale
+    return np.concatenate([passage_vector(window_embeddings),
+                           window_embeddings.max(axis=0)]) * scale
 
 
 def make_vectorizer(block: str, vocabulary: list[str] | None = None,

@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 
+import numpy as np
 import sqlite_utils
 
 from classifiers.classifier import Classifier, ScoreResult
@@ -19,6 +20,7 @@ from classifiers.precision import load_encoder
 from config.settings import DEFAULT_THEMES_FILE, Settings
 from config.themes import Taxonomy, load_themes
 from store.models import to_iso, utc_now
+from store.post_vectors import SCORED_TEXT_SQL, save_vectors
 from store.scores import PROBABILITY_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -71,8 +73,16 @@ class PostScorer:
         self.max_post_chars = max_post_chars
         self.model_version = classifier.model_version
 
+    @property
+    def vector_space(self) -> str:
+        return self.classifier.vector_space
+
     def score_texts(self, texts: list[str]) -> list[ScoreResult]:
         return self.classifier.score_texts([text[: self.max_post_chars] for text in texts])
+
+    def passage_vectors(self, texts: list[str]) -> np.ndarray:
+        """The vectors ``score_texts`` stores for these texts, without the heads (reindex)."""
+        return self.classifier.passage_vectors([text[: self.max_post_chars] for text in texts])
 
 
 def load_post_scorer(settings: Settings, taxonomy: Taxonomy) -> PostScorer:
@@ -85,7 +95,7 @@ def pending_items(
 ) -> list[tuple[int, str]]:
     """Up to ``limit`` (id, text) pairs without a score for ``model_version``, oldest id first."""
     rows = db.execute(
-        """SELECT i.id, COALESCE(NULLIF(i.text, ''), i.title, '') FROM items i
+        f"""SELECT i.id, {SCORED_TEXT_SQL} FROM items i
            WHERE NOT EXISTS (SELECT 1 FROM scores s
                              WHERE s.item_id = i.id AND s.model_version = ?)
            ORDER BY i.id LIMIT ?""",
@@ -139,6 +149,10 @@ def score_pending(
         ]
         with db.conn:
             db.table("scores").insert_all(rows, ignore=True)
+            save_vectors(db, classifier.vector_space,
+                         [(row["item_id"], result.vector)
+                          for row, result in zip(rows, results, strict=True)
+                          if result.vector is not None])
         done += len(rows)
         logger.debug("scored %d items (%d so far) with %s", len(rows), done, version)
     if done:

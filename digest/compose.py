@@ -113,8 +113,9 @@ def _theme_rows(
     return sorted(rows, key=lambda row: (row.spike, row.lift * (row.count > 0)), reverse=True)
 
 
-def _post_ref(row: dict[str, Any], text_field: str = "evidence", theme: str | None = None
-              ) -> PostRef:
+def post_ref_from_row(row: dict[str, Any], text_field: str = "evidence",
+                      theme: str | None = None) -> PostRef:
+    """A quoted post from a row of ``_POST_COLUMNS`` (search's rows have the same names)."""
     return PostRef(
         item_id=row["id"], feed_name=row["feed_name"], feed_title=row["feed_title"],
         url=row["url"], published_at=from_iso(row["published_at"]),
@@ -129,7 +130,7 @@ def _top_posts(
     db: sqlite_utils.Database, model_version: str, window: PostSlice, themes: list[str],
     per_theme: int,
 ) -> dict[str, list[PostRef]]:
-    return {theme: [_post_ref(row, theme=theme) for row in
+    return {theme: [post_ref_from_row(row, theme=theme) for row in
                     top_posts_with_theme(db, model_version, window, theme, per_theme)]
             for theme in themes}
 
@@ -148,7 +149,7 @@ def _rifts(
     rifts = [
         Rift(source=source, source_title=titles[source], target=target,
              target_label=labels.get(target, target), count=len(rows),
-             evidence=[_post_ref(row) for row in rows[:evidence_per_rift]])
+             evidence=[post_ref_from_row(row) for row in rows[:evidence_per_rift]])
         for (source, target), rows in grouped.items()
     ]
     return sorted(rifts, key=lambda rift: rift.count, reverse=True)
@@ -174,7 +175,7 @@ def _newest_posts(
     db: sqlite_utils.Database, since: datetime, until: datetime, channel: str | None,
     per_channel: int,
 ) -> list[PostRef]:
-    return [_post_ref(row, text_field="text")
+    return [post_ref_from_row(row, text_field="text")
             for row in newest_posts_per_channel(db, since, until, channel, per_channel)]
 
 

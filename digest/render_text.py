@@ -14,6 +14,7 @@ from typing import Any
 from digest import sections as s
 from digest.model import Digest, PostRef, ThemeRow
 from digest.printable import printable_data, printable_lines
+from digest.search import SearchHit
 from digest.spreading_render import render_spreading_text
 
 
@@ -178,3 +179,17 @@ def render_text(digest: Digest, limits: s.SectionLimits | None = None) -> str:
 def render_json(digest: Digest) -> str:
     """The digest's data as indented JSON, every string ``printable``."""
     return json.dumps(printable_data(digest.to_dict()), ensure_ascii=False, indent=2)
+
+
+def render_search_text(hits: list[SearchHit]) -> str:
+    """Search hits, nearest first: rank, similarity, #ref, feed, time, stance, quote, copies,
+    link."""
+    lines = []
+    for rank, hit in enumerate(hits, start=1):
+        post = hit.post
+        stance = f" {post.stance}" if post.stance else ""
+        link = f" {post.url}" if post.url else ""
+        copies = f" (+{hit.copies - 1} copies)" if hit.copies > 1 else ""
+        lines.append(f"{rank:>3}. {hit.similarity:.2f} #{post.item_id} [{post.feed_name} "
+                     f"{_when(post.published_at)}{stance}] «{post.quote}»{copies}{link}")
+    return printable_lines("\n".join(lines)) if lines else "no stored post matched"

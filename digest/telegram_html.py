@@ -25,6 +25,7 @@ from digest.model import (
     trim_quote,
 )
 from digest.printable import escape_html, printable
+from digest.search import SearchHit
 from digest.spreading_render import render_spreading_html
 from store.targets import TargetTally, target_display_name
 
@@ -451,3 +452,23 @@ def trend_caption(label: str, shares: Sequence[DailyShare]) -> str:
         lines.append(f"Peak among bloggers: {_percent(peak.blogger_share)} on "
                      f"{peak.day.isoformat()}")
     return fit_caption("\n".join(lines))
+
+
+# ---------------------------------------------------------------- search
+
+
+SEARCH_QUERY_CHARS = 80  # of the query, echoed above the hits
+
+
+def render_search_html(query: str, hits: Sequence[SearchHit]) -> str:
+    """``/search``'s answer: the query echoed, then each hit as a digest quotes a post, with its
+    similarity (and how many stored posts carry the same text)."""
+    echoed = escape(trim_quote(query, SEARCH_QUERY_CHARS))
+    if not hits:
+        return (f"No stored post is near «{echoed}» yet (posts are searchable once they are "
+                "scored).")
+    lines = [f"<b>Posts nearest</b> «{echoed}»:"]
+    for hit in hits:
+        copies = f", +{hit.copies - 1} copies" if hit.copies > 1 else ""
+        lines.append(f"{_post_line(hit.post)} <i>(similarity {hit.similarity:.2f}{copies})</i>")
+    return "\n".join(lines)

@@ -27,6 +27,7 @@ from riftwatch.cli_common import (
 from riftwatch.cli_data import cmd_eval_data, register_data_commands
 from riftwatch.cli_discover import register_discover_command
 from riftwatch.cli_graph import register_graph_command
+from riftwatch.cli_search import register_search_commands
 from riftwatch.cli_watch import register_watch_command
 
 if TYPE_CHECKING:
@@ -348,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_graph_command(commands)
     register_discover_command(commands)
     register_watch_command(commands)
+    register_search_commands(commands)
     return parser
 
 

@@ -283,10 +283,26 @@ def _v8_watches(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS watch_matches_at ON watch_matches(matched_at)")
 
 
+def _v9_post_vectors(db: sqlite_utils.Database) -> None:
+    """One search vector per post (int8, written as the post is scored), named by the encoder
+    space it lives in: a query compares only with vectors of its own space. Plain SQLite;
+    ``store.vector_search`` reads it through sqlite-vec. No index on ``space``: nearly every
+    row is in the current space, and a search reads them all faster in table order."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS post_vectors (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            space TEXT NOT NULL,
+            vector BLOB NOT NULL
+        )"""
+    )
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages,
                                _v4_spike_alerts, _v5_edges, _v6_alert_claims,
-                               _v7_themes_present, _v8_watches]
+                               _v7_themes_present, _v8_watches,
+                               _v9_post_vectors]
 
 
 def migrate(db: sqlite_utils.Database) -> int:
