@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     spread_cooldown_hours: float = Field(default=1.0, ge=0.0, le=24 * 30)  # per chat, alerts
     graph_png_max_nodes: int = Field(default=60, ge=2, le=1000)  # busiest nodes drawn
 
+    # What changed after a post was stored: edits, deletions, view counts (issue 23)
+    history_retention_days: int = Field(default=30, ge=1, le=3650)  # versions and view samples
+    digest_changes_shown: int = Field(default=5, ge=1, le=100)  # deleted or edited critical posts
+    views_fastest_shown: int = Field(default=3, ge=1, le=100)  # fastest-spreading by views
+    views_min_channel_posts: int = Field(default=3, ge=1, le=1000)  # posts a channel's usual needs
+
     timezone: str = "UTC"
     log_level: str = "INFO"
 

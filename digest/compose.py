@@ -18,6 +18,7 @@ from classifiers.baseline import is_spike, lift_against_baseline
 from config import RiftwatchError, Settings
 from config.echo import quote_input
 from config.themes import Taxonomy
+from digest.changes import compose_changes
 from digest.model import (
     STANCES,
     ChannelRow,
@@ -32,6 +33,7 @@ from digest.model import (
     trim_quote,
 )
 from digest.spreading import compose_spreading
+from digest.view_speed import fastest_by_views
 from store.feeds import list_feeds
 from store.models import from_iso, to_iso, utc_now
 from store.scores import stance_probability_sql, theme_present_sql
@@ -147,13 +149,15 @@ def _post_ref(row: dict[str, Any], text_field: str = "evidence", theme: str | No
         quote=trim_quote(row.get(text_field) or row.get("text")), stance=row.get("stance"),
         stance_probability=row.get("stance_probability"), theme=theme,
         theme_probability=row.get("theme_probability") if theme is not None else None,
-        language=row.get("language"),
+        language=row.get("language"), edited=int(row.get("version") or 1) > 1,
+        deleted=row.get("deleted_at") is not None,
     )
 
 
 _POST_COLUMNS = (
-    "i.id, i.url, i.published_at, i.text, f.name AS feed_name, f.title AS feed_title, "
-    f"s.stance, {stance_probability_sql('s')} AS stance_probability, s.evidence, s.language"
+    "i.id, i.url, i.published_at, i.text, i.version, i.deleted_at, f.name AS feed_name, "
+    f"f.title AS feed_title, s.stance, {stance_probability_sql('s')} AS stance_probability, "
+    "s.evidence, s.language"
 )
 
 
@@ -231,7 +235,8 @@ def _newest_posts(
     per_channel: int,
 ) -> list[PostRef]:
     sql = (
-        "SELECT * FROM (SELECT i.id, i.url, i.published_at, i.text, f.name AS feed_name, "
+        "SELECT * FROM (SELECT i.id, i.url, i.published_at, i.text, i.version, i.deleted_at, "
+        "f.name AS feed_name, "
         "f.title AS feed_title, ROW_NUMBER() OVER (PARTITION BY i.feed_id "
         "ORDER BY i.published_at DESC, i.id DESC) AS rank FROM items i "
         "JOIN feeds f ON f.id = i.feed_id WHERE i.published_at >= ? AND i.published_at < ?"
@@ -323,6 +328,8 @@ def compose_digest(
     digest.rifts = _rifts(db, version, window, taxonomy, settings.digest_rift_evidence)
     digest.spreading = compose_spreading(db, settings, since, until, version)
     digest.new_targets = _new_targets(db, version, since, until, taxonomy)
+    digest.changes = compose_changes(db, since, until, version)
+    digest.fastest_by_views = fastest_by_views(db, settings, since, until, version)
     return digest
 
 

@@ -22,6 +22,7 @@ from monitors.rss import parse_feed
 from monitors.telegram import ChannelPage, ensure_complete_page, parse_channel_page
 from store.db import open_db
 from store.feeds import FetchOutcome, get_feed, list_feeds, record_fetch
+from store.item_history import record_coverage
 from store.items import save_items
 from store.models import FeedState, Item, from_iso, utc_now
 from store.pool import ConnectionPool
@@ -35,6 +36,7 @@ Progress = Callable[[str, FetchOutcome], None]
 class _Tally:
     seen: int = 0
     new: int = 0
+    edited: int = 0
 
 
 def _with_fetch_time(items: list[Item], fetched_at: datetime) -> list[Item]:
@@ -56,10 +58,17 @@ def _parse(feed: FeedState, page: FetchedPage) -> tuple[list[Item], str | None]:
 
 
 def _store(db: sqlite_utils.Database, feed: FeedState, items: list[Item],
-           fetched_at: datetime, tally: _Tally) -> None:
+           fetched_at: datetime, tally: _Tally, head: bool = True) -> None:
+    """Save a page's items; for a t.me page, also what it says of the posts it covers (a head
+    page covers everything above its lowest post, an older page only its own id range)."""
     result = save_items(db, feed.id, _with_fetch_time(items, fetched_at), now=fetched_at)
     tally.seen += len(items)
     tally.new += result.new
+    tally.edited += result.edited
+    if feed.kind == "telegram":
+        shown = [item.post_id for item in items if item.post_id is not None]
+        record_coverage(db, feed.id, shown, None if head else max(shown, default=None),
+                        fetched_at)
 
 
 def _backfill(db: sqlite_utils.Database, feed: FeedState, before_url: str | None, pages: int,
@@ -81,7 +90,7 @@ def _backfill(db: sqlite_utils.Database, feed: FeedState, before_url: str | None
             return f"backfill page {number}: {exc}"
         if not items:
             return None
-        _store(db, feed, items, utc_now(), tally)
+        _store(db, feed, items, utc_now(), tally, head=False)
     return None
 
 
@@ -101,6 +110,7 @@ def _fetch_and_store(db: sqlite_utils.Database, feed: FeedState, settings: Setti
         note = _backfill(db, feed, before_url, backfill_pages, settings, client, tally)
     return FetchOutcome(started_at=started, finished_at=utc_now(), status="ok",
                         http_status=page.status, items_seen=tally.seen, items_new=tally.new,
+                        items_edited=tally.edited,
                         error=note, etag=page.etag, last_modified=page.last_modified)
 
 

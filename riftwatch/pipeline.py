@@ -1,4 +1,5 @@
-"""One pipeline cycle: fetch due feeds into the store, score what is new, extract its edges.
+"""One pipeline cycle: fetch due feeds into the store, score what is new (or edited), extract
+its edges, and prune post history past its retention.
 
 Wires monitors and classifiers together (they never call each other); no rendering here.
 """
@@ -9,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from config import Settings
@@ -16,7 +18,8 @@ from config.themes import Taxonomy
 from monitors.fetch import fetch_all
 from store.db import open_db
 from store.feeds import FetchOutcome
-from store.models import FeedState
+from store.item_history import prune_history
+from store.models import FeedState, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ class CycleReport:
     new_edges: int = 0
     fetch_seconds: float = 0.0
     score_seconds: float = 0.0
+    pruned: tuple[int, int] = (0, 0)  # earlier versions, view samples past retention
 
     @property
     def new_items(self) -> int:
@@ -65,11 +69,21 @@ def extract_new_edges(db_path: Path, settings: Settings) -> int:
         db.conn.close()
 
 
+def prune_old_history(db_path: Path, settings: Settings) -> tuple[int, int]:
+    """Drop versions and view samples older than ``settings.history_retention_days``."""
+    db = open_db(db_path)
+    try:
+        return prune_history(db, utc_now() - timedelta(days=settings.history_retention_days))
+    finally:
+        db.conn.close()
+
+
 def run_cycle(
     settings: Settings, taxonomy: Taxonomy, feed_names: list[str] | None = None,
     backfill_pages: int = 0, progress: Progress | None = None, score: bool = True,
 ) -> CycleReport:
-    """Fetch (all due feeds, or the named ones), score new items, extract their edges."""
+    """Fetch (all due feeds, or the named ones), score new and edited items, extract their
+    edges, prune history past its retention."""
     report = CycleReport()
     started = time.perf_counter()
     report.outcomes = fetch_all(settings.db_path, settings, feed_names=feed_names,
@@ -80,6 +94,7 @@ def run_cycle(
         report.scored = score_new_items(settings.db_path, settings, taxonomy)
         report.score_seconds = time.perf_counter() - started
     report.new_edges = extract_new_edges(settings.db_path, settings)
+    report.pruned = prune_old_history(settings.db_path, settings)
     log.info("cycle: %d feeds, %d new items, %d scored, %d failed", len(report.outcomes),
              report.new_items, report.scored, len(report.failed))
     return report

@@ -252,10 +252,50 @@ def _v7_themes_present(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE scores ADD COLUMN themes_present TEXT NOT NULL DEFAULT '[]'")
 
 
+def _v10_item_history(db: sqlite_utils.Database) -> None:
+    """What changed after a post was first stored (issue 23): each earlier text of an edited
+    item (with the stance it had then), deletions seen by covering t.me fetches, and each
+    fetch's view count. ``items`` keeps the latest text; ``version`` counts the texts seen."""
+    db.execute("ALTER TABLE items ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE items ADD COLUMN missed_fetches INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE items ADD COLUMN deleted_at TEXT")
+    db.execute("ALTER TABLE items ADD COLUMN changed_at TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS items_changed ON items(changed_at) "
+               "WHERE changed_at IS NOT NULL")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS item_versions (
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            version INTEGER NOT NULL,
+            title TEXT,
+            text TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            replaced_at TEXT NOT NULL,
+            model_version TEXT,
+            stance TEXT,
+            p_critical REAL,
+            PRIMARY KEY (item_id, version)
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS item_versions_replaced ON item_versions(replaced_at)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS view_samples (
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            seen_at TEXT NOT NULL,
+            views INTEGER NOT NULL,
+            PRIMARY KEY (item_id, seen_at)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS view_samples_seen ON view_samples(seen_at)")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages,
                                _v4_spike_alerts, _v5_edges, _v6_alert_claims,
-                               _v7_themes_present]
+                               _v7_themes_present,
+                               # issue 23's is the 10th: the lead merges 8 and 9 before it
+                               _v10_item_history]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

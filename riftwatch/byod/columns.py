@@ -14,6 +14,7 @@ from riftwatch.byod.writers import NameList
 ITEM_COLUMNS = [
     "id", "key", "feed", "feed_title", "role", "channel", "post_id", "url", "published_at",
     "title", "text", "author", "language", "views", "forwarded_from", "edited",
+    "version", "deleted_at", "earlier_versions",
 ]
 PROBABILITY_DIGITS = 4
 

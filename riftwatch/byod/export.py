@@ -1,11 +1,13 @@
 """Export stored items (and optionally their scores) for a window as CSV or JSON Lines.
 
 One row per item, stable column names, streamed from SQLite and written atomically; never
-fetches or scores.
+fetches or scores. A row holds the latest text, its version number, when covering fetches
+found it deleted, and its kept earlier versions (a JSON list) when it was edited.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +19,7 @@ import sqlite_utils
 from digest.compose import latest_model_version
 from riftwatch.byod.columns import ITEM_COLUMNS, score_columns, stored_score_fields
 from riftwatch.byod.writers import OutputFormat, atomic_rows
+from store.item_history import earlier_versions_sql
 from store.models import to_iso
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,8 @@ log = logging.getLogger(__name__)
 _ITEMS_SQL = (
     "SELECT i.id, i.key, f.name AS feed, f.title AS feed_title, f.role, f.channel, i.post_id, "
     "i.url, i.published_at, i.title, i.text, i.author, i.language, i.views, i.forwarded_from, "
-    "i.edited{score_select} FROM items i JOIN feeds f ON f.id = i.feed_id{score_join} "
+    "i.edited, i.version, i.deleted_at, {versions} AS earlier_versions{score_select} "
+    "FROM items i JOIN feeds f ON f.id = i.feed_id{score_join} "
     "WHERE i.published_at >= ?{channel_filter} ORDER BY i.published_at, i.id"
 )
 _SCORE_SELECT = (
@@ -52,6 +56,7 @@ def _query(
     since: datetime, channel: str | None, model_version: str | None, with_scores: bool
 ) -> tuple[str, list[Any]]:
     sql = _ITEMS_SQL.format(
+        versions=earlier_versions_sql("i"),
         score_select=_SCORE_SELECT if with_scores else "",
         score_join=_SCORE_JOIN if with_scores else "",
         channel_filter=" AND f.name = ?" if channel else "",
@@ -82,6 +87,8 @@ def export_items(
         for row in db.query(sql, params):
             fields = dict.fromkeys(columns) | {name: row.get(name) for name in ITEM_COLUMNS}
             fields["edited"] = bool(fields["edited"])
+            if fields["earlier_versions"]:
+                fields["earlier_versions"] = json.loads(fields["earlier_versions"])
             if theme_names is not None:
                 scored = stored_score_fields(row, theme_names)
                 scored["language"] = scored.get("language") or fields["language"]
