@@ -68,7 +68,7 @@ def record_view_samples(db: sqlite_utils.Database, keys: Sequence[str], now: dat
     for start in range(0, len(keys), 500):
         chunk = list(keys[start:start + 500])
         marks = ",".join("?" * len(chunk))
-        db.execute("INSERT OR IGNORE INTO view_samples (item_id, seen_at, views) "
+        db.execute("INSERT OR REPLACE INTO view_samples (item_id, seen_at, views) "
                    f"SELECT id, ?, views FROM items WHERE key IN ({marks}) "
                    "AND views IS NOT NULL AND published_at >= ?", [stamp, *chunk, young])
 
