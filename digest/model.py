@@ -219,7 +219,7 @@ class ChangedPost:
 @dataclass
 class ViewSpeed:
     """A critical post's views per hour at its age, against its channel's usual at that age
-    (the median of its other recent posts' views per hour, each sampled near the same age)."""
+    (the median of its other recent posts' views per hour in the same age bucket)."""
 
     post: PostRef
     views: int

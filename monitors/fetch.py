@@ -30,6 +30,7 @@ from store.pool import ConnectionPool
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, FetchOutcome], None]
+Clock = Callable[[], datetime]  # when a fetch stores what it saw (the demo lays out its own)
 
 
 @dataclass
@@ -72,7 +73,8 @@ def _store(db: sqlite_utils.Database, feed: FeedState, items: list[Item],
 
 
 def _backfill(db: sqlite_utils.Database, feed: FeedState, before_url: str | None, pages: int,
-              settings: Settings, client: httpx.Client, tally: _Tally) -> str | None:
+              settings: Settings, client: httpx.Client, tally: _Tally,
+              clock: Clock) -> str | None:
     """Follow ``?before=`` links up to ``pages`` older pages; return an error note, or None.
 
     Each page is stored as soon as it is parsed, so a failure keeps what came before it.
@@ -90,13 +92,13 @@ def _backfill(db: sqlite_utils.Database, feed: FeedState, before_url: str | None
             return f"backfill page {number}: {exc}"
         if not items:
             return None
-        _store(db, feed, items, utc_now(), tally, head=False)
+        _store(db, feed, items, clock(), tally, head=False)
     return None
 
 
 def _fetch_and_store(db: sqlite_utils.Database, feed: FeedState, settings: Settings,
                      backfill_pages: int, client: httpx.Client,
-                     started: datetime) -> FetchOutcome:
+                     started: datetime, clock: Clock) -> FetchOutcome:
     page = fetch_url(feed.url, settings, etag=feed.etag, last_modified=feed.last_modified,
                      client=client)
     if page.not_modified:
@@ -107,7 +109,7 @@ def _fetch_and_store(db: sqlite_utils.Database, feed: FeedState, settings: Setti
     _store(db, feed, items, started, tally)
     note = None
     if feed.kind == "telegram" and backfill_pages > 0:
-        note = _backfill(db, feed, before_url, backfill_pages, settings, client, tally)
+        note = _backfill(db, feed, before_url, backfill_pages, settings, client, tally, clock)
     return FetchOutcome(started_at=started, finished_at=utc_now(), status="ok",
                         http_status=page.status, items_seen=tally.seen, items_new=tally.new,
                         items_edited=tally.edited,
@@ -129,17 +131,19 @@ def fetch_feed(
     settings: Settings,
     backfill_pages: int = 0,
     client: httpx.Client | None = None,
+    clock: Clock = utc_now,
 ) -> FetchOutcome:
     """Fetch one feed, store its items, record the outcome on the feed row, and return it.
+    What it saw is stored as seen at ``clock()`` (its items, edits, deletions, view counts).
 
     Fetch and parse failures (``MonitorError``) and unexpected parser bugs are recorded on the
     feed (status 'error', a readable message, backoff, Retry-After honoured) and never raised.
     Store errors (``sqlite3.Error``) are raised: a broken database is not one feed's problem.
     """
-    started = utc_now()
+    started = clock()
     http = client or new_client(settings)
     try:
-        outcome = _fetch_and_store(db, feed, settings, backfill_pages, http, started)
+        outcome = _fetch_and_store(db, feed, settings, backfill_pages, http, started, clock)
     except MonitorError as exc:
         outcome = _error_outcome(started, exc)
         log.warning("feed %s: %s", feed.name, exc)
@@ -175,6 +179,7 @@ def fetch_all(
     feed_names: Sequence[str] | None = None,
     backfill_pages: int = 0,
     progress: Progress | None = None,
+    clock: Clock = utc_now,
 ) -> list[tuple[FeedState, FetchOutcome]]:
     """Fetch the named feeds, or every enabled due feed, with ``settings.fetch_workers`` threads.
 
@@ -190,7 +195,7 @@ def fetch_all(
         return []
 
     def run(feed: FeedState) -> FetchOutcome:
-        return fetch_feed(connections.db(), feed, settings, backfill_pages, client)
+        return fetch_feed(connections.db(), feed, settings, backfill_pages, client, clock)
 
     results: dict[int, FetchOutcome] = {}
     workers = min(settings.fetch_workers, len(targets))

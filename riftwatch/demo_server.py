@@ -3,7 +3,8 @@
 The corpus (``demo_corpus/corpus.toml``) is sample text written by this project. Pages use
 the real t.me/s markup, so the demo exercises the real monitors end to end: its ``spread``
 entries become forwards (with the "Forwarded from" header), quotes and mentions (with a
-t.me link to the original post) of the ``today`` posts.
+t.me link to the original post) of the ``today`` posts. Its ``changes`` are served by a later
+state of the corpus (``changed_corpus``): posts deleted and posts edited after posting.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import html
 import re
 import threading
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,8 @@ class DemoCorpus:
     news_name: str
     news_title: str
     articles: list[DemoArticle]
+    deleted: list[str] = field(default_factory=list)  # refs ("today/N") gone in a later state
+    edits: dict[str, str] = field(default_factory=dict)  # ref → its text in a later state
 
     def post_address(self, ref: str) -> tuple[str, int]:
         """(channel, post id) of the post laid out for ``ref`` ("today/N")."""
@@ -133,7 +136,17 @@ def load_corpus(now: datetime | None = None, path: Path = CORPUS_FILE) -> DemoCo
         news_name=data["news"]["name"],
         news_title=data["news"]["title"],
         articles=_articles(data, moment),
+        deleted=list(data.get("changes", {}).get("deleted", [])),
+        edits={edit["of"]: edit["text"] for edit in data.get("changes", {}).get("edit", [])},
     )
+
+
+def changed_corpus(corpus: DemoCorpus) -> DemoCorpus:
+    """The corpus as a later fetch sees it: its ``deleted`` posts gone, its ``edits`` made."""
+    posts = {channel: [replace(post, text=corpus.edits.get(post.ref or "", post.text))
+                       for post in timeline if post.ref not in corpus.deleted]
+             for channel, timeline in corpus.posts.items()}
+    return replace(corpus, posts=posts)
 
 
 _MESSAGE = (CORPUS_DIR / "message.html").read_text(encoding="utf-8")

@@ -10,12 +10,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from config import Settings
 from config.themes import Taxonomy
-from monitors.fetch import fetch_all
+from monitors.fetch import Clock, fetch_all
 from store.db import open_db
 from store.feeds import FetchOutcome
 from store.item_history import prune_history
@@ -69,11 +69,13 @@ def extract_new_edges(db_path: Path, settings: Settings) -> int:
         db.conn.close()
 
 
-def prune_old_history(db_path: Path, settings: Settings) -> tuple[int, int]:
+def prune_old_history(db_path: Path, settings: Settings, now: datetime | None = None
+                      ) -> tuple[int, int]:
     """Drop versions and view samples older than ``settings.history_retention_days``."""
     db = open_db(db_path)
     try:
-        return prune_history(db, utc_now() - timedelta(days=settings.history_retention_days))
+        return prune_history(db, (now or utc_now())
+                             - timedelta(days=settings.history_retention_days))
     finally:
         db.conn.close()
 
@@ -81,20 +83,21 @@ def prune_old_history(db_path: Path, settings: Settings) -> tuple[int, int]:
 def run_cycle(
     settings: Settings, taxonomy: Taxonomy, feed_names: list[str] | None = None,
     backfill_pages: int = 0, progress: Progress | None = None, score: bool = True,
+    clock: Clock = utc_now,
 ) -> CycleReport:
     """Fetch (all due feeds, or the named ones), score new and edited items, extract their
     edges, prune history past its retention."""
     report = CycleReport()
     started = time.perf_counter()
     report.outcomes = fetch_all(settings.db_path, settings, feed_names=feed_names,
-                                backfill_pages=backfill_pages, progress=progress)
+                                backfill_pages=backfill_pages, progress=progress, clock=clock)
     report.fetch_seconds = time.perf_counter() - started
     if score:
         started = time.perf_counter()
         report.scored = score_new_items(settings.db_path, settings, taxonomy)
         report.score_seconds = time.perf_counter() - started
     report.new_edges = extract_new_edges(settings.db_path, settings)
-    report.pruned = prune_old_history(settings.db_path, settings)
+    report.pruned = prune_old_history(settings.db_path, settings, clock())
     log.info("cycle: %d feeds, %d new items, %d scored, %d failed", len(report.outcomes),
              report.new_items, report.scored, len(report.failed))
     return report

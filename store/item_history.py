@@ -15,6 +15,7 @@ nothing about it. RSS items are never called deleted: a feed drops entries as it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from store.models import to_iso
 
 DELETION_MISSES = 2  # consecutive covering fetches that miss a post before it is deleted
 VIEWS_TRACKED_HOURS = 72  # view counts are sampled while a post is younger than this
+FIRST_BUCKET_MINUTES = 30  # age buckets double from here (see ``age_bucket``)
 
 
 @dataclass(frozen=True)
@@ -61,16 +63,24 @@ def record_edit(db: sqlite_utils.Database, old: dict[str, Any], stamp: str) -> N
     db.execute("DELETE FROM scores WHERE item_id = ?", [item_id])
 
 
-def record_view_samples(db: sqlite_utils.Database, keys: Sequence[str], now: datetime) -> None:
-    """One view sample at ``now`` for each item of ``keys`` whose stored count is known and
-    that was published less than ``VIEWS_TRACKED_HOURS`` before (a trajectory is its rise)."""
-    stamp, young = to_iso(now), to_iso(now - timedelta(hours=VIEWS_TRACKED_HOURS))
-    for start in range(0, len(keys), 500):
-        chunk = list(keys[start:start + 500])
-        marks = ",".join("?" * len(chunk))
-        db.execute("INSERT OR REPLACE INTO view_samples (item_id, seen_at, views) "
-                   f"SELECT id, ?, views FROM items WHERE key IN ({marks}) "
-                   "AND views IS NOT NULL AND published_at >= ?", [stamp, *chunk, young])
+def age_bucket(published_at: datetime, seen_at: datetime) -> int:
+    """Which doubling of a post's age ``seen_at`` falls in: 0 under 30 minutes, then 1 for
+    30-60 minutes, 2 for 1-2 hours … (a post keeps one view sample per bucket)."""
+    minutes = (seen_at - published_at).total_seconds() / 60
+    return max(0, int(math.log2(minutes / FIRST_BUCKET_MINUTES)) + 1) \
+        if minutes >= FIRST_BUCKET_MINUTES else 0
+
+
+def record_view_samples(db: sqlite_utils.Database, seen: Sequence[tuple[int, datetime, int]],
+                        now: datetime) -> None:
+    """Keep the view counts ``seen`` at ``now`` as (item id, published at, views): the latest
+    count in each age bucket of posts younger than ``VIEWS_TRACKED_HOURS``."""
+    stamp, oldest = to_iso(now), now - timedelta(hours=VIEWS_TRACKED_HOURS)
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO view_samples (item_id, age_bucket, seen_at, views) "
+        "VALUES (?, ?, ?, ?)",
+        [(item_id, age_bucket(published, now), stamp, views) for item_id, published, views
+         in seen if published >= oldest])
 
 
 def record_coverage(db: sqlite_utils.Database, feed_id: int, shown: Sequence[int],
@@ -148,23 +158,21 @@ def changed_between(db: sqlite_utils.Database, since: datetime, until: datetime,
 
 
 def latest_view_sample(db: sqlite_utils.Database, item_id: int, until: datetime
-                       ) -> tuple[str, int] | None:
-    """(seen_at, views) of the item's last view sample before ``until``."""
-    row = db.execute("SELECT seen_at, views FROM view_samples WHERE item_id = ? AND seen_at < ? "
-                     "ORDER BY seen_at DESC LIMIT 1", [item_id, to_iso(until)]).fetchone()
-    return (str(row[0]), int(row[1])) if row else None
+                       ) -> tuple[int, str, int] | None:
+    """(age bucket, seen_at, views) of the item's last view sample before ``until``."""
+    row = db.execute("SELECT age_bucket, seen_at, views FROM view_samples WHERE item_id = ? "
+                     "AND seen_at < ? ORDER BY seen_at DESC LIMIT 1",
+                     [item_id, to_iso(until)]).fetchone()
+    return (int(row[0]), str(row[1]), int(row[2])) if row else None
 
 
-def samples_at_age(db: sqlite_utils.Database, feed_id: int, published_since: datetime,
-                   youngest_s: int, oldest_s: int, until: datetime
-                   ) -> list[tuple[int, str, str, int]]:
-    """(item id, published_at, seen_at, views) of the samples of ``feed_id``'s posts published
-    since ``published_since``, taken ``youngest_s``..``oldest_s`` seconds after publication."""
+def samples_in_bucket(db: sqlite_utils.Database, feed_id: int, bucket: int,
+                      published_since: datetime, until: datetime
+                      ) -> list[tuple[int, str, str, int]]:
+    """(item id, published_at, seen_at, views) of the age-``bucket`` samples, taken before
+    ``until``, of ``feed_id``'s posts published since ``published_since``."""
     return [(int(a), str(b), str(c), int(d)) for a, b, c, d in db.execute(
         "SELECT i.id, i.published_at, v.seen_at, v.views FROM items i "
-        "JOIN view_samples v ON v.item_id = i.id "
-        "AND v.seen_at >= strftime('%Y-%m-%dT%H:%M:%SZ', i.published_at, ?) "
-        "AND v.seen_at <= strftime('%Y-%m-%dT%H:%M:%SZ', i.published_at, ?) "
+        "JOIN view_samples v ON v.item_id = i.id AND v.age_bucket = ? "
         "WHERE i.feed_id = ? AND i.published_at >= ? AND v.seen_at < ?",
-        [f"+{youngest_s} seconds", f"+{oldest_s} seconds", feed_id, to_iso(published_since),
-         to_iso(until)])]
+        [bucket, feed_id, to_iso(published_since), to_iso(until)])]

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from store.item_history import record_edit, record_view_samples
-from store.models import Item, to_iso, utc_now
+from store.models import Item, from_iso, to_iso, utc_now
 
 _UPDATABLE = ("text", "title", "views", "edited", "link_preview", "media")
 _READ_BACK = ("id", "key", *_UPDATABLE, "version", "fetched_at")
@@ -116,8 +116,25 @@ def save_items(
             changes["updated_at"] = stamp
             db.table("items").update(old["id"], changes)
             updated += 1
-        record_view_samples(db, sampled, moment)
+        record_view_samples(db, _views_seen(db, rows, sampled), moment)
     return SaveResult(new=len(fresh), updated=updated, edited=edited)
+
+
+def _views_seen(db: sqlite_utils.Database, rows: dict[str, dict[str, Any]], keys: list[str]
+                ) -> list[tuple[int, datetime, int]]:
+    """(item id, published at, views) of the ``keys`` rows that carry both."""
+    counted = [key for key in keys if rows[key]["views"] is not None
+               and rows[key]["published_at"] is not None]
+    seen = []
+    for start in range(0, len(counted), 500):
+        chunk = counted[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for item_id, key in db.execute(f"SELECT id, key FROM items WHERE key IN ({marks})",
+                                       chunk):
+            published = from_iso(rows[key]["published_at"])
+            if published is not None:
+                seen.append((int(item_id), published, int(rows[key]["views"])))
+    return seen
 
 
 def items_since(

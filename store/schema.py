@@ -254,14 +254,16 @@ def _v7_themes_present(db: sqlite_utils.Database) -> None:
 
 def _v10_item_history(db: sqlite_utils.Database) -> None:
     """What changed after a post was first stored (issue 23): each earlier text of an edited
-    item (with the stance it had then), deletions seen by covering t.me fetches, and each
-    fetch's view count. ``items`` keeps the latest text; ``version`` counts the texts seen."""
+    item (with the stance it had then), deletions seen by covering t.me fetches, and view
+    counts (the last one seen in each doubling of a post's age). ``items`` keeps the latest
+    text; ``version`` counts the texts seen."""
     db.execute("ALTER TABLE items ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
     db.execute("ALTER TABLE items ADD COLUMN missed_fetches INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE items ADD COLUMN deleted_at TEXT")
     db.execute("ALTER TABLE items ADD COLUMN changed_at TEXT")
     db.execute("CREATE INDEX IF NOT EXISTS items_changed ON items(changed_at) "
                "WHERE changed_at IS NOT NULL")
+    db.execute("CREATE INDEX IF NOT EXISTS items_feed_post ON items(feed_id, post_id)")
     db.execute(
         """
         CREATE TABLE IF NOT EXISTS item_versions (
@@ -282,12 +284,12 @@ def _v10_item_history(db: sqlite_utils.Database) -> None:
         """
         CREATE TABLE IF NOT EXISTS view_samples (
             item_id INTEGER NOT NULL REFERENCES items(id),
+            age_bucket INTEGER NOT NULL,
             seen_at TEXT NOT NULL,
             views INTEGER NOT NULL,
-            PRIMARY KEY (item_id, seen_at)
+            PRIMARY KEY (item_id, age_bucket)
         ) WITHOUT ROWID"""
     )
-    db.execute("CREATE INDEX IF NOT EXISTS view_samples_seen ON view_samples(seen_at)")
 
 
 Migration = Callable[[sqlite_utils.Database], None]

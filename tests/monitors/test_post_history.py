@@ -150,24 +150,34 @@ def test_a_page_that_scrolled_past_a_post_never_deletes_it(
     assert rows == [(0, None)] * len(oldest)
 
 
-def test_each_save_samples_the_views_that_moved(db, shared_data: Path) -> None:
+def test_a_post_keeps_its_latest_view_count_in_each_doubling_of_its_age(
+        db, shared_data: Path) -> None:
     raw = (shared_data / "tme-pages" / "full.html").read_text(encoding="utf-8")
     feed = add_feed(db, FeedConfig(name="topwar", kind="telegram", role="blogger",
                                    channel="topwar_official"))
     first = parse_channel_page(_page(raw)).items
-    published = {item.post_id: item.published_at for item in first}
-    now = min(published.values()) + timedelta(hours=72, minutes=1)  # the oldest is too old
-    young = sum(1 for moment in published.values()
-                if moment and moment >= now - timedelta(hours=72))
-    save_items(db, feed.id, first, now=now)
-    assert db.execute("SELECT count(*) FROM view_samples").fetchone()[0] == young < 12
-    save_items(db, feed.id, parse_channel_page(_page(raw, views="40.1K")).items,
-               now=now + timedelta(minutes=10))  # only the count that moved is sampled again
-    assert db.execute("SELECT count(*) FROM view_samples").fetchone()[0] == young + 1
-    samples = db.execute("SELECT v.views FROM view_samples v JOIN items i ON i.id = v.item_id "
-                         "WHERE i.post_id = ? ORDER BY v.seen_at", [EDITED_ID]).fetchall()
-    assert [views for views, in samples] == [34500, 40100]
-    assert prune_history(db, now + timedelta(minutes=1)) == (0, young)
+    published = next(item.published_at for item in first if item.post_id == EDITED_ID)
+    assert published is not None
+
+    def seen(views: str, minutes: int) -> None:
+        save_items(db, feed.id, parse_channel_page(_page(raw, views=views)).items,
+                   now=published + timedelta(minutes=minutes))
+
+    def samples() -> list[tuple[int, int]]:
+        return db.execute("SELECT v.age_bucket, v.views FROM view_samples v JOIN items i "
+                          "ON i.id = v.item_id WHERE i.post_id = ? ORDER BY v.age_bucket",
+                          [EDITED_ID]).fetchall()
+
+    seen("34.5K", 20)
+    assert db.execute("SELECT count(*) FROM view_samples").fetchone()[0] == 12
+    seen("40.1K", 50)  # 20 and 50 minutes old: two buckets; only the moved count is sampled
+    seen("41K", 55)  # the same bucket: its latest count replaces the earlier one
+    assert samples() == [(0, 34500), (1, 41000)]
+    assert db.execute("SELECT count(*) FROM view_samples").fetchone()[0] == 13
+    seen("45K", 73 * 60)  # older than 72 hours: no longer sampled
+    assert samples() == [(0, 34500), (1, 41000)]
+    assert prune_history(db, published + timedelta(minutes=21)) == (0, 12)
+    assert samples() == [(1, 41000)]
 
 
 def test_rss_edits_become_versions_and_a_dropped_entry_is_never_deleted(
