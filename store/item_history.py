@@ -99,16 +99,13 @@ def record_coverage(db: sqlite_utils.Database, feed_id: int, shown: Sequence[int
         db.execute(f"UPDATE items SET missed_fetches = 0, deleted_at = NULL WHERE feed_id = ? "
                    f"AND post_id IN ({marks}) AND (missed_fetches > 0 OR deleted_at IS NOT NULL)",
                    [feed_id, *shown])
-        db.execute(f"UPDATE items SET missed_fetches = missed_fetches + 1 WHERE {covered} "
-                   "AND deleted_at IS NULL", params)
-        deleted = [int(row[0]) for row in db.execute(
-            f"SELECT id FROM items WHERE {covered} AND deleted_at IS NULL "
-            "AND missed_fetches >= ?", [*params, DELETION_MISSES])]
-        if deleted:
-            found = ",".join("?" * len(deleted))
-            db.execute(f"UPDATE items SET deleted_at = ?, changed_at = ? WHERE id IN ({found})",
-                       [stamp, stamp, *deleted])
-    return deleted
+        missed = db.execute(
+            "UPDATE items SET missed_fetches = missed_fetches + 1, deleted_at = CASE WHEN "
+            "missed_fetches + 1 >= ? THEN ? END, changed_at = CASE WHEN missed_fetches + 1 >= ? "
+            f"THEN ? ELSE changed_at END WHERE {covered} AND deleted_at IS NULL "
+            "RETURNING id, deleted_at",
+            [DELETION_MISSES, stamp, DELETION_MISSES, stamp, *params]).fetchall()
+    return [int(item_id) for item_id, deleted_at in missed if deleted_at is not None]
 
 
 def earlier_versions_sql(alias: str = "i") -> str:

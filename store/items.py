@@ -116,25 +116,25 @@ def save_items(
             changes["updated_at"] = stamp
             db.table("items").update(old["id"], changes)
             updated += 1
-        record_view_samples(db, _views_seen(db, rows, sampled), moment)
+        ids = {key: int(old["id"]) for key, old in existing.items()}
+        record_view_samples(db, _views_seen(db, rows, sampled, ids), moment)
     return SaveResult(new=len(fresh), updated=updated, edited=edited)
 
 
-def _views_seen(db: sqlite_utils.Database, rows: dict[str, dict[str, Any]], keys: list[str]
-                ) -> list[tuple[int, datetime, int]]:
-    """(item id, published at, views) of the ``keys`` rows that carry both."""
+def _views_seen(db: sqlite_utils.Database, rows: dict[str, dict[str, Any]], keys: list[str],
+                ids: dict[str, int]) -> list[tuple[int, datetime, int]]:
+    """(item id, published at, views) of the ``keys`` rows that carry both; ``ids`` holds the
+    ids already known, the others (just inserted) are looked up."""
     counted = [key for key in keys if rows[key]["views"] is not None
                and rows[key]["published_at"] is not None]
-    seen = []
-    for start in range(0, len(counted), 500):
-        chunk = counted[start:start + 500]
+    unknown = [key for key in counted if key not in ids]
+    for start in range(0, len(unknown), 500):
+        chunk = unknown[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        for item_id, key in db.execute(f"SELECT id, key FROM items WHERE key IN ({marks})",
-                                       chunk):
-            published = from_iso(rows[key]["published_at"])
-            if published is not None:
-                seen.append((int(item_id), published, int(rows[key]["views"])))
-    return seen
+        ids.update((str(key), int(item_id)) for item_id, key in db.execute(
+            f"SELECT id, key FROM items WHERE key IN ({marks})", chunk))
+    return [(ids[key], published, int(rows[key]["views"])) for key in counted
+            if (published := from_iso(rows[key]["published_at"])) is not None]
 
 
 def items_since(

@@ -27,7 +27,7 @@ def test_demo_without_model_prints_counts_and_newest(settings: Settings, capsys)
     assert main(["demo", "--no-score"]) == 0
     out = capsys.readouterr().out
     assert "fetched 5 feeds" in out
-    assert "154 new items, 0 failed" in out
+    assert "156 new items, 0 failed" in out
     assert "Newest posts:" in out
     assert "Feed health: 5 ok, 0 failing" in out
     assert Path("riftwatch-demo.db").exists()
@@ -40,9 +40,9 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
     assert main(["demo", "--format", "json"]) == 0
     out = capsys.readouterr().out
     digest = json.loads(out[out.index("{"):])
-    assert digest["total_items"] == 28
-    assert digest["items_by_role"] == {"blogger": 25, "news": 3}
-    assert digest["scored_items"] == 28
+    assert digest["total_items"] == 30  # a deleted post still counts: it was posted
+    assert digest["items_by_role"] == {"blogger": 27, "news": 3}
+    assert digest["scored_items"] == 30
     assert digest["model_version"].startswith("e5-small-")
     assert digest["stance"]["baseline_total"] == 112
     mod = next(row for row in digest["themes"] if row["theme"] == "mod_criticism")
@@ -50,6 +50,8 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
     assert mod["spike"] is True  # the Bakhmut-flanks pattern is caught
     assert any(rift["target"] in {"ministry", "shoigu", "gerasimov"} for rift in digest["rifts"])
     assert digest["spreading"]["posts"], "a critical demo post is passed on by two channels"
+    changes = {(change["deleted"], change["versions"]) for change in digest["changes"]}
+    assert changes == {(True, 1), (False, 2)}, "the demo's deleted and edited critical posts"
 
 
 @pytest.mark.slow
