@@ -20,7 +20,6 @@ from monitors.telegram import parse_channel_page
 from store.feeds import add_feed, get_feed
 from store.item_history import prune_history
 from store.items import save_items
-from tests.monitors.test_fetch import rss
 
 WRAP = '<div class="tgme_widget_message_wrap js-widget_message_wrap"'
 EDITED_ID, DELETED_ID = 70990, 70998
@@ -57,6 +56,15 @@ def _page(raw: str, drop: tuple[int, ...] = (), edit: bool = False,
                 chunk = re.sub(r'(tgme_widget_message_views">)[^<]*', rf"\g<1>{views}", chunk)
         kept.append(chunk)
     return (head + "".join(WRAP + chunk for chunk in kept)).encode()
+
+
+def rss(*entries: tuple[str, str]) -> bytes:
+    """RSS 2.0 with one sample item per (guid, description)."""
+    items = "".join(f"<item><title>{guid}</title><guid>{guid}</guid><description>{text}"
+                    "</description><pubDate>Wed, 20 May 2026 08:00:00 GMT</pubDate></item>"
+                    for guid, text in entries)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Sample news</title>{items}</channel></rss>").encode()
 
 
 def _serve(feed_server, body: bytes) -> str:  # noqa: ANN001
@@ -182,17 +190,17 @@ def test_a_post_keeps_its_latest_view_count_in_each_doubling_of_its_age(
 
 def test_rss_edits_become_versions_and_a_dropped_entry_is_never_deleted(
         db, settings, feed_server) -> None:
-    url = feed_server.add("/news.xml", rss("One", "Two"))
+    url = feed_server.add("/news.xml", rss(("One", "Body of One"), ("Two", "Body of Two")))
     add_feed(db, FeedConfig(name="news", kind="rss", role="news", url=url))
     fetch_feed(db, get_feed(db, "news"), settings)
-    feed_server.add("/news.xml", rss("One").replace(b"Body of One", b"Body of One, corrected"))
+    feed_server.add("/news.xml", rss(("One", "Body of One, corrected")))
     for _ in range(3):
         fetch_feed(db, get_feed(db, "news"), settings)
     rows = {row["guid"]: row for row in db.query("SELECT * FROM items")}
-    assert rows["news-One"]["version"] == 2
-    assert "corrected" in rows["news-One"]["text"]
+    assert rows["One"]["version"] == 2
+    assert "corrected" in rows["One"]["text"]
     assert [json.loads(row["earlier"])[0]["text"] for row in db.query(
         "SELECT json_group_array(json_object('text', text)) AS earlier FROM item_versions")] \
         == ["Body of One"]
-    assert rows["news-Two"]["deleted_at"] is None
-    assert rows["news-Two"]["missed_fetches"] == 0
+    assert rows["Two"]["deleted_at"] is None
+    assert rows["Two"]["missed_fetches"] == 0
