@@ -421,6 +421,16 @@ def store_bytes(path: Path) -> int:
         db.conn.close()
 
 
+def table_bytes(path: Path) -> dict[str, int]:
+    """Bytes each table and index takes (SQLite's dbstat), by name."""
+    db = open_db(path)
+    try:
+        return {str(name): int(size) for name, size in db.execute(
+            "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")}
+    finally:
+        db.conn.close()
+
+
 def table_rows(path: Path, table: str) -> int:
     db = open_db(path)
     try:
@@ -473,14 +483,19 @@ def bench_history(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
     deleted = open_db(settings.db_path).execute(
         "SELECT count(*) FROM items WHERE deleted_at IS NOT NULL").fetchone()[0]
     grown = store_bytes(settings.db_path) - first_bytes
-    per_fetch = grown / cycles / posts * 1000
+    sizes = table_bytes(settings.db_path)
+    per_sample = sizes.get("view_samples", 0) / max(samples, 1)
+    per_version = sizes.get("item_versions", 0) / max(versions, 1)
     print(f"  {posts:,} posts stored ({first_bytes / posts * 1000 / 1024:,.0f} KiB per 1,000 "
           f"posts); after {cycles} re-fetches: {samples:,} view samples, {versions:,} earlier "
           f"versions, {deleted:,} posts deleted")
+    line("view samples per 1,000 posts, at most", f"{per_sample * 9 * 1000 / 1024:,.0f} KiB",
+         f"({per_sample:,.0f} B a sample; one per doubling of a post's age up to 72 h: <= 9)")
+    line("earlier versions per 1,000 edits", f"{per_version * 1000 / 1024:,.0f} KiB",
+         f"(pruned after {settings.history_retention_days} days, as are view samples)")
+    per_fetch = grown / cycles / posts * 1000
     line("store growth per 1,000 posts, per re-fetch", f"{per_fetch / 1024:,.1f} KiB",
-         f"(a day of 30-min fetches while posts are < 72 h old: "
-         f"{per_fetch * 48 / 1024 / 1024:,.1f} MiB per 1,000 posts; pruned after "
-         f"{settings.history_retention_days} days)")
+         "(2 % of posts edited and 0.5 % deleted at each: versions, index pages)")
     later = {name: seconds - first_steps.get(name, 0.0) for name, seconds in
              steps.seconds.items()}
     new_steps = sum(later.values())
