@@ -1,14 +1,15 @@
 """Benchmark riftwatch end to end on this machine; every figure is printed beside its comparison.
 
-Usage: ``python -m bench.run [--quick] [--only ingest,scoring,cycle,digest,search]``.
+Usage: ``python -m bench.run [--quick] [--only ingest,scoring,cycle,digest,search,history]``.
 Parts: ingestion (RSS and t.me/s parsed + stored, batch vs row-by-row insert), scoring
 (the CPU, the precision ``auto`` chose, and default vs fp32 vs bf16 vs int8 vs naive fp32 on
 long milblog posts), a full cycle (channels served on
 127.0.0.1: fetch + store + score + watch matching + digest, wall time, peak RSS and the
 watches' share), and digest composition
 over 100k stored items with and without the indexes it needs, and semantic search over 100k
-stored post vectors. Measures only: every store
-it writes is a temporary file.
+stored post vectors, and post history (the store's growth per 1,000 posts from versions and
+view samples, and what recording edits, deletions and views costs in a 200-channel cycle).
+Measures only: every store it writes is a temporary file.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+import store.items
 from bench.bench_classifier import load_posts, peak_rss_mb
 from config import FeedConfig, Settings, load_settings
 from config.settings import DEFAULT_THEMES_FILE, DIGEST_WINDOW
@@ -54,7 +56,7 @@ from store.models import Item, to_iso, utc_now
 
 REPO = Path(__file__).resolve().parent.parent
 
-PARTS = ("ingest", "scoring", "cycle", "digest", "search")
+PARTS = ("ingest", "scoring", "cycle", "digest", "search", "history")
 # Encoder depths timed beside the configured one (the default path's arithmetic, same posts).
 BENCH_DEPTHS = (4, 6, 8, 12)
 
@@ -533,6 +535,146 @@ def bench_search(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
     db.conn.close()
 
 
+# --- post history (issue 23) -----------------------------------------------------------------
+
+class StepClock:
+    """Wall time spent in named functions of a module, measured by wrapping them in place."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, module: object, name: str) -> None:
+        inner = getattr(module, name)
+
+        def timed_step(*args: object, **kwargs: object) -> object:
+            started = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+        setattr(module, name, timed_step)
+
+
+def next_state(corpus: DemoCorpus, cycle: int, edit_share: float, delete_share: float
+               ) -> DemoCorpus:
+    """The corpus one fetch later: every count up 5 %, ``edit_share`` of posts edited and
+    ``delete_share`` of them gone for good (different posts each cycle)."""
+    rng = random.Random(cycle)
+    posts = {}
+    for name, timeline in corpus.posts.items():
+        kept = []
+        for post in timeline:
+            roll = rng.random()
+            if roll < delete_share:
+                continue
+            edited = roll < delete_share + edit_share
+            text = post.text + f" (правка {cycle})" if edited else post.text
+            kept.append(DemoPost(post.channel, post.post_id, post.published_at, text,
+                                 int(post.views * 1.05) + 1))
+        posts[name] = kept
+    return DemoCorpus(corpus.titles, posts, corpus.news_name, corpus.news_title, corpus.articles)
+
+
+def store_bytes(path: Path) -> int:
+    db = open_db(path)
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages, size = (db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_count",
+                                                                                "page_size"))
+        return int(pages) * int(size)
+    finally:
+        db.conn.close()
+
+
+def table_bytes(path: Path) -> dict[str, int]:
+    """Bytes each table and index takes (SQLite's dbstat), by name."""
+    db = open_db(path)
+    try:
+        return {str(name): int(size) for name, size in db.execute(
+            "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")}
+    finally:
+        db.conn.close()
+
+
+def table_rows(path: Path, table: str) -> int:
+    db = open_db(path)
+    try:
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    finally:
+        db.conn.close()
+
+
+def bench_history(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
+    from digest.changes import compose_changes
+    from digest.view_speed import fastest_by_views
+    from monitors import fetch
+    from monitors.fetch import fetch_all
+    from riftwatch.demo import demo_feeds
+    from riftwatch.pipeline import prune_old_history
+
+    channels, cycles = (40, 4) if quick else (200, 8)
+    print(f"\npost history: {channels} channels x 20 posts re-fetched {cycles} times on 127.0.0.1, "
+          "views up 5 % a fetch, 2 % of posts edited and 0.5 % deleted a fetch (target: the "
+          "new steps < 10 % of the cycle)")
+    settings = bench_settings(folder, db_path=folder / "history.db")
+    steps = StepClock()
+    steps.wrap(store.items, "record_edit")
+    steps.wrap(store.items, "record_view_samples")
+    steps.wrap(fetch, "record_coverage")
+    corpus = synthetic_corpus(channels, 20)
+    fetch_s = 0.0
+    with DemoServer(corpus) as server:
+        sync_feeds(open_db(settings.db_path), demo_feeds(server, corpus))
+        fetch_s += timed(lambda: fetch_all(settings.db_path, settings))
+        posts = table_rows(settings.db_path, "items")
+        first_bytes = store_bytes(settings.db_path)
+        first_steps = dict(steps.seconds)
+        for cycle in range(1, cycles + 1):
+            server.corpus = next_state(server.corpus, cycle, 0.02, 0.005)
+            fetch_s += timed(lambda: fetch_all(settings.db_path, settings))
+    db = open_db(settings.db_path)
+    until = utc_now() + timedelta(minutes=1)
+    version = "bench"
+    db.execute("INSERT INTO scores (item_id, model_version, stance, p_supportive, p_critical, "
+               "p_alarmed, p_neutral, themes, targets, scored_at) SELECT id, ?, 'critical', "
+               "0.1, 0.7, 0.1, 0.1, '{}', '[]', ? FROM items", [version, to_iso(utc_now())])
+    digest_s = timed(lambda: (compose_changes(db, until - timedelta(hours=24), until, version),
+                              fastest_by_views(db, settings, until - timedelta(hours=24), until,
+                                               version)))
+    db.conn.close()
+    prune_s = timed(lambda: prune_old_history(settings.db_path, settings))
+    versions = table_rows(settings.db_path, "item_versions")
+    samples = table_rows(settings.db_path, "view_samples")
+    deleted = open_db(settings.db_path).execute(
+        "SELECT count(*) FROM items WHERE deleted_at IS NOT NULL").fetchone()[0]
+    grown = store_bytes(settings.db_path) - first_bytes
+    sizes = table_bytes(settings.db_path)
+    per_sample = sizes.get("view_samples", 0) / max(samples, 1)
+    per_version = sizes.get("item_versions", 0) / max(versions, 1)
+    print(f"  {posts:,} posts stored ({first_bytes / posts * 1000 / 1024:,.0f} KiB per 1,000 "
+          f"posts); after {cycles} re-fetches: {samples:,} view samples, {versions:,} earlier "
+          f"versions, {deleted:,} posts deleted")
+    line("view samples per 1,000 posts, at most", f"{per_sample * 9 * 1000 / 1024:,.0f} KiB",
+         f"({per_sample:,.0f} B a sample; one per doubling of a post's age up to 72 h: <= 9)")
+    line("earlier versions per 1,000 edits", f"{per_version * 1000 / 1024:,.0f} KiB",
+         f"(pruned after {settings.history_retention_days} days, as are view samples)")
+    per_fetch = grown / cycles / posts * 1000
+    line("store growth per 1,000 posts, per re-fetch", f"{per_fetch / 1024:,.1f} KiB",
+         "(2 % of posts edited and 0.5 % deleted at each: versions, index pages)")
+    later = {name: seconds - first_steps.get(name, 0.0) for name, seconds in
+             steps.seconds.items()}
+    new_steps = sum(later.values())
+    cycle_s = (fetch_s - sum(first_steps.values())) / (cycles + 1)
+    detail = ", ".join(f"{name} {seconds / cycles * 1000:,.0f} ms"
+                       for name, seconds in sorted(later.items()))
+    line(f"new steps in one {channels}-channel fetch", f"{new_steps / cycles * 1000:,.0f} ms",
+         f"= {new_steps / cycles / cycle_s * 100:.1f} % of its fetch + store "
+         f"({cycle_s:.1f} s, no scoring counted)  [{detail}]")
+    line("Deleted or edited + fastest by views, 24 h", f"{digest_s * 1000:,.0f} ms",
+         f"(every post critical, the worst case); prune {prune_s * 1000:,.0f} ms")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (under two minutes)")
@@ -555,7 +697,8 @@ def main(argv: list[str] | None = None) -> None:
                     bench_ingest(folder, args.quick)
                 else:
                     {"scoring": bench_scoring, "cycle": bench_cycle, "digest": bench_digest,
-                     "search": bench_search}[part](folder, args.quick, taxonomy)
+                     "search": bench_search,
+                     "history": bench_history}[part](folder, args.quick, taxonomy)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end (other processes share the CPUs)")
 
 

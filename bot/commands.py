@@ -30,6 +30,7 @@ from config.settings import (
     REPORT_WINDOW,
 )
 from config.timezones import zone_named
+from digest.changes import compose_changes
 from digest.chart import render_trend_png
 from digest.compose import (
     compose_digest,
@@ -46,6 +47,7 @@ from digest.telegram_html import (
     escape,
     post_ref,
     render_candidates,
+    render_changes,
     render_digest_messages,
     render_feeds,
     render_search_html,
@@ -288,6 +290,18 @@ def channel_report(env: BotEnv, request: CommandRequest) -> Reply:
     digest = compose_digest(db, env.settings, env.taxonomy, until - window, until, channel=name)
     return Reply(messages=render_digest_messages(
         digest, limits=SectionLimits.from_settings(env.settings)))
+
+
+def changes(env: BotEnv, request: CommandRequest) -> Reply:
+    """Critical posts deleted or edited in a window (default 24 h), with what edits removed."""
+    if len(request.args) > 1:
+        raise UsageError(USAGE["changes"])
+    text = request.args[0] if request.args else "24h"
+    window = _window(text)
+    db = env.db()
+    until = _now(env)
+    found = compose_changes(db, until - window, until, latest_model_version(db))
+    return Reply.text(render_changes(found, env.settings.digest_changes_shown, text))
 
 
 def themes(env: BotEnv, request: CommandRequest) -> Reply:
@@ -583,6 +597,8 @@ COMMANDS: list[Command] = [
             summary),
     Command("channel", "/channel NAME [7d]", "one channel's stance mix, themes, top posts",
             channel_report),
+    Command("changes", "/changes [24h|7d]",
+            "critical posts deleted or edited, with what was removed", changes),
     Command("themes", "/themes",
             f"themes in the last {DIGEST_WINDOW_HOURS} h against their baseline", themes),
     Command("trend", "/trend THEME [7d]", "chart of a theme's daily share, bloggers vs news",

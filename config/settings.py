@@ -143,6 +143,11 @@ class Settings(BaseSettings):
     watch_max_per_chat: int = Field(default=50, ge=1, le=1000)
     watch_max_chars: int = Field(default=200, ge=10, le=2000)  # a watch as typed, pattern too
     watch_max_post_age_hours: float = Field(default=48.0, gt=0, le=24 * 30)  # older: no alert
+    # What changed after a post was stored: edits, deletions, view counts (issue 23)
+    history_retention_days: int = Field(default=30, ge=1, le=3650)  # versions and view samples
+    digest_changes_shown: int = Field(default=5, ge=1, le=100)  # deleted or edited critical posts
+    views_fastest_shown: int = Field(default=3, ge=1, le=100)  # fastest-spreading by views
+    views_min_channel_posts: int = Field(default=3, ge=1, le=1000)  # posts a channel's usual needs
 
     timezone: str = "UTC"
     log_level: str = "INFO"

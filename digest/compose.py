@@ -18,6 +18,7 @@ from classifiers.baseline import is_spike, lift_against_baseline
 from config import RiftwatchError, Settings
 from config.echo import quote_input
 from config.themes import STANCE_NAMES, Taxonomy
+from digest.changes import compose_changes
 from digest.discovery import discover_channels
 from digest.model import (
     ChannelRow,
@@ -32,6 +33,7 @@ from digest.model import (
     trim_quote,
 )
 from digest.spreading import compose_spreading
+from digest.view_speed import fastest_by_views
 from store.feeds import failing_since, feed_role, list_feeds
 from store.models import from_iso, utc_now
 from store.posts import (
@@ -122,7 +124,8 @@ def post_ref_from_row(row: dict[str, Any], text_field: str = "evidence",
         quote=trim_quote(row.get(text_field) or row.get("text")), stance=row.get("stance"),
         stance_probability=row.get("stance_probability"), theme=theme,
         theme_probability=row.get("theme_probability") if theme is not None else None,
-        language=row.get("language"),
+        language=row.get("language"), edited=int(row.get("version") or 1) > 1,
+        deleted=row.get("deleted_at") is not None,
     )
 
 
@@ -238,6 +241,8 @@ def compose_digest(
     digest.rifts = _rifts(db, version, window, taxonomy, settings.digest_rift_evidence)
     digest.spreading = compose_spreading(db, settings, since, until, version)
     digest.new_targets = _new_targets(db, version, since, until, taxonomy)
+    digest.changes = compose_changes(db, since, until, version)
+    digest.fastest_by_views = fastest_by_views(db, settings, since, until, version)
     return digest
 
 

@@ -47,6 +47,8 @@ class PostRef:
     theme: str | None = None
     theme_probability: float | None = None
     language: str | None = None  # the scored language (ISO 639-1 or "other"); None: unscored
+    edited: bool = False  # riftwatch saw its text change (the quote is the latest text)
+    deleted: bool = False  # covering fetches no longer show it
 
     @property
     def other_language(self) -> bool:
@@ -228,6 +230,34 @@ class UnwatchedChannel:
 
 
 @dataclass
+class ChangedPost:
+    """A critical post deleted or edited in the window: its latest text, and the word runs an
+    edit took out of (and put into) its earliest kept text."""
+
+    post: PostRef
+    changed_at: datetime | None
+    deleted: bool
+    versions: int  # texts seen, the latest included
+    removed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    stance_before: str | None = None  # its stance when first scored, if it differs now
+
+
+@dataclass
+class ViewSpeed:
+    """A critical post's views per hour at its age, against its channel's usual at that age
+    (the median of its other recent posts' views per hour in the same age bucket)."""
+
+    post: PostRef
+    views: int
+    age_hours: float
+    per_hour: float
+    usual_per_hour: float
+    ratio: float
+    channel_posts: int  # the channel's posts the usual is the median of
+
+
+@dataclass
 class Digest:
     """Everything a digest says about one window; renderers format, never compute."""
 
@@ -252,6 +282,8 @@ class Digest:
     spreading: Spreading | None = None  # critical posts other channels passed on (scored only)
     new_targets: list[NewTarget] = field(default_factory=list)  # first attacked in the window
     unwatched: list[UnwatchedChannel] = field(default_factory=list)  # amplified, not watched
+    changes: list[ChangedPost] = field(default_factory=list)  # critical posts deleted or edited
+    fastest_by_views: list[ViewSpeed] = field(default_factory=list)  # critical, by views/hour
 
     @property
     def spikes(self) -> list[ThemeRow]:

@@ -29,7 +29,8 @@ def _pct(share: float) -> str:
 def _post_line(post: PostRef) -> str:
     link = f" {post.url}" if post.url else ""
     note = " (other language)" if post.other_language else ""
-    return f"    [{post.feed_name} {_when(post.published_at)}] «{post.quote}»{note}{link}"
+    return (f"    [{post.feed_name} {_when(post.published_at)}] «{post.quote}»"
+            f"{s.change_mark(post)}{note}{link}")
 
 
 def _more(count: int) -> list[str]:
@@ -153,8 +154,12 @@ def _health(health: s.Health) -> list[str]:
     return lines
 
 
+_SPAN_MARKS = {"removed": "[-{}-]", "added": "{{+{}+}}"}
+
+
 def _span(span: s.Span) -> str:
-    return f"{span.text} ({span.url})" if span.url else span.text
+    text = _SPAN_MARKS.get(span.style, "{}").format(span.text)
+    return f"{text} ({span.url})" if span.url and span.url != span.text else text
 
 
 def _block(block: s.Block) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 from config.settings import Settings
 from config.themes import STANCE_NAMES
 from digest.model import (
+    ChangedPost,
     ChannelRow,
     Digest,
     FeedHealth,
@@ -30,6 +31,7 @@ from digest.model import (
     StanceMix,
     ThemeRow,
     UnwatchedChannel,
+    ViewSpeed,
 )
 
 
@@ -52,6 +54,7 @@ class SectionLimits:
     evidence_per_rift: int = _shown_default("digest_rift_evidence_shown")
     channels: int = _shown_default("digest_channels_shown")
     unwatched: int = _shown_default("digest_unwatched_shown")
+    changes: int = _shown_default("digest_changes_shown")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SectionLimits:
@@ -61,7 +64,8 @@ class SectionLimits:
                    new_targets=settings.digest_new_targets_shown,
                    evidence_per_rift=settings.digest_rift_evidence_shown,
                    channels=settings.digest_channels_shown,
-                   unwatched=settings.digest_unwatched_shown)
+                   unwatched=settings.digest_unwatched_shown,
+                   changes=settings.digest_changes_shown)
 
 
 # ---------------------------------------------------------------- spans, for Block sections
@@ -72,7 +76,7 @@ class Span:
     """A run of text with an emphasis; formatters decide how each looks (and escape)."""
 
     text: str
-    style: str = "plain"  # plain, strong, emphasis, code
+    style: str = "plain"  # plain, strong, emphasis, code, removed, added (words of an edit)
     url: str | None = None  # a link around the text, where the format has links
 
 
@@ -330,6 +334,79 @@ def _unwatched(digest: Digest, limits: SectionLimits) -> Block | None:
     return Block("Amplified but not watched", lines)
 
 
+def change_mark(post: PostRef) -> str:
+    """' (deleted)', ' (edited)' or '' after a quoted post, in every format."""
+    return " (deleted)" if post.deleted else " (edited)" if post.edited else ""
+
+
+def _when(moment: datetime | None) -> str:
+    return in_utc(moment).strftime("%Y-%m-%d %H:%M") if moment else "?"
+
+
+def _runs(label: str, runs: list[str], style: str) -> Line:
+    spans: list[Span] = [Span(f"    {label}: ")]
+    for number, run in enumerate(runs):
+        spans += [Span(" … ")] * (number > 0) + [Span(run, style)]
+    return tuple(spans)
+
+
+def _changed_lines(change: ChangedPost) -> list[Line]:
+    post = change.post
+    what = "deleted" if change.deleted else f"edited ({change.versions} versions)"
+    if change.deleted and change.versions > 1:
+        what += f" after {change.versions - 1} edit{'s' * (change.versions > 2)}"
+    stance = post.stance or "awaiting rescoring"
+    if change.stance_before:
+        stance = f"was {change.stance_before}, now {stance}"
+    lines: list[Line] = [
+        (Span(post.feed_title or post.feed_name, "strong"),
+         Span(f" {_when(post.published_at)}: {what} {_when(change.changed_at)} ({stance})")),
+        (Span("    «"), Span(post.quote, "emphasis"), Span("» "),
+         Span(post.url or f"#{post.item_id}", "plain", post.url)),
+    ]
+    if change.removed:
+        lines.append(_runs("removed", change.removed, "removed"))
+    if change.added:
+        lines.append(_runs("added", change.added, "added"))
+    return lines
+
+
+def changes_block(changes: Sequence[ChangedPost], shown: int) -> Block | None:
+    """The "Deleted or edited" section (the digest's and ``/changes``), ``shown`` posts at most,
+    with what each edit removed; None when nothing changed."""
+    if not changes:
+        return None
+    lines = [line for change in changes[:shown] for line in _changed_lines(change)]
+    if len(changes) > shown:
+        lines.append((Span(f"… and {len(changes) - shown} more"),))
+    return Block("Deleted or edited (critical posts)", lines)
+
+
+def _deleted_or_edited(digest: Digest, limits: SectionLimits) -> Block | None:
+    return changes_block(digest.changes, limits.changes)
+
+
+def _speed_lines(speed: ViewSpeed) -> list[Line]:
+    post = speed.post
+    return [
+        (Span(post.feed_title or post.feed_name, "strong"),
+         Span(f" {_when(post.published_at)}{change_mark(post)}: {speed.views:,} views in "
+              f"{speed.age_hours:.1f} h, {speed.per_hour:,.0f}/h = {speed.ratio:.1f}x the "
+              f"channel's usual at that age ({speed.usual_per_hour:,.0f}/h, median of "
+              f"{speed.channel_posts} posts)")),
+        (Span("    «"), Span(post.quote, "emphasis"), Span("» "),
+         Span(post.url or f"#{post.item_id}", "plain", post.url)),
+    ]
+
+
+def _fastest_by_views(digest: Digest, limits: SectionLimits) -> Block | None:
+    """The critical posts whose views climb fastest against their channel's usual."""
+    if not digest.fastest_by_views:
+        return None
+    return Block("Fastest-spreading critical posts by views",
+                 [line for speed in digest.fastest_by_views for line in _speed_lines(speed)])
+
+
 def _quoted_groups(digest: Digest, limits: SectionLimits) -> list[tuple[str, list[PostRef]]]:
     return [(theme_label(digest, theme), posts[:limits.posts_per_theme])
             for theme, posts in digest.top_posts.items() if posts]
@@ -366,8 +443,8 @@ def _health(digest: Digest, limits: SectionLimits) -> Health | None:
 
 Builder = Callable[[Digest, SectionLimits], Section | None]
 _BUILDERS: Sequence[Builder] = (_header, _no_posts, _spikes, _stance, _themes, _rifts,
-                                _new_targets, _spreading, _unwatched, _top_posts, _newest,
-                                _channels, _health)
+                                _new_targets, _spreading, _fastest_by_views, _unwatched,
+                                _deleted_or_edited, _top_posts, _newest, _channels, _health)
 
 
 def digest_sections(digest: Digest, limits: SectionLimits | None = None) -> list[Section]:

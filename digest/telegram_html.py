@@ -17,6 +17,7 @@ from config.themes import STANCE_NAMES
 from digest import sections
 from digest.model import (
     TELEGRAM_QUOTE_CHARS,
+    ChangedPost,
     DailyShare,
     Digest,
     FeedHealth,
@@ -280,7 +281,8 @@ def _post_line(post: PostRef, quote_chars: int = TELEGRAM_QUOTE_CHARS) -> str:
     quote = trim_quote(post.quote, quote_chars)
     note = " (other language)" if post.other_language else ""
     return (f"• {who} {_when(post.published_at)}{_post_figures(post)}: "
-            f"<i>«{escape(quote)}»</i>{note} {post_ref(post.item_id)}")
+            f"<i>«{escape(quote)}»</i>{sections.change_mark(post)}{note} "
+            f"{post_ref(post.item_id)}")
 
 
 def _more(count: int) -> list[str]:
@@ -333,7 +335,7 @@ def _health(health: sections.Health) -> list[str]:
     return [summary + "</i>"]
 
 
-_SPAN_TAGS = {"strong": "b", "emphasis": "i", "code": "code"}
+_SPAN_TAGS = {"strong": "b", "emphasis": "i", "code": "code", "removed": "s", "added": "u"}
 
 
 def _span(span: sections.Span) -> str:
@@ -356,6 +358,14 @@ WORDING: dict[type, Callable[[Any], list[str]]] = {
     sections.SpreadingSection: lambda section: render_spreading_html(
         section.spreading).splitlines(),
 }
+
+
+def render_changes(changes: Sequence[ChangedPost], shown: int, window: str) -> str:
+    """``/changes``: the critical posts deleted or edited in the last ``window``."""
+    block = sections.changes_block(changes, shown)
+    if block is None:
+        return f"No critical post was deleted or edited in the last {escape(window)}."
+    return "\n".join(_block(block))
 
 
 def render_digest(digest: Digest, limits: sections.SectionLimits | None = None) -> str:

@@ -22,6 +22,7 @@ from monitors.rss import parse_feed
 from monitors.telegram import ChannelPage, ensure_complete_page, parse_channel_page
 from store.db import open_db
 from store.feeds import FetchOutcome, get_feed, list_feeds, record_fetch
+from store.item_history import record_coverage
 from store.items import save_items
 from store.models import FeedState, Item, from_iso, utc_now
 from store.pool import ConnectionPool
@@ -29,12 +30,14 @@ from store.pool import ConnectionPool
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, FetchOutcome], None]
+Clock = Callable[[], datetime]  # when a fetch stores what it saw (the demo lays out its own)
 
 
 @dataclass
 class _Tally:
     seen: int = 0
     new: int = 0
+    edited: int = 0
 
 
 def _with_fetch_time(items: list[Item], fetched_at: datetime) -> list[Item]:
@@ -56,14 +59,22 @@ def _parse(feed: FeedState, page: FetchedPage) -> tuple[list[Item], str | None]:
 
 
 def _store(db: sqlite_utils.Database, feed: FeedState, items: list[Item],
-           fetched_at: datetime, tally: _Tally) -> None:
+           fetched_at: datetime, tally: _Tally, head: bool = True) -> None:
+    """Save a page's items; for a t.me page, also what it says of the posts it covers (a head
+    page covers everything above its lowest post, an older page only its own id range)."""
     result = save_items(db, feed.id, _with_fetch_time(items, fetched_at), now=fetched_at)
     tally.seen += len(items)
     tally.new += result.new
+    tally.edited += result.edited
+    if feed.kind == "telegram":
+        shown = [item.post_id for item in items if item.post_id is not None]
+        record_coverage(db, feed.id, shown, None if head else max(shown, default=None),
+                        fetched_at)
 
 
 def _backfill(db: sqlite_utils.Database, feed: FeedState, before_url: str | None, pages: int,
-              settings: Settings, client: httpx.Client, tally: _Tally) -> str | None:
+              settings: Settings, client: httpx.Client, tally: _Tally,
+              clock: Clock) -> str | None:
     """Follow ``?before=`` links up to ``pages`` older pages; return an error note, or None.
 
     Each page is stored as soon as it is parsed, so a failure keeps what came before it.
@@ -81,13 +92,13 @@ def _backfill(db: sqlite_utils.Database, feed: FeedState, before_url: str | None
             return f"backfill page {number}: {exc}"
         if not items:
             return None
-        _store(db, feed, items, utc_now(), tally)
+        _store(db, feed, items, clock(), tally, head=False)
     return None
 
 
 def _fetch_and_store(db: sqlite_utils.Database, feed: FeedState, settings: Settings,
                      backfill_pages: int, client: httpx.Client,
-                     started: datetime) -> FetchOutcome:
+                     started: datetime, clock: Clock) -> FetchOutcome:
     page = fetch_url(feed.url, settings, etag=feed.etag, last_modified=feed.last_modified,
                      client=client)
     if page.not_modified:
@@ -98,9 +109,10 @@ def _fetch_and_store(db: sqlite_utils.Database, feed: FeedState, settings: Setti
     _store(db, feed, items, started, tally)
     note = None
     if feed.kind == "telegram" and backfill_pages > 0:
-        note = _backfill(db, feed, before_url, backfill_pages, settings, client, tally)
+        note = _backfill(db, feed, before_url, backfill_pages, settings, client, tally, clock)
     return FetchOutcome(started_at=started, finished_at=utc_now(), status="ok",
                         http_status=page.status, items_seen=tally.seen, items_new=tally.new,
+                        items_edited=tally.edited,
                         error=note, etag=page.etag, last_modified=page.last_modified)
 
 
@@ -119,17 +131,19 @@ def fetch_feed(
     settings: Settings,
     backfill_pages: int = 0,
     client: httpx.Client | None = None,
+    clock: Clock = utc_now,
 ) -> FetchOutcome:
     """Fetch one feed, store its items, record the outcome on the feed row, and return it.
+    What it saw is stored as seen at ``clock()`` (its items, edits, deletions, view counts).
 
     Fetch and parse failures (``MonitorError``) and unexpected parser bugs are recorded on the
     feed (status 'error', a readable message, backoff, Retry-After honoured) and never raised.
     Store errors (``sqlite3.Error``) are raised: a broken database is not one feed's problem.
     """
-    started = utc_now()
+    started = clock()
     http = client or new_client(settings)
     try:
-        outcome = _fetch_and_store(db, feed, settings, backfill_pages, http, started)
+        outcome = _fetch_and_store(db, feed, settings, backfill_pages, http, started, clock)
     except MonitorError as exc:
         outcome = _error_outcome(started, exc)
         log.warning("feed %s: %s", feed.name, exc)
@@ -165,6 +179,7 @@ def fetch_all(
     feed_names: Sequence[str] | None = None,
     backfill_pages: int = 0,
     progress: Progress | None = None,
+    clock: Clock = utc_now,
 ) -> list[tuple[FeedState, FetchOutcome]]:
     """Fetch the named feeds, or every enabled due feed, with ``settings.fetch_workers`` threads.
 
@@ -180,7 +195,7 @@ def fetch_all(
         return []
 
     def run(feed: FeedState) -> FetchOutcome:
-        return fetch_feed(connections.db(), feed, settings, backfill_pages, client)
+        return fetch_feed(connections.db(), feed, settings, backfill_pages, client, clock)
 
     results: dict[int, FetchOutcome] = {}
     workers = min(settings.fetch_workers, len(targets))

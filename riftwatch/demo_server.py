@@ -4,7 +4,8 @@ The corpus (``demo_corpus/corpus.toml``) is sample text written by this project.
 the real t.me/s markup, so the demo exercises the real monitors end to end: its ``spread``
 entries become forwards (with the "Forwarded from" header), quotes and mentions (with a
 t.me link to the original post) of the ``today`` posts, and forwards and mentions of the
-``unwatched`` channels, which are named but never served.
+``unwatched`` channels, which are named but never served. Its ``changes`` are served by a
+later state of the corpus (``changed_corpus``): posts deleted and posts edited after posting.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import html
 import re
 import threading
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +59,8 @@ class DemoCorpus:
     news_title: str
     articles: list[DemoArticle]
     unwatched: dict[str, str] = field(default_factory=dict)  # forwarded, never served: titles
+    deleted: list[str] = field(default_factory=list)  # refs ("today/N") gone in a later state
+    edits: dict[str, str] = field(default_factory=dict)  # ref → its text in a later state
 
     def post_address(self, ref: str) -> tuple[str, int]:
         """(channel, post id) of the post laid out for ``ref`` ("today/N")."""
@@ -149,7 +152,17 @@ def load_corpus(now: datetime | None = None, path: Path = CORPUS_FILE) -> DemoCo
         news_title=data["news"]["title"],
         articles=_articles(data, moment),
         unwatched={channel["name"]: channel["title"] for channel in data.get("unwatched", [])},
+        deleted=list(data.get("changes", {}).get("deleted", [])),
+        edits={edit["of"]: edit["text"] for edit in data.get("changes", {}).get("edit", [])},
     )
+
+
+def changed_corpus(corpus: DemoCorpus) -> DemoCorpus:
+    """The corpus as a later fetch sees it: its ``deleted`` posts gone, its ``edits`` made."""
+    posts = {channel: [replace(post, text=corpus.edits.get(post.ref or "", post.text))
+                       for post in timeline if post.ref not in corpus.deleted]
+             for channel, timeline in corpus.posts.items()}
+    return replace(corpus, posts=posts)
 
 
 _MESSAGE = (CORPUS_DIR / "message.html").read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
-"""One pipeline cycle: fetch due feeds into the store, score what is new, run the chats' watches
-over it, extract its edges.
+"""One pipeline cycle: fetch due feeds into the store, score what is new (or edited), run
+the chats' watches over it, extract its edges, and prune post history past its retention.
 
 Wires monitors and classifiers together (they never call each other); no rendering here.
 """
@@ -10,14 +10,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from config import Settings
 from config.themes import Taxonomy
-from monitors.fetch import fetch_all
+from monitors.fetch import Clock, fetch_all
 from store.db import open_db
 from store.feeds import FetchOutcome
-from store.models import FeedState
+from store.item_history import prune_history
+from store.models import FeedState, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class CycleReport:
     fetch_seconds: float = 0.0
     score_seconds: float = 0.0
     watch_seconds: float = 0.0
+    pruned: tuple[int, int] = (0, 0)  # earlier versions, view samples past retention
 
     @property
     def new_items(self) -> int:
@@ -86,16 +89,28 @@ def extract_new_edges(db_path: Path, settings: Settings) -> int:
         db.conn.close()
 
 
+def prune_old_history(db_path: Path, settings: Settings, now: datetime | None = None
+                      ) -> tuple[int, int]:
+    """Drop versions and view samples older than ``settings.history_retention_days``."""
+    db = open_db(db_path)
+    try:
+        return prune_history(db, (now or utc_now())
+                             - timedelta(days=settings.history_retention_days))
+    finally:
+        db.conn.close()
+
+
 def run_cycle(
     settings: Settings, taxonomy: Taxonomy, feed_names: list[str] | None = None,
     backfill_pages: int = 0, progress: Progress | None = None, score: bool = True,
+    clock: Clock = utc_now,
 ) -> CycleReport:
-    """Fetch (all due feeds, or the named ones), score new items and match the watches
-    against them, extract their edges."""
+    """Fetch (all due feeds, or the named ones), score new and edited items and match the
+    watches against them, extract their edges, prune history past its retention."""
     report = CycleReport()
     started = time.perf_counter()
     report.outcomes = fetch_all(settings.db_path, settings, feed_names=feed_names,
-                                backfill_pages=backfill_pages, progress=progress)
+                                backfill_pages=backfill_pages, progress=progress, clock=clock)
     report.fetch_seconds = time.perf_counter() - started
     if score:
         started = time.perf_counter()
@@ -105,6 +120,7 @@ def run_cycle(
         report.watch_matches = match_watches(settings.db_path, settings, taxonomy)
         report.watch_seconds = time.perf_counter() - started
     report.new_edges = extract_new_edges(settings.db_path, settings)
+    report.pruned = prune_old_history(settings.db_path, settings, clock())
     log.info("cycle: %d feeds, %d new items, %d scored, %d watch matches, %d failed",
              len(report.outcomes), report.new_items, report.scored, report.watch_matches,
              len(report.failed))

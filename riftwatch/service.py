@@ -22,7 +22,7 @@ from digest.compose import compose_digest
 from digest.render_text import render_text
 from digest.sections import SectionLimits
 from monitors.scheduler import FeedScheduler
-from riftwatch.pipeline import score_and_match
+from riftwatch.pipeline import prune_old_history, score_and_match
 from store.db import open_db
 from store.feeds import FetchOutcome
 from store.lock import store_lock
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONSOLE_DIGEST_JOB = "riftwatch:console-digest"
+PRUNE_JOB = "riftwatch:prune-history"
+PRUNE_HOURS = 6  # how often versions and view samples past retention are dropped
 
 
 class ScoringWorker:
@@ -61,7 +63,7 @@ class ScoringWorker:
 
     def on_fetch(self, feed: FeedState, outcome: FetchOutcome) -> None:
         """The scheduler's after_fetch hook."""
-        if outcome.items_new:
+        if outcome.items_new or outcome.items_edited:
             self.request()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -126,6 +128,9 @@ def _run_until(
     scheduler = FeedScheduler(settings, after_fetch=worker.on_fetch)
     worker.start()
     scheduler.start()
+    scheduler.scheduler.add_job(
+        prune_old_history, IntervalTrigger(hours=PRUNE_HOURS), args=[settings.db_path, settings],
+        id=PRUNE_JOB, name="prune post history")
     try:
         if settings.telegram_token is not None:
             from bot.run import Backoff, run_bot

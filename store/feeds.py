@@ -200,6 +200,7 @@ class FetchOutcome:
     http_status: int | None = None
     items_seen: int = 0
     items_new: int = 0
+    items_edited: int = 0  # known items whose text changed (queued for rescoring)
     error: str | None = None
     etag: str | None = None
     last_modified: str | None = None

@@ -1,4 +1,8 @@
-"""Save parsed items (insert new, update views and edits of known ones) and read them back."""
+"""Save parsed items (insert new, update views and edits of known ones) and read them back.
+
+An edit (changed text or title) keeps the earlier text as a version and queues the item for
+rescoring, and every view count seen is sampled, in the same transaction (``store.item_history``).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,19 @@ from typing import Any
 
 import sqlite_utils
 
-from store.models import Item, to_iso, utc_now
+from store.item_history import record_edit, record_view_samples
+from store.models import Item, from_iso, to_iso, utc_now
 
 _UPDATABLE = ("text", "title", "views", "edited", "link_preview", "media")
+_READ_BACK = ("id", "key", *_UPDATABLE, "version", "fetched_at")
+_EDITS = ("text", "title")
 
 
 @dataclass(frozen=True)
 class SaveResult:
     new: int
     updated: int
+    edited: int = 0  # of the updated, those whose text or title changed
 
 
 def _item_row(item: Item, feed_id: int, now: str) -> dict[str, Any]:
@@ -51,7 +59,7 @@ def _existing_rows(db: sqlite_utils.Database, keys: Sequence[str]) -> dict[str, 
         chunk = keys[start:start + 500]
         marks = ",".join("?" * len(chunk))
         cursor = db.execute(
-            f"SELECT id, key, {', '.join(_UPDATABLE)} FROM items WHERE key IN ({marks})", chunk
+            f"SELECT {', '.join(_READ_BACK)} FROM items WHERE key IN ({marks})", chunk
         )
         columns = [description[0] for description in cursor.description]
         for values in cursor.fetchall():
@@ -73,7 +81,7 @@ def count_items(db: sqlite_utils.Database) -> int:
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     changed = {name: new[name] for name in _UPDATABLE
                if new[name] is not None and new[name] != old[name]}
-    if "text" in changed:
+    if any(name in changed for name in _EDITS):
         changed["edited"] = 1
     return changed
 
@@ -81,8 +89,13 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 def save_items(
     db: sqlite_utils.Database, feed_id: int, items: Iterable[Item], now: datetime | None = None
 ) -> SaveResult:
-    """Insert unseen items and update changed ones, in one transaction; never duplicates."""
-    stamp = to_iso(now or utc_now()) or ""
+    """Insert unseen items and update changed ones, in one transaction; never duplicates.
+
+    A changed text or title is an edit: the earlier one is kept as a version, the item's
+    version and ``changed_at`` move on, and its scores go so the new text is scored.
+    """
+    moment = now or utc_now()
+    stamp = to_iso(moment) or ""
     rows: dict[str, dict[str, Any]] = {}
     for item in items:
         rows[item.key] = _item_row(item, feed_id, stamp)
@@ -93,14 +106,40 @@ def save_items(
         fresh = [row for key, row in rows.items() if key not in existing]
         if fresh:
             db.table("items").insert_all(fresh, ignore=True, batch_size=500)
-        updated = 0
+        updated = edited = 0
+        sampled = [row["key"] for row in fresh]
         for key, old in existing.items():
             changes = _changes(old, rows[key])
-            if changes:
-                changes["updated_at"] = stamp
-                db.table("items").update(old["id"], changes)
-                updated += 1
-    return SaveResult(new=len(fresh), updated=updated)
+            if not changes:
+                continue
+            if any(name in changes for name in _EDITS):
+                record_edit(db, old, stamp)
+                changes.update(version=int(old["version"]) + 1, changed_at=stamp)
+                edited += 1
+            if "views" in changes:
+                sampled.append(key)
+            changes["updated_at"] = stamp
+            db.table("items").update(old["id"], changes)
+            updated += 1
+        ids = {key: int(old["id"]) for key, old in existing.items()}
+        record_view_samples(db, _views_seen(db, rows, sampled, ids), moment)
+    return SaveResult(new=len(fresh), updated=updated, edited=edited)
+
+
+def _views_seen(db: sqlite_utils.Database, rows: dict[str, dict[str, Any]], keys: list[str],
+                ids: dict[str, int]) -> list[tuple[int, datetime, int]]:
+    """(item id, published at, views) of the ``keys`` rows that carry both; ``ids`` holds the
+    ids already known, the others (just inserted) are looked up."""
+    counted = [key for key in keys if rows[key]["views"] is not None
+               and rows[key]["published_at"] is not None]
+    unknown = [key for key in counted if key not in ids]
+    for start in range(0, len(unknown), 500):
+        chunk = unknown[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        ids.update((str(key), int(item_id)) for item_id, key in db.execute(
+            f"SELECT id, key FROM items WHERE key IN ({marks})", chunk))
+    return [(ids[key], published, int(rows[key]["views"])) for key in counted
+            if (published := from_iso(rows[key]["published_at"])) is not None]
 
 
 def items_since(

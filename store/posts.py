@@ -16,6 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from config.themes import STANCE_NAMES
+from store.item_history import earlier_versions_sql
 from store.models import to_iso
 from store.scores import stance_probability_sql, theme_present_sql
 
@@ -24,8 +25,9 @@ _FROM_SCORED = (
     "JOIN scores s ON s.item_id = i.id AND s.model_version = ?"
 )
 _POST_COLUMNS = (
-    "i.id, i.url, i.published_at, i.text, f.name AS feed_name, f.title AS feed_title, "
-    f"s.stance, {stance_probability_sql('s')} AS stance_probability, s.evidence, s.language"
+    "i.id, i.url, i.published_at, i.text, i.version, i.deleted_at, f.name AS feed_name, "
+    f"f.title AS feed_title, s.stance, {stance_probability_sql('s')} AS stance_probability, "
+    "s.evidence, s.language"
 )
 
 
@@ -176,7 +178,8 @@ def newest_posts_per_channel(db: sqlite_utils.Database, since: datetime, until: 
     """Each feed's (or only ``channel``'s) ``per_channel`` newest post rows of [since, until),
     without scores, newest first."""
     sql = (
-        "SELECT * FROM (SELECT i.id, i.url, i.published_at, i.text, f.name AS feed_name, "
+        "SELECT * FROM (SELECT i.id, i.url, i.published_at, i.text, i.version, i.deleted_at, "
+        "f.name AS feed_name, "
         "f.title AS feed_title, ROW_NUMBER() OVER (PARTITION BY i.feed_id "
         "ORDER BY i.published_at DESC, i.id DESC) AS rank FROM items i "
         "JOIN feeds f ON f.id = i.feed_id WHERE i.published_at >= ? AND i.published_at < ?"
@@ -232,7 +235,8 @@ def post_urls(db: sqlite_utils.Database, item_ids: set[int]) -> dict[int, str | 
 _EXPORT_SQL = (
     "SELECT i.id, i.key, f.name AS feed, f.title AS feed_title, f.role, f.channel, i.post_id, "
     "i.url, i.published_at, i.title, i.text, i.author, i.language, i.views, i.forwarded_from, "
-    "i.edited{score_select} FROM items i JOIN feeds f ON f.id = i.feed_id{score_join} "
+    "i.edited, i.version, i.deleted_at, {versions} AS earlier_versions{score_select} "
+    "FROM items i JOIN feeds f ON f.id = i.feed_id{score_join} "
     "WHERE i.published_at >= ?{channel_filter} ORDER BY i.published_at, i.id"
 )
 _EXPORT_SCORE_SELECT = (
@@ -250,6 +254,7 @@ def posts_for_export(db: sqlite_utils.Database, since: datetime, channel: str | 
     ``with_scores``, the score columns of ``model_version`` (None where it has not scored it;
     the score's language as ``score_language``)."""
     sql = _EXPORT_SQL.format(
+        versions=earlier_versions_sql("i"),
         score_select=_EXPORT_SCORE_SELECT if with_scores else "",
         score_join=_EXPORT_SCORE_JOIN if with_scores else "",
         channel_filter=" AND f.name = ?" if channel else "",

@@ -298,11 +298,51 @@ def _v9_post_vectors(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v10_item_history(db: sqlite_utils.Database) -> None:
+    """What changed after a post was first stored (issue 23): each earlier text of an edited
+    item (with the stance it had then), deletions seen by covering t.me fetches, and view
+    counts (the last one seen in each doubling of a post's age). ``items`` keeps the latest
+    text; ``version`` counts the texts seen."""
+    db.execute("ALTER TABLE items ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE items ADD COLUMN missed_fetches INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE items ADD COLUMN deleted_at TEXT")
+    db.execute("ALTER TABLE items ADD COLUMN changed_at TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS items_changed ON items(changed_at) "
+               "WHERE changed_at IS NOT NULL")
+    db.execute("CREATE INDEX IF NOT EXISTS items_feed_post ON items(feed_id, post_id)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS item_versions (
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            version INTEGER NOT NULL,
+            title TEXT,
+            text TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            replaced_at TEXT NOT NULL,
+            model_version TEXT,
+            stance TEXT,
+            p_critical REAL,
+            PRIMARY KEY (item_id, version)
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS item_versions_replaced ON item_versions(replaced_at)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS view_samples (
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            age_bucket INTEGER NOT NULL,
+            seen_at TEXT NOT NULL,
+            views INTEGER NOT NULL,
+            PRIMARY KEY (item_id, age_bucket)
+        ) WITHOUT ROWID"""
+    )
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [_v1_core, _v2_scores_and_bot, _v3_digest_messages,
                                _v4_spike_alerts, _v5_edges, _v6_alert_claims,
                                _v7_themes_present, _v8_watches,
-                               _v9_post_vectors]
+                               _v9_post_vectors, _v10_item_history]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

@@ -15,6 +15,7 @@ from store.scores import PROBABILITY_COLUMNS
 ITEM_COLUMNS = [
     "id", "key", "feed", "feed_title", "role", "channel", "post_id", "url", "published_at",
     "title", "text", "author", "language", "views", "forwarded_from", "edited",
+    "version", "deleted_at", "earlier_versions",
 ]
 PROBABILITY_DIGITS = 4
 

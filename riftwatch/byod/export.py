@@ -1,11 +1,13 @@
 """Export stored items (and optionally their scores) for a window as CSV or JSON Lines.
 
 One row per item, stable column names, streamed from SQLite and written atomically; never
-fetches or scores.
+fetches or scores. A row holds the latest text, its version number, when covering fetches
+found it deleted, and its kept earlier versions (a JSON list) when it was edited.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +57,8 @@ def export_items(
         for row in rows:
             fields = dict.fromkeys(columns) | {name: row.get(name) for name in ITEM_COLUMNS}
             fields["edited"] = bool(fields["edited"])
+            if fields["earlier_versions"]:
+                fields["earlier_versions"] = json.loads(fields["earlier_versions"])
             if theme_names is not None:
                 scored = stored_score_fields(row, theme_names)
                 scored["language"] = scored.get("language") or fields["language"]

@@ -124,3 +124,27 @@ async def test_browse_metadata_and_canned_queries(settings: Settings, db, db_pat
     assert "subscribers" not in page.text.split("hidden")[0]
     table = await datasette.client.get(f"/{name}/scores")
     assert "Probability of the critical stance" in table.text
+
+
+def test_export_carries_each_edited_posts_earlier_versions(
+    settings: Settings, db: sqlite_utils.Database, db_path: Path, tmp_path: Path, run_cli
+) -> None:
+    seed_store(db)
+    blogger = db.execute("SELECT id FROM feeds WHERE name = 'sample_blogger'").fetchone()[0]
+    edit = Item(text="SAMPLE POST 0, softened", channel="sample_blogger", post_id=0,
+                url="https://t.me/sample_blogger/0", published_at=utc_now() - timedelta(hours=2))
+    assert save_items(db, blogger, [edit]).edited == 1
+    for out, file_format in ((tmp_path / "e.jsonl", "jsonl"), (tmp_path / "e.csv", "csv")):
+        code, _, err = run_cli("export", "--since", "7d", "--format", file_format, "--out", out,
+                               "--db", db_path)
+        assert code == 0, err
+    lines = [json.loads(line) for line in (tmp_path / "e.jsonl").read_text().splitlines()]
+    edited = next(line for line in lines if line["post_id"] == 0)
+    assert (edited["text"], edited["version"], edited["edited"]) == \
+        ("SAMPLE POST 0, softened", 2, True)
+    assert [(old["version"], old["text"], old["stance"]) for old in edited["earlier_versions"]] \
+        == [(1, "SAMPLE POST 0", "critical")]
+    assert all(line["earlier_versions"] is None for line in lines if line["post_id"] != 0)
+    with (tmp_path / "e.csv").open(encoding="utf-8", newline="") as handle:
+        row = next(row for row in csv.DictReader(handle) if row["post_id"] == "0")
+    assert json.loads(row["earlier_versions"])[0]["text"] == "SAMPLE POST 0"

@@ -90,3 +90,12 @@ def test_demo_digest_text_is_golden(demo_digest: Digest) -> None:
 
 def test_demo_digest_telegram_html_is_golden(demo_digest: Digest) -> None:
     _assert_golden("demo_digest.html", render_digest(demo_digest))
+
+
+def test_demo_digest_shows_its_deleted_and_its_edited_critical_post(demo_digest: Digest) -> None:
+    deleted, edited = sorted(demo_digest.changes, key=lambda change: change.deleted, reverse=True)
+    assert (deleted.deleted, deleted.versions, deleted.post.stance) == (True, 1, "critical")
+    assert deleted.post.quote.startswith("Штаб группировки сдал высоту")
+    assert (edited.deleted, edited.versions) == (False, 2)
+    assert edited.removed == ["Шойгу и его генералы должны ответить", "погибшего."]
+    assert edited.added == ["Кто ответит", "погибшего?"]

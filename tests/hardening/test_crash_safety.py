@@ -275,3 +275,62 @@ def test_a_writer_process_and_cli_processes_share_the_store_safely(
     assert keys == items, "an item was stored twice"
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert kit.integrity(db_path) == "ok"
+
+
+@pytest.mark.slow
+def test_kill_9_between_an_edit_and_its_rescoring_loses_and_doubles_nothing(
+        kit, feed_server, tmp_path, db_path, db, user_cache_classifier) -> None:
+    posts = [(post, f"{post}: Наши бойцы заняли новые позиции, враг отходит.")
+             for post in range(1, POSTS + 1)]
+    edited = {post for post, _ in posts if post % 4 == 0}
+    feeds = [(f"chan{n}", "telegram", feed_server.add(f"/s/chan{n}", kit.tme_page(
+        f"chan{n}", posts), content_type="text/html")) for n in range(TME_FEEDS)]
+    env = kit.child_env(db_path, RIFTWATCH_SCORE_BATCH_POSTS="4", RIFTWATCH_FEEDS_FILE=str(
+        kit.write_feeds_file(tmp_path / "feeds.toml", feeds)))
+    fetch = [kit.PYTHON, "-m", "riftwatch", "fetch"]
+    done = subprocess.run([*fetch, "--no-score"], env=env, cwd=tmp_path, capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    score_pending(db, user_cache_classifier, batch_size=16)
+    query = "SELECT item_id, model_version, stance, scored_at FROM scores"
+    first_scores = {row[0]: row[1:] for row in db.execute(query)}
+    assert len(first_scores) == TME_FEEDS * POSTS
+
+    for name, _, _ in feeds:  # the same posts, a quarter of them edited into attacks
+        feed_server.add(f"/s/{name}", kit.tme_page(name, [
+            (post, f"{post}: Минобороны врёт, Шойгу бросил бойцов без снарядов."
+             if post in edited else text) for post, text in posts]), content_type="text/html")
+    unedited = TME_FEEDS * (POSTS - len(edited))
+    process = kit.spawn(fetch, env, tmp_path)  # fetches, then rescores 4 posts a batch
+    kit.wait_until(lambda: process.poll() is not None or (
+        _count(db_path, "item_versions") == TME_FEEDS * len(edited)
+        and _count(db_path, "scores") >= unedited + 4), 120,
+        "the edits to be stored and a first rescoring batch committed")
+    _killed(process)
+
+    def consistent() -> dict[int, tuple]:
+        versions = dict(db.execute("SELECT item_id, count(*) FROM item_versions GROUP BY 1"))
+        rows = db.execute("SELECT id, post_id, version, text FROM items").fetchall()
+        assert all(version == 1 + versions.get(item_id, 0) for item_id, _, version, _ in rows)
+        assert all((version == 2) == ("Шойгу" in text) for _, _, version, text in rows)
+        scores = {row[0]: row[1:] for row in db.execute(query)}
+        for item_id, post_id, version, _ in rows:
+            if post_id not in edited:
+                assert scores[item_id] == first_scores[item_id]  # never rescored
+            elif version == 2 and item_id in scores:
+                assert scores[item_id] != first_scores[item_id]  # a fresh score, of the edit
+        return scores
+
+    killed = consistent()
+    assert unedited + 4 <= len(killed) < TME_FEEDS * POSTS  # stopped mid-rescoring
+    assert kit.integrity(db_path) == "ok"
+
+    done = subprocess.run(fetch, env=env, cwd=tmp_path, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    final = consistent()
+    assert len(final) == TME_FEEDS * POSTS
+    assert db.execute("SELECT count(*), count(DISTINCT item_id) FROM item_versions"
+                      ).fetchone() == (TME_FEEDS * len(edited),) * 2
+    assert db.execute("SELECT count(*) FROM scores").fetchone()[0] == TME_FEEDS * POSTS
+    assert all(final[item_id] == score for item_id, score in killed.items())  # kept, not redone
+    assert kit.integrity(db_path) == "ok"
