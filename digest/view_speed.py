@@ -15,24 +15,14 @@ import sqlite_utils
 
 from config import Settings
 from digest.model import PostRef, ViewSpeed, trim_quote
-from store.item_history import latest_view_sample, samples_in_bucket
-from store.models import from_iso, to_iso
-from store.scores import stance_probability_sql
+from store.item_history import (
+    critical_posts_with_views,
+    latest_view_sample,
+    samples_in_bucket,
+)
+from store.models import from_iso
 
 MIN_AGE_HOURS = 0.25  # a younger sample's views per hour say little yet
-
-
-def _critical_posts(db: sqlite_utils.Database, since: datetime, until: datetime,
-                    model_version: str) -> list[dict[str, Any]]:
-    return list(db.query(
-        "SELECT i.id, i.feed_id, i.url, i.published_at, i.text, i.version, i.deleted_at, "
-        f"f.name AS feed_name, f.title AS feed_title, s.stance, {stance_probability_sql('s')} "
-        "AS stance_probability, s.evidence, s.language FROM items i "
-        "JOIN feeds f ON f.id = i.feed_id "
-        "JOIN scores s ON s.item_id = i.id AND s.model_version = ? "
-        "WHERE s.stance = 'critical' AND i.views IS NOT NULL "
-        "AND i.published_at >= ? AND i.published_at < ?",
-        [model_version, to_iso(since), to_iso(until)]))
 
 
 def _hours(start: str, end: str) -> float:
@@ -93,7 +83,7 @@ def fastest_by_views(db: sqlite_utils.Database, settings: Settings, since: datet
         return []
     usual = _ChannelUsual(db, settings, until)
     speeds = [_speed(db, row, usual, until)
-              for row in _critical_posts(db, since, until, model_version)]
+              for row in critical_posts_with_views(db, since, until, model_version)]
     found = [speed for speed in speeds if speed is not None]
     found.sort(key=lambda speed: (-speed.ratio, -speed.views, speed.post.item_id))
     return found[:settings.views_fastest_shown]

@@ -24,6 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from store.models import to_iso
+from store.scores import stance_probability_sql
 
 DELETION_MISSES = 2  # consecutive covering fetches that miss a post before it is deleted
 VIEWS_TRACKED_HOURS = 72  # view counts are sampled while a post is younger than this
@@ -106,6 +107,21 @@ def record_coverage(db: sqlite_utils.Database, feed_id: int, shown: Sequence[int
             "RETURNING id, deleted_at",
             [DELETION_MISSES, stamp, DELETION_MISSES, stamp, *params]).fetchall()
     return [int(item_id) for item_id, deleted_at in missed if deleted_at is not None]
+
+
+def critical_posts_with_views(db: sqlite_utils.Database, since: datetime, until: datetime,
+                              model_version: str) -> list[dict[str, Any]]:
+    """Post rows (with feed, score and stance probability) of the critical posts published in
+    [since, until) under ``model_version`` whose views the store has seen."""
+    return list(db.query(
+        "SELECT i.id, i.feed_id, i.url, i.published_at, i.text, i.version, i.deleted_at, "
+        f"f.name AS feed_name, f.title AS feed_title, s.stance, {stance_probability_sql('s')} "
+        "AS stance_probability, s.evidence, s.language FROM items i "
+        "JOIN feeds f ON f.id = i.feed_id "
+        "JOIN scores s ON s.item_id = i.id AND s.model_version = ? "
+        "WHERE s.stance = 'critical' AND i.views IS NOT NULL "
+        "AND i.published_at >= ? AND i.published_at < ?",
+        [model_version, to_iso(since), to_iso(until)]))
 
 
 def earlier_versions_sql(alias: str = "i") -> str:
