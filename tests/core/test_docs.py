@@ -1,8 +1,8 @@
 """The docs keep up with the code: every CLI command and subcommand, and every bot command, has
 help text and a row in README.md's command tables; every setting has a row in docs/settings.md,
 and the README's short settings table copies rows of it; every relative link in the README, the
-changelog and the manual leads to a file and heading that exist (after sqlite-utils'
-tests/test_docs.py)."""
+changelog and the manual leads to a file and heading that exist, and no page names a tracker
+issue by number (after sqlite-utils' tests/test_docs.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 SETTINGS_PAGE = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
 LINKED_PAGES = sorted([ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").glob("*.md"),
                        *(ROOT / "classifiers").glob("*.md")])
+
 
 def _cli_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
                   ) -> Iterator[tuple[tuple[str, ...], str | None]]:
@@ -112,10 +113,12 @@ def _heading_anchors(page: Path) -> set[str]:
 
 
 def _without_code_blocks(text: str) -> str:
+    """The text less its fenced code blocks, whose lines are neither headings nor links."""
     return re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
 
 
 def _relative_links(page: Path) -> list[str]:
+    """The targets of a page's Markdown links that name no scheme (http:, mailto:)."""
     targets = re.findall(r"\]\(([^)\s]+)\)", _without_code_blocks(page.read_text("utf-8")))
     return [target for target in targets if not re.match(r"[a-z]+:", target)]
 
