@@ -20,8 +20,7 @@ from classifiers.precision import load_encoder
 from config.settings import DEFAULT_THEMES_FILE, Settings
 from config.themes import Taxonomy, load_themes
 from store.models import to_iso, utc_now
-from store.post_vectors import SCORED_TEXT_SQL, save_vectors
-from store.scores import PROBABILITY_COLUMNS
+from store.scores import PROBABILITY_COLUMNS, save_scored_batch, unscored_items
 
 logger = logging.getLogger(__name__)
 
@@ -90,20 +89,6 @@ def load_post_scorer(settings: Settings, taxonomy: Taxonomy) -> PostScorer:
     return PostScorer(load_classifier(settings, taxonomy), settings.max_post_chars)
 
 
-def pending_items(
-    db: sqlite_utils.Database, model_version: str, limit: int
-) -> list[tuple[int, str]]:
-    """Up to ``limit`` (id, text) pairs without a score for ``model_version``, oldest id first."""
-    rows = db.execute(
-        f"""SELECT i.id, {SCORED_TEXT_SQL} FROM items i
-           WHERE NOT EXISTS (SELECT 1 FROM scores s
-                             WHERE s.item_id = i.id AND s.model_version = ?)
-           ORDER BY i.id LIMIT ?""",
-        [model_version, limit],
-    ).fetchall()
-    return [(int(item_id), str(text)) for item_id, text in rows]
-
-
 def score_row(item_id: int, model_version: str, result: ScoreResult, scored_at: str) -> dict:
     """One ``scores`` table row for a result."""
     return {
@@ -138,7 +123,7 @@ def score_pending(
     done = 0
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
-        batch = pending_items(db, version, size)
+        batch = unscored_items(db, version, size)
         if not batch:
             break
         results = classifier.score_texts([text for _, text in batch])
@@ -147,12 +132,10 @@ def score_pending(
             score_row(item_id, version, result, scored_at)
             for (item_id, _), result in zip(batch, results, strict=True)
         ]
-        with db.conn:
-            db.table("scores").insert_all(rows, ignore=True)
-            save_vectors(db, classifier.vector_space,
-                         [(row["item_id"], result.vector)
-                          for row, result in zip(rows, results, strict=True)
-                          if result.vector is not None])
+        save_scored_batch(db, rows, classifier.vector_space,
+                          [(row["item_id"], result.vector)
+                           for row, result in zip(rows, results, strict=True)
+                           if result.vector is not None])
         done += len(rows)
         logger.debug("scored %d items (%d so far) with %s", len(rows), done, version)
     if done:

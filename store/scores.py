@@ -9,9 +9,14 @@ decided when the post was scored).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 import sqlite_utils
 
 from config.themes import STANCE_NAMES
+from store.post_vectors import SCORED_TEXT_SQL, save_vectors
 
 # The ``scores`` column that holds each stance's probability.
 PROBABILITY_COLUMNS = {stance: f"p_{stance}" for stance in STANCE_NAMES}
@@ -44,3 +49,26 @@ def count_unscored_items(db: sqlite_utils.Database, model_version: str | None) -
         "SELECT COUNT(*) FROM items WHERE id NOT IN "
         "(SELECT item_id FROM scores WHERE model_version = ?)", [model_version or ""]
     ).fetchone()[0])
+
+
+def unscored_items(db: sqlite_utils.Database, model_version: str, limit: int
+                   ) -> list[tuple[int, str]]:
+    """Up to ``limit`` (id, text) pairs without a score for ``model_version``, oldest id first
+    (the text a post is scored on: its text, else its title)."""
+    rows = db.execute(
+        f"""SELECT i.id, {SCORED_TEXT_SQL} FROM items i
+           WHERE NOT EXISTS (SELECT 1 FROM scores s
+                             WHERE s.item_id = i.id AND s.model_version = ?)
+           ORDER BY i.id LIMIT ?""",
+        [model_version, limit],
+    ).fetchall()
+    return [(int(item_id), str(text)) for item_id, text in rows]
+
+
+def save_scored_batch(db: sqlite_utils.Database, rows: Sequence[dict[str, Any]], space: str,
+                      vectors: Sequence[tuple[int, np.ndarray]]) -> None:
+    """One scoring batch's ``scores`` rows and search vectors, in one transaction (``INSERT
+    OR IGNORE``: a second process that scored the same posts first wins, nothing doubles)."""
+    with db.conn:
+        db.table("scores").insert_all(rows, ignore=True)
+        save_vectors(db, space, vectors)

@@ -6,7 +6,8 @@ import pytest
 import sqlite_utils
 
 from classifiers.classifier import Classifier
-from classifiers.scoring import pending_items, score_pending
+from classifiers.scoring import score_pending
+from store.scores import unscored_items
 
 pytestmark = pytest.mark.slow
 
@@ -97,4 +98,4 @@ def test_limit_then_resume_after_a_crash(
     counts = _score_counts(db)
     assert len(counts) == 9
     assert set(counts.values()) == {1}
-    assert pending_items(db, classifier.model_version, 10) == []
+    assert unscored_items(db, classifier.model_version, 10) == []

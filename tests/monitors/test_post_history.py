@@ -13,13 +13,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from classifiers.scoring import pending_items
 from config import FeedConfig, Settings
 from monitors.fetch import fetch_feed
 from monitors.telegram import parse_channel_page
 from store.feeds import add_feed, get_feed
 from store.item_history import prune_history
 from store.items import save_items
+from store.scores import unscored_items
 
 WRAP = '<div class="tgme_widget_message_wrap js-widget_message_wrap"'
 EDITED_ID, DELETED_ID = 70990, 70998
@@ -82,7 +82,7 @@ def _item(db: sqlite_utils.Database, post_id: int) -> dict:
 
 def _score_everything(db: sqlite_utils.Database) -> None:
     """A stored score for every item, as the scoring step leaves them (a fixed critical one)."""
-    for item_id, _ in pending_items(db, MODEL, 1000):
+    for item_id, _ in unscored_items(db, MODEL, 1000):
         db.table("scores").insert({
             "item_id": item_id, "model_version": MODEL, "stance": "critical",
             "p_supportive": 0.1, "p_critical": 0.7, "p_alarmed": 0.1, "p_neutral": 0.1,
@@ -102,7 +102,7 @@ def test_an_edit_keeps_both_versions_and_queues_only_that_post_for_rescoring(
     _fetch(db, settings)
     _score_everything(db)
     first_text = _item(db, EDITED_ID)["text"]
-    assert pending_items(db, MODEL, 100) == []
+    assert unscored_items(db, MODEL, 100) == []
 
     _serve(feed_server, _page(raw, edit=True))
     _fetch(db, settings)
@@ -113,7 +113,7 @@ def test_an_edit_keeps_both_versions_and_queues_only_that_post_for_rescoring(
     versions = list(db.query("SELECT * FROM item_versions"))
     assert [(row["item_id"], row["version"], row["text"], row["stance"]) for row in versions] \
         == [(edited["id"], 1, first_text, "critical")]
-    assert pending_items(db, MODEL, 100) == [(edited["id"], edited["text"])]
+    assert unscored_items(db, MODEL, 100) == [(edited["id"], edited["text"])]
 
     _serve(feed_server, _page(raw, edit=True))
     _fetch(db, settings)  # the same edited page again: nothing new to keep
