@@ -29,8 +29,8 @@ REPORT_WINDOW = timedelta(days=7)
 DEFAULT_DAILY_TIME = "08:00"  # a daily subscription's time (UTC, or its zone) when none is given
 # Linux's PATH_MAX and NAME_MAX, in bytes: a longer path fails ("File name too long") wherever
 # it is first opened, so a path setting longer than this is refused with the rest.
-# The packaged encoder's depth the shipped heads were trained at (issue 20 chose it by the
-# nested protocol; classifiers/MODELS.md has the table).
+# The packaged encoder's depth the shipped heads were trained at (classifiers/MODELS.md,
+# "Encoder depth", has each depth's nested figures and speed).
 ENCODER_DEPTH = 12
 MAX_PATH_BYTES = 4096
 MAX_NAME_BYTES = 255
