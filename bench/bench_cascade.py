@@ -1,4 +1,4 @@
-"""Speed against quality for issue 11 point 3: which windows (and which posts) the encoder reads,
+"""Speed against quality of a cascade: which windows (and which posts) the encoder reads,
 each variant's encoder tokens per post beside its nested-CV macro-F1. Measures only.
 
 Usage: ``python -m bench.bench_cascade [--shared ../shared/data] [--cache /tmp/windows.npz]

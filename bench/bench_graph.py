@@ -1,4 +1,4 @@
-"""Benchmark the amplification graph (issue 15): building the graph of a 7-day window over
+"""Benchmark the amplification graph: building the graph of a 7-day window over
 100,000 stored items (target < 1 s), and the incremental edge extraction that feeds it.
 
 Usage: ``python -m bench.bench_graph [--items N]``. Measures only: the store is a temporary

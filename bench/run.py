@@ -225,7 +225,7 @@ def interleaved_rates(runners: dict[str, Callable[[list[str]], object]], posts: 
 def bench_scoring(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
     from classifiers.precision import prepare_precision
 
-    print("\nscoring: each precision on real long posts, against naive fp32 (issue 11: the "
+    print("\nscoring: each precision on real long posts, against naive fp32 (the target: the "
           "default >= 2.5x naive)")
     print_cpu()
     posts = milblog_posts(8 if quick else 128)  # --quick: 1m52s with 12 posts at load 5.9
@@ -254,11 +254,11 @@ def bench_scoring(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
              f"{settings.encoder_depth} layers)", rates[default.precision])]
     rows += [(f"{path}, sorted batches of windows", rates[path]) for path in ("fp32", "bf16",
                                                                               "int8")]
-    rows += [(f"{default.precision}, first {depth} layers (issue 20)", rates[f"L{depth}"])
+    rows += [(f"{default.precision}, first {depth} layers", rates[f"L{depth}"])
              for depth in depths]
     for label, rate in rows:
         line(label, f"{rate:.1f} posts/s", f"{rate / naive:.2f}x naive")
-    line("cascade (lexical first; issue 11 point 3)", "—",
+    line("cascade (lexical first)", "—",
          "not shipped: -0.009 macro-F1 for ~1.2x (classifiers/MODELS.md)")
     line("naive: fp32, one post per forward, 512 tokens", f"{naive:.1f} posts/s",
          f"1.00x  (load {os.getloadavg()[0]:.1f})")
@@ -535,7 +535,7 @@ def bench_search(folder: Path, quick: bool, taxonomy: Taxonomy) -> None:
     db.conn.close()
 
 
-# --- post history (issue 23) -----------------------------------------------------------------
+# --- post history -----------------------------------------------------------------------------
 
 class StepClock:
     """Wall time spent in named functions of a module, measured by wrapping them in place."""

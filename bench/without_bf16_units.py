@@ -1,4 +1,5 @@
-"""Run a command on this CPU as if it had no AMX and no bf16 units (issue 11's other machine).
+"""Run a command on this CPU as if it had no AMX and no bf16 units (machines riftwatch must
+also be fast on).
 
 Usage: ``python -m bench.without_bf16_units COMMAND [ARG...]``, e.g.
 ``python -m bench.without_bf16_units .venv/bin/python -m bench.run --only scoring``.

@@ -1,4 +1,4 @@
-"""Draw the posts for the stance-and-themes annotated set (issue 19) and write them out for the
+"""Draw the posts for the stance-and-themes annotated set and write them out for the
 annotation passes: ``python -m classifiers.annotation_sample --shared ../shared/data OUT_DIR``.
 
 Writes ``OUT_DIR/sample.csv`` (source, ref, sha1, sampled: what the label file keeps, no text)

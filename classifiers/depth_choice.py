@@ -1,6 +1,6 @@
 """Which depth of the packaged encoder to ship: the nested protocol run once per depth over the
 annotated set, each cut model beside the full one in the same run and the same folds, and the
-shallowest depth that keeps judgement (issue 20's rule).
+shallowest depth that keeps judgement (the rule below).
 
 Every depth gets the same candidates (char + lemma + embedding blocks, C chosen in the inner
 folds: the recipe every label chose at full depth), so a difference is the encoder's. The
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 DEPTHS = (FULL_DEPTH, 8, 6, 4)
 DEPTH_CANDIDATES = {"model": recipes_for([("char", "lemma", "embedding")], (1.0, 3.0, 10.0))}
-# Issue 20's rule: a cut depth keeps judgement when it loses at most this much macro-F1
+# The rule: a cut depth keeps judgement when it loses at most this much macro-F1
 # against full depth, measured on the whole annotated set in the same run.
 MAX_LOSS = {"critical": 0.01, "four_stances": 0.02, "themes": 0.02}
 

@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     digest_channels_shown: int = Field(default=15, ge=1, le=1000)
     digest_unwatched_shown: int = Field(default=3, ge=1, le=100)  # amplified, not watched
 
-    # Amplification graph and the Spreading section (issue 15)
+    # Amplification graph and the Spreading section
     edge_batch_size: int = Field(default=500, ge=1, le=100_000)  # items per extraction commit
     quote_threshold: float = Field(default=0.6, gt=0.0, lt=1.0)  # Jaccard of two quoted texts
     quote_num_perm: int = Field(default=64, ge=16, le=512)  # MinHash permutations
@@ -138,12 +138,12 @@ class Settings(BaseSettings):
     spread_cooldown_hours: float = Field(default=1.0, ge=0.0, le=24 * 30)  # per chat, alerts
     graph_png_max_nodes: int = Field(default=60, ge=2, le=1000)  # busiest nodes drawn
 
-    # Watch-lists and alerts (issue 21): /watch, riftwatch watch
+    # Watch-lists and alerts: /watch, riftwatch watch
     watch_cooldown_minutes: float = Field(default=15.0, ge=0.0, le=30 * 24 * 60)  # per watch
     watch_max_per_chat: int = Field(default=50, ge=1, le=1000)
     watch_max_chars: int = Field(default=200, ge=10, le=2000)  # a watch as typed, pattern too
     watch_max_post_age_hours: float = Field(default=48.0, gt=0, le=24 * 30)  # older: no alert
-    # What changed after a post was stored: edits, deletions, view counts (issue 23)
+    # What changed after a post was stored: edits, deletions, view counts
     history_retention_days: int = Field(default=30, ge=1, le=3650)  # versions and view samples
     digest_changes_shown: int = Field(default=5, ge=1, le=100)  # deleted or edited critical posts
     views_fastest_shown: int = Field(default=3, ge=1, le=100)  # fastest-spreading by views

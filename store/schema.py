@@ -299,7 +299,7 @@ def _v9_post_vectors(db: sqlite_utils.Database) -> None:
 
 
 def _v10_item_history(db: sqlite_utils.Database) -> None:
-    """What changed after a post was first stored (issue 23): each earlier text of an edited
+    """What changed after a post was first stored: each earlier text of an edited
     item (with the stance it had then), deletions seen by covering t.me fetches, and view
     counts (the last one seen in each doubling of a post's age). ``items`` keeps the latest
     text; ``version`` counts the texts seen."""
