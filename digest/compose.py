@@ -30,7 +30,7 @@ from digest.model import (
     Rift,
     StanceMix,
     ThemeRow,
-    trim_quote,
+    post_ref_from_row,
 )
 from digest.spreading import compose_spreading
 from digest.view_speed import fastest_by_views
@@ -113,20 +113,6 @@ def _theme_rows(
             spike=is_spike(own, settings.spike_lift, settings.spike_z, settings.spike_min_count),
         ))
     return sorted(rows, key=lambda row: (row.spike, row.lift * (row.count > 0)), reverse=True)
-
-
-def post_ref_from_row(row: dict[str, Any], text_field: str = "evidence",
-                      theme: str | None = None) -> PostRef:
-    """A quoted post from a row of ``_POST_COLUMNS`` (search's rows have the same names)."""
-    return PostRef(
-        item_id=row["id"], feed_name=row["feed_name"], feed_title=row["feed_title"],
-        url=row["url"], published_at=from_iso(row["published_at"]),
-        quote=trim_quote(row.get(text_field) or row.get("text")), stance=row.get("stance"),
-        stance_probability=row.get("stance_probability"), theme=theme,
-        theme_probability=row.get("theme_probability") if theme is not None else None,
-        language=row.get("language"), edited=int(row.get("version") or 1) > 1,
-        deleted=row.get("deleted_at") is not None,
-    )
 
 
 def _top_posts(

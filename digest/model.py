@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from digest.printable import printable
+from store.models import from_iso
 
 # How much of a post is quoted, at most, in each place a quote appears:
 DIGEST_QUOTE_CHARS = 240  # a composed digest's quote: what the plain text and JSON show
@@ -302,3 +303,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(inner) for inner in value]
     return value
+
+
+def post_ref_from_row(row: dict[str, Any], text_field: str = "evidence",
+                      theme: str | None = None) -> PostRef:
+    """A quoted post from a store post row (``store.posts``' post columns; search's and the
+    spreading rows have the same names): the evidence sentence, else the text, is quoted."""
+    return PostRef(
+        item_id=row["id"], feed_name=row["feed_name"], feed_title=row["feed_title"],
+        url=row["url"], published_at=from_iso(row["published_at"]),
+        quote=trim_quote(row.get(text_field) or row.get("text")), stance=row.get("stance"),
+        stance_probability=row.get("stance_probability"), theme=theme,
+        theme_probability=row.get("theme_probability") if theme is not None else None,
+        language=row.get("language"), edited=int(row.get("version") or 1) > 1,
+        deleted=row.get("deleted_at") is not None,
+    )

@@ -18,8 +18,7 @@ import sqlite_utils
 
 from config.errors import RiftwatchError
 from config.themes import STANCE_NAMES, Taxonomy
-from digest.compose import post_ref_from_row
-from digest.model import PostRef
+from digest.model import PostRef, post_ref_from_row
 from store.models import to_iso
 from store.post_vectors import quantise, stored_vector, vector_count
 from store.scores import latest_model_version

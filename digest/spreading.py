@@ -14,7 +14,7 @@ import sqlite_utils
 
 from classifiers.baseline import lift_against_baseline
 from config import Settings
-from digest.model import AmplifierPair, Pickup, PostRef, Spreading, SpreadPost, trim_quote
+from digest.model import AmplifierPair, Pickup, Spreading, SpreadPost, post_ref_from_row
 from store.edges import (
     SPREAD_KINDS,
     EdgeEvidence,
@@ -55,14 +55,6 @@ def _origins(db: sqlite_utils.Database, evidence: list[EdgeEvidence],
     return rows, {key: root(key) for key in rows}
 
 
-def _post_ref(row: dict[str, Any]) -> PostRef:
-    return PostRef(item_id=row["id"], feed_name=row["feed_name"], feed_title=row["feed_title"],
-                   url=row["url"], published_at=from_iso(row["published_at"]),
-                   quote=trim_quote(row.get("evidence") or row.get("text")),
-                   stance=row.get("stance"), stance_probability=row.get("stance_probability"),
-                   language=row.get("language"))
-
-
 def spread_posts(db: sqlite_utils.Database, since: datetime, until: datetime,
                  model_version: str | None, min_channels: int) -> list[SpreadPost]:
     """Critical posts picked up in [since, until) by at least ``min_channels`` other watched
@@ -92,7 +84,7 @@ def _spread_post(row: dict[str, Any], pickups: list[Pickup]) -> SpreadPost:
         first_by_channel.setdefault(pickup.channel, pickup)
     path = list(first_by_channel.values())
     times = [pickup.published_at for pickup in path if pickup.published_at]
-    return SpreadPost(post=_post_ref(row), channels=len(path),
+    return SpreadPost(post=post_ref_from_row(row), channels=len(path),
                       first_pickup=min(times) if times else None,
                       last_pickup=max(times) if times else None, pickups=path)
 
