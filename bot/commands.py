@@ -14,6 +14,13 @@ import sqlite_utils
 
 from bot.env import BotEnv
 from bot.status import render_status
+from bot.views import (
+    render_candidates,
+    render_feeds,
+    render_search_html,
+    render_themes,
+    trend_caption,
+)
 from classifiers.scoring import load_classifier
 from config import RiftwatchError, Settings
 from config.echo import quote_input
@@ -46,14 +53,9 @@ from digest.sections import SectionLimits
 from digest.telegram_html import (
     escape,
     post_ref,
-    render_candidates,
     render_changes,
     render_digest_messages,
-    render_feeds,
-    render_search_html,
-    render_themes,
     split_html,
-    trend_caption,
     trim_quote,
 )
 from digest.watch_render import render_watch_list

@@ -18,17 +18,13 @@ from digest import sections
 from digest.model import (
     TELEGRAM_QUOTE_CHARS,
     ChangedPost,
-    DailyShare,
     Digest,
-    FeedHealth,
     PostRef,
     ThemeRow,
     trim_quote,
 )
 from digest.printable import escape_html, printable
-from digest.search import SearchHit
 from digest.spreading_render import render_spreading_html
-from store.targets import TargetTally, target_display_name
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -158,18 +154,21 @@ def fit_caption(text: str, limit: int = CAPTION_LIMIT) -> str:
 # ---------------------------------------------------------------- numbers and times
 
 
-def _percent(share: float) -> str:
+def share_percent(share: float) -> str:
+    """A share as a percentage: one decimal below 10%, none above, a dash when unknown."""
     if share is None or math.isnan(share):
         return "–"
     value = share * 100
     return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
 
 
-def _posts(count: int) -> str:
+def posts_word(count: int) -> str:
+    """"post" or "posts" for ``count``."""
     return "post" if count == 1 else "posts"
 
 
-def _lift(row: ThemeRow, baseline_days: int) -> str:
+def lift_phrase(row: ThemeRow, baseline_days: int) -> str:
+    """A theme's lift in words: ``3.1× its 14-day normal (z=4.2)``, or why there is none."""
     kind = sections.lift_kind(row)
     if kind is sections.LiftKind.NONE_NOW:
         return "none now"
@@ -180,7 +179,8 @@ def _lift(row: ThemeRow, baseline_days: int) -> str:
     return f"{row.lift:.1f}× its {baseline_days}-day normal (z={row.z:.1f})"
 
 
-def _when(moment: datetime | None, with_date: bool = True) -> str:
+def when(moment: datetime | None, with_date: bool = True) -> str:
+    """A moment in UTC as ``25 Nov 08:00`` (or ``08:00``), ``?`` when unknown."""
     if moment is None:
         return "?"
     return sections.in_utc(moment).strftime("%d %b %H:%M" if with_date else "%H:%M")
@@ -203,10 +203,10 @@ def _header(header: sections.Header) -> list[str]:
     roles = ", ".join(f"{count} {escape(role)}"
                       for role, count in sorted(header.items_by_role.items()))
     model = f" (model {escape(header.model_version)})" if header.model_version else ""
-    counts = f"<b>{header.total_items}</b> {_posts(header.total_items)}"
+    counts = f"<b>{header.total_items}</b> {posts_word(header.total_items)}"
     return [
         title,
-        f"{_when(header.since)} – {_when(header.until)} UTC",
+        f"{when(header.since)} – {when(header.until)} UTC",
         counts + (f": {roles}" if roles else "") + f" · {header.scored_items} scored{model}",
     ]
 
@@ -219,9 +219,9 @@ def _spikes(spikes: sections.Spikes) -> list[str]:
     lines = [f"<b>Spikes</b> (against the {spikes.baseline_days}-day normal)"]
     for row in spikes.rows:
         lines.append(
-            f"🔺 <b>{escape(row.label)}</b>: {_lift(row, spikes.baseline_days)} · "
+            f"🔺 <b>{escape(row.label)}</b>: {lift_phrase(row, spikes.baseline_days)} · "
             f"{row.count} of {row.total} {escape(spikes.subject_role)} posts "
-            f"({_percent(row.share)}) · news {_percent(row.news_share)}"
+            f"({share_percent(row.share)}) · news {share_percent(row.news_share)}"
         )
     return lines
 
@@ -237,8 +237,8 @@ def _stance_none_scored(section: sections.StanceNoneScored) -> list[str]:
 def _stance(stance: sections.Stance) -> list[str]:
     return [f"<b>Stance of {escape(stance.subject_role)} posts</b> ({stance.mix.total} posts · "
             f"now / {stance.baseline_days}-day normal / news)",
-            *(f"{row.stance} {_percent(row.share)} / {_percent(row.baseline_share)} / "
-              f"{_percent(row.news_share)}" for row in stance.rows)]
+            *(f"{row.stance} {share_percent(row.share)} / {share_percent(row.baseline_share)} / "
+              f"{share_percent(row.news_share)}" for row in stance.rows)]
 
 
 def _themes(themes: sections.Themes) -> list[str]:
@@ -246,9 +246,9 @@ def _themes(themes: sections.Themes) -> list[str]:
     for row in themes.rows:
         mark = " 🔺" if row.spike else ""
         new = sections.lift_kind(row) is sections.LiftKind.NEW
-        lines.append(f"• {escape(row.label)} {_percent(row.share)} · "
+        lines.append(f"• {escape(row.label)} {share_percent(row.share)} · "
                      f"{'new' if new else f'{row.lift:.1f}×'} · "
-                     f"news {_percent(row.news_share)}{mark}")
+                     f"news {share_percent(row.news_share)}{mark}")
     return lines
 
 
@@ -276,11 +276,12 @@ def _post_figures(post: PostRef) -> str:
     return f" ({' · '.join(figures)})" if figures else ""
 
 
-def _post_line(post: PostRef, quote_chars: int = TELEGRAM_QUOTE_CHARS) -> str:
+def post_line(post: PostRef, quote_chars: int = TELEGRAM_QUOTE_CHARS) -> str:
+    """One quoted post as a digest prints it: who, when, figures, the quote and its ref."""
     who = link(post.url, _source_name(post.feed_title, post.feed_name))
     quote = trim_quote(post.quote, quote_chars)
     note = " (other language)" if post.other_language else ""
-    return (f"• {who} {_when(post.published_at)}{_post_figures(post)}: "
+    return (f"• {who} {when(post.published_at)}{_post_figures(post)}: "
             f"<i>«{escape(quote)}»</i>{sections.change_mark(post)}{note} "
             f"{post_ref(post.item_id)}")
 
@@ -293,8 +294,8 @@ def _rifts(rifts: sections.Rifts) -> list[str]:
     lines = ["<b>Rifts</b> (who attacks whom)"]
     for rift in rifts.rifts:
         lines.append(f"• <b>{escape(_source_name(rift.source_title, rift.source))}</b> → "
-                     f"{escape(rift.target_label)}: {rift.count} {_posts(rift.count)}")
-        lines.extend("  " + _post_line(post) for post in rift.evidence)
+                     f"{escape(rift.target_label)}: {rift.count} {posts_word(rift.count)}")
+        lines.extend("  " + post_line(post) for post in rift.evidence)
     return lines + _more(rifts.more)
 
 
@@ -308,11 +309,11 @@ def _new_targets(section: sections.NewTargets) -> list[str]:
 
 def _top_posts(top: sections.TopPosts) -> list[str]:
     return sections.word_groups("<b>Top posts</b>", top.groups,
-                                lambda label: f"<i>{escape(label)}</i>", _post_line)
+                                lambda label: f"<i>{escape(label)}</i>", post_line)
 
 
 def _newest(newest: sections.Newest) -> list[str]:
-    return ["<b>Newest posts</b>", *(_post_line(post) for post in newest.posts)]
+    return ["<b>Newest posts</b>", *(post_line(post) for post in newest.posts)]
 
 
 def _channels(channels: sections.Channels) -> list[str]:
@@ -322,7 +323,7 @@ def _channels(channels: sections.Channels) -> list[str]:
                         if row.stance_counts.get(stance))
         top = f" · top: {escape(channels.theme_labels[row.top_theme])}" if row.top_theme else ""
         lines.append(f"• {escape(_source_name(row.title, row.feed_name))} ({escape(row.role)}) "
-                     f"{row.posts} {_posts(row.posts)}" + (f": {mix}" if mix else "") + top)
+                     f"{row.posts} {posts_word(row.posts)}" + (f": {mix}" if mix else "") + top)
     return lines + _more(channels.more)
 
 
@@ -384,101 +385,10 @@ def render_spike_alert(digest: Digest, row: ThemeRow,
     """A short alert for one spiking theme with its best evidence."""
     lines = [
         f"🔺 <b>Spike: {escape(row.label)}</b>",
-        f"{_when(digest.since)} – {_when(digest.until, with_date=False)} UTC: "
-        f"{_lift(row, digest.baseline_days)}",
-        f"{row.count} of {row.total} {escape(digest.subject_role)} posts ({_percent(row.share)}); "
-        f"news {_percent(row.news_share)}",
+        f"{when(digest.since)} – {when(digest.until, with_date=False)} UTC: "
+        f"{lift_phrase(row, digest.baseline_days)}",
+        f"{row.count} of {row.total} {escape(digest.subject_role)} posts "
+        f"({share_percent(row.share)}); news {share_percent(row.news_share)}",
     ]
-    lines += [_post_line(post, quote_chars) for post in digest.top_posts.get(row.theme, [])[:3]]
-    return "\n".join(lines)
-
-
-def render_themes(digest: Digest) -> str:
-    """Every theme with its share now against the baseline and the news."""
-    lines = [f"<b>Themes</b> · {_when(digest.since)} – {_when(digest.until)} UTC",
-             f"share of {escape(digest.subject_role)} posts · lift against the "
-             f"{digest.baseline_days}-day normal · news"]
-    for row in digest.themes:
-        mark = " 🔺" if row.spike else ""
-        lines.append(f"• <b>{escape(row.label)}</b> (<code>{escape(row.theme)}</code>) "
-                     f"{_percent(row.share)} · {_lift(row, digest.baseline_days)} · "
-                     f"news {_percent(row.news_share)}{mark}")
-    if not digest.themes:
-        lines.append("No theme scores yet.")
-    return "\n".join(lines)
-
-
-def _feed_trouble(feed: FeedHealth, show_errors: bool) -> str:
-    """An admin sees the last raw fetch error; anyone else only that a feed is failing."""
-    if show_errors:
-        return f" · ⚠️ {escape(trim_quote(feed.last_error, 80))}" if feed.last_error else ""
-    if feed.error_count and feed.failing_since:
-        return f" · ⚠️ failing since {escape(feed.failing_since)}"
-    return ""
-
-
-def render_feeds(health: Sequence[FeedHealth], show_errors: bool = False) -> str:
-    """Watched feeds with their health: items today, last success, and trouble.
-
-    Raw fetch errors (hosts, addresses, server messages) only with ``show_errors``, for admins.
-    """
-    if not health:
-        return "No feeds are watched. An admin can add one with /addfeed."
-    trouble = "last error" if show_errors else "trouble"
-    lines = [f"<b>Watched feeds</b> (items today · last success · {trouble})"]
-    for feed in health:
-        state = "" if feed.enabled else " <i>paused</i>"
-        error = _feed_trouble(feed, show_errors)
-        lines.append(f"• <b>{escape(feed.name)}</b> {escape(feed.kind)}/{escape(feed.role)}"
-                     f"{state}: {feed.items_in_window} · "
-                     f"{escape(feed.last_success_at or 'never')}{error}")
-    return "\n".join(lines)
-
-
-def render_candidates(tallies: Sequence[TargetTally]) -> str:
-    """Unlisted targets with how often they were attacked: candidates for the target list."""
-    if not tallies:
-        return ("No unlisted targets yet: every party attacked in a critical post is on the "
-                "target list.")
-    lines = ["<b>Unlisted targets</b> (attacked, not in the [[target]] list; add the name to "
-             "a target's aliases in themes.toml to promote it)"]
-    for tally in tallies:
-        last = tally.last_at.date().isoformat() if tally.last_at else "?"
-        lines.append(f"• {escape(target_display_name(tally.target))}: {tally.posts} "
-                     f"{_posts(tally.posts)}, {tally.channels} channel"
-                     f"{'' if tally.channels == 1 else 's'}, last {last}")
-    return "\n".join(lines)
-
-
-def trend_caption(label: str, shares: Sequence[DailyShare]) -> str:
-    """A caption (≤ 1024) for the trend chart: the theme and its latest and peak shares."""
-    lines = [f"<b>{escape(label)}</b>: daily share of posts, bloggers vs news"]
-    if shares:
-        last = shares[-1]
-        peak = max(shares, key=lambda share: share.blogger_share)
-        lines.append(f"{last.day.isoformat()}: bloggers {_percent(last.blogger_share)} "
-                     f"({last.blogger_count}/{last.blogger_total}), news "
-                     f"{_percent(last.news_share)} ({last.news_count}/{last.news_total})")
-        lines.append(f"Peak among bloggers: {_percent(peak.blogger_share)} on "
-                     f"{peak.day.isoformat()}")
-    return fit_caption("\n".join(lines))
-
-
-# ---------------------------------------------------------------- search
-
-
-SEARCH_QUERY_CHARS = 80  # of the query, echoed above the hits
-
-
-def render_search_html(query: str, hits: Sequence[SearchHit]) -> str:
-    """``/search``'s answer: the query echoed, then each hit as a digest quotes a post, with its
-    similarity (and how many stored posts carry the same text)."""
-    echoed = escape(trim_quote(query, SEARCH_QUERY_CHARS))
-    if not hits:
-        return (f"No stored post is near «{echoed}» yet (posts are searchable once they are "
-                "scored).")
-    lines = [f"<b>Posts nearest</b> «{echoed}»:"]
-    for hit in hits:
-        copies = f", +{hit.copies - 1} copies" if hit.copies > 1 else ""
-        lines.append(f"{_post_line(hit.post)} <i>(similarity {hit.similarity:.2f}{copies})</i>")
+    lines += [post_line(post, quote_chars) for post in digest.top_posts.get(row.theme, [])[:3]]
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.views import render_feeds
 from config.themes import STANCE_NAMES
 from digest.model import ChannelRow, Digest, FeedHealth, PostRef, Rift, StanceMix, ThemeRow
 from digest.sections import SectionLimits
@@ -15,7 +16,6 @@ from digest.telegram_html import (
     fit_caption,
     render_digest,
     render_digest_messages,
-    render_feeds,
     render_spike_alert,
     split_html,
     telegram_length,

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlite_utils
 
+from bot.views import render_candidates
 from config import FeedConfig, Settings, load_themes
 from config.settings import DEFAULT_THEMES_FILE
 from digest.compose import compose_digest
 from digest.render_text import render_text
-from digest.telegram_html import render_candidates, render_digest_messages
+from digest.telegram_html import render_digest_messages
 from store.feeds import get_feed, sync_feeds
 from store.items import save_items
 from store.models import Item, to_iso
