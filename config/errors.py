@@ -23,7 +23,7 @@ The tree (a second base, where one is named, is kept for callers that catch it):
     ├── WindowError (ValueError)        digest.compose: a window such as --since that is not one
     ├── UnknownKindError (ValueError)   digest.graph: an edge kind that is not one of EDGE_KINDS
     ├── UsageError                      bot.commands: bad bot command arguments
-    ├── CommandError                    riftwatch.cli_common: a CLI failure with no better class
+    ├── CommandError                    riftwatch.cli.common: a CLI failure with no better class
     ├── OpmlError (ValueError)          riftwatch.opml: not OPML we can read
     ├── ReadError                       riftwatch.byod.readers: an analyst's file cannot be read
     ├── OutputError                     riftwatch.byod.writers: an --out file cannot be written

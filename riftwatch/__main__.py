@@ -2,6 +2,6 @@
 
 import sys
 
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 
 sys.exit(main())

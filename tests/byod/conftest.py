@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 
 BYOD_DATA = Path(__file__).resolve().parent.parent / "data" / "byod"
 

@@ -149,7 +149,8 @@ def test_score_streams_a_large_file_in_flat_memory(tmp_path: Path) -> None:
         handle.write("message,filler\n")
         for _ in range(60):
             handle.write(row * 1000)
-    script = ("import resource, sys; from riftwatch.cli import main; code = main(sys.argv[1:]); "
+    script = ("import resource, sys; from riftwatch.cli.main import main; "
+              "code = main(sys.argv[1:]); "
               "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr);"
               " sys.exit(code)")
 

@@ -188,7 +188,7 @@ def assert_only_matrix_products_are_int8(path: Path) -> None:
 def test_prepare_model_says_what_it_chose(
     tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from riftwatch.cli import main
+    from riftwatch.cli.main import main
 
     monkeypatch.setenv("RIFTWATCH_MODEL", str(tiny_model_dir))
     monkeypatch.setenv("RIFTWATCH_PRECISION", "fp32")

@@ -9,7 +9,7 @@ import pytest
 
 from config import Settings
 from monitors.telegram import parse_channel_page
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 from riftwatch.demo_server import DemoServer, load_corpus, render_channel_page
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from config import FeedConfig, Settings, load_feeds
 from digest.printable import printable
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 from riftwatch.opml import read_opml, write_opml
 from store.db import open_db
 from store.feeds import list_feeds

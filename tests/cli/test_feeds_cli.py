@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

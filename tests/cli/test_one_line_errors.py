@@ -27,8 +27,8 @@ from riftwatch.byod.readers import ReadError
 from riftwatch.byod.score_file import NothingToScore
 from riftwatch.byod.telegram_export import ExportError
 from riftwatch.byod.writers import OutputError
-from riftwatch.cli import main
-from riftwatch.cli_common import CommandError
+from riftwatch.cli.common import CommandError
+from riftwatch.cli.main import main
 from riftwatch.opml import OpmlError
 from store.feeds import FeedNotFound
 from store.labels import LabelError

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from config import FeedConfig, Settings
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 from store.db import open_db
 from store.feeds import add_feed
 from store.items import save_items

@@ -15,7 +15,7 @@ from digest.compose import compose_digest
 from digest.discovery import discover_channels
 from digest.render_text import render_text
 from digest.telegram_html import render_digest
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 from store.edge_extraction import extract_edges
 from store.feeds import add_feed, remove_feed, set_feed_enabled
 from store.models import utc_now

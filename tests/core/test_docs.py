@@ -16,7 +16,7 @@ import pytest
 
 from bot.commands import COMMANDS, Command
 from config.settings import Settings
-from riftwatch.cli import build_parser
+from riftwatch.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from digest.graph_render import graph_gexf, graph_json
 from digest.spreading import compose_spreading
 from digest.spreading_render import render_spreading_html, render_spreading_text
 from monitors.telegram import parse_channel_page
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 from store.edge_extraction import channel_references, extract_edges
 from store.edges import edges_between
 from store.feeds import add_feed

@@ -20,7 +20,7 @@ from config.feeds import FeedConfig
 from config.settings import DEFAULT_THEMES_FILE
 from config.themes import load_themes
 from digest.search import SearchError, SearchFilters, search_like, search_text
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 from store.feeds import add_feed
 from store.items import save_items
 from store.models import Item, to_iso

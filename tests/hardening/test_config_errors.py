@@ -15,7 +15,7 @@ import pytest
 from annotated_types import Ge, Gt, Le
 
 from config import Settings
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 
 PATH_CASES = [
     ("RIFTWATCH_FEEDS_FILE", "{tmp}/absent.toml", "file not found"),

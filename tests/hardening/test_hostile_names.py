@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from config import FeedConfig, Settings
 from digest.printable import printable
 from riftwatch.byod.writers import neutralise_formula
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 from store.db import open_db
 from store.feeds import add_feed
 from store.items import save_items

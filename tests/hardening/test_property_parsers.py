@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config import Settings, load_feeds
-from riftwatch.cli import main
+from riftwatch.cli.main import main
 from store.db import open_db
 
 # Modest counts keep the suite fast; the settings fixture's environment serves every example.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from config import ConfigError, FeedConfig, RiftwatchError
 from config.settings import DEFAULT_FEED_INTERVAL_MINUTES, DIGEST_WINDOW_HOURS
-from riftwatch.cli_common import (
+from riftwatch.cli.common import (
     CommandError,
     add_db_option,
     add_role_option,
@@ -24,11 +24,11 @@ from riftwatch.cli_common import (
     open_synced_db,
     start_command,
 )
-from riftwatch.cli_data import cmd_eval_data, register_data_commands
-from riftwatch.cli_discover import register_discover_command
-from riftwatch.cli_graph import register_graph_command
-from riftwatch.cli_search import register_search_commands
-from riftwatch.cli_watch import register_watch_command
+from riftwatch.cli.data import cmd_eval_data, register_data_commands
+from riftwatch.cli.discover import register_discover_command
+from riftwatch.cli.graph import register_graph_command
+from riftwatch.cli.search import register_search_commands
+from riftwatch.cli.watch import register_watch_command
 
 if TYPE_CHECKING:
     from riftwatch.pipeline import CycleReport

@@ -1,6 +1,6 @@
 """What every `riftwatch` command module shares: its error, the --db option, settings and logging.
 
-Imported by ``riftwatch.cli`` and by each command module (``cli_data`` …); imports none of them.
+Imported by ``riftwatch.cli.main`` and by each command module (``data`` …); imports none of them.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from riftwatch.cli_common import add_db_option, open_synced_db, start_command
+from riftwatch.cli.common import add_db_option, open_synced_db, start_command
 
 
 def cmd_discover(args: argparse.Namespace) -> None:

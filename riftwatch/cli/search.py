@@ -10,7 +10,7 @@ import json
 from typing import TYPE_CHECKING
 
 from config.themes import STANCE_NAMES
-from riftwatch.cli_common import CommandError, add_db_option, open_synced_db, start_command
+from riftwatch.cli.common import CommandError, add_db_option, open_synced_db, start_command
 
 if TYPE_CHECKING:
     from digest.search import SearchHit

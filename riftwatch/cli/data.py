@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from riftwatch.cli_common import add_db_option, add_role_option, open_synced_db, start_command
+from riftwatch.cli.common import add_db_option, add_role_option, open_synced_db, start_command
 
 MAX_BAD_ROWS_SHOWN = 20
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.settings import REPORT_WINDOW
-from riftwatch.cli_common import add_db_option, open_synced_db, start_command
+from riftwatch.cli.common import add_db_option, open_synced_db, start_command
 
 if TYPE_CHECKING:
     from digest.graph import AmplificationGraph

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from riftwatch.cli_common import CommandError, add_db_option, open_synced_db, start_command
+from riftwatch.cli.common import CommandError, add_db_option, open_synced_db, start_command
 
 WATCH_WORDS = ("PHRASE (every inflection), re:PATTERN (RE2, case-insensitive), target:NAME "
                "(listed or unlisted:NAME, attacked), channel:NAME (its critical posts); then "
