@@ -10,6 +10,7 @@ WORKDIR /app
 # CPU-only torch, pinned: an unpinned torch would pull a multi-GB CUDA build.
 RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml README.md ./
+COPY amplification ./amplification
 COPY bot ./bot
 COPY classifiers ./classifiers
 COPY config ./config

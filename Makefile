@@ -17,7 +17,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy config store monitors classifiers digest bot riftwatch
+	$(BIN)/mypy config store monitors classifiers amplification digest bot riftwatch
 
 test: lint
 	$(BIN)/python -m pytest -q

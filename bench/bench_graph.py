@@ -16,11 +16,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from amplification.edge_extraction import extract_edges
 from config import FeedConfig, load_settings
 from digest.graph import build_graph
 from digest.graph_render import graph_json
 from store.db import open_db
-from store.edge_extraction import extract_edges
 from store.feeds import add_feed
 from store.items import save_items
 from store.models import Item, to_iso, utc_now

@@ -80,7 +80,7 @@ def score_and_match(db_path: Path, settings: Settings, taxonomy: Taxonomy) -> tu
 
 def extract_new_edges(db_path: Path, settings: Settings) -> int:
     """Extract amplification edges from items and scores stored since the last run."""
-    from store.edge_extraction import extract_edges
+    from amplification.edge_extraction import extract_edges
 
     db = open_db(db_path)
     try:

@@ -1,6 +1,7 @@
 """Amplification edges as stored: evidence rows in, per-window aggregates and marks out.
 
-Persists and reads; never decides what an edge is (``store.edge_extraction`` does). One row
+Persists and reads; never decides what an edge is (``amplification.edge_extraction``
+does). One row
 of ``edge_evidence`` per (kind, source, target, item): writing the same evidence twice is a
 no-op, so an edge's count is the number of distinct items behind it, however often it is
 extracted.
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlite_utils
 
@@ -47,6 +49,43 @@ class Edge:
     first_seen: str
     last_seen: str
     items: list[int]
+
+
+def feed_directory(db: sqlite_utils.Database) -> list[tuple[str, str | None, str | None]]:
+    """(name, channel, title) of every feed, for landing a reference on a feed's name."""
+    return [(name, channel, title) for name, channel, title in
+            db.execute("SELECT name, channel, title FROM feeds").fetchall()]
+
+
+_ITEM_COLUMNS = ("i.id, i.key, i.feed_id, i.text, i.published_at, i.forwarded_from, "
+                 "i.forwarded_url, i.links, f.name AS feed_name, f.channel AS feed_channel")
+
+
+def items_after(db: sqlite_utils.Database, after: int, size: int) -> list[dict[str, Any]]:
+    """Up to ``size`` dated items with id above ``after``, by id, with their feed's name and
+    channel: what edge extraction reads for forwards, mentions and quotes."""
+    return list(db.query(
+        f"SELECT {_ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id "
+        "WHERE i.id > ? AND i.published_at IS NOT NULL ORDER BY i.id LIMIT ?", [after, size]))
+
+
+def scores_after(db: sqlite_utils.Database, after: int, size: int) -> list[dict[str, Any]]:
+    """Up to ``size`` scores with rowid above ``after`` (as ``score_row``), by rowid, with the
+    item's id, targets, publication time and feed name: what edge extraction reads for attacks."""
+    return list(db.query(
+        "SELECT s.rowid AS score_row, s.item_id, s.targets, i.published_at, "
+        "f.name AS feed_name FROM scores s JOIN items i ON i.id = s.item_id "
+        "JOIN feeds f ON f.id = i.feed_id WHERE s.rowid > ? ORDER BY s.rowid LIMIT ?",
+        [after, size]))
+
+
+def item_keys_and_feeds(db: sqlite_utils.Database, ids: Sequence[int]
+                        ) -> dict[int, tuple[str, str]]:
+    """Item id → (item key, feed name) for the items ``ids`` names."""
+    marks = ",".join("?" * len(ids))
+    return {row[0]: (row[1], row[2]) for row in db.execute(
+        f"SELECT i.id, i.key, f.name FROM items i JOIN feeds f ON f.id = i.feed_id "
+        f"WHERE i.id IN ({marks})", list(ids))}
 
 
 def read_mark(db: sqlite_utils.Database, stream: str) -> int:

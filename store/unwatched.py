@@ -1,7 +1,7 @@
 """Channels the watched channels pass on but riftwatch does not watch, tallied from the stored
 forward, mention and quote edges: who picks each up, how often, and how much of it is critical.
 
-Reads only; ``store.edge_extraction`` writes the edges, the classifier the scores, and
+Reads only; ``amplification.edge_extraction`` writes the edges, the classifier the scores, and
 ``digest.discovery`` ranks what this returns.
 """
 

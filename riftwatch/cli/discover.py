@@ -12,12 +12,12 @@ from riftwatch.cli.common import add_db_option, open_synced_db, start_command
 
 
 def cmd_discover(args: argparse.Namespace) -> None:
+    from amplification.edge_extraction import extract_edges
     from digest.compose import latest_model_version, parse_window
     from digest.discovery import discover_channels
     from digest.discovery_render import CSV_COLUMNS, render_unwatched_text, unwatched_rows
     from digest.printable import printable_data
     from riftwatch.byod.writers import NameList, atomic_rows
-    from store.edge_extraction import extract_edges
     from store.models import utc_now
 
     settings, _ = start_command(args)

@@ -39,10 +39,10 @@ def _graph_bytes(result: AmplificationGraph, file_format: str, png_max_nodes: in
 
 
 def cmd_graph(args: argparse.Namespace) -> None:
+    from amplification.edge_extraction import extract_edges
     from digest.compose import parse_window
     from digest.graph import build_graph, parse_kinds
     from riftwatch.byod.writers import check_output_path, write_output
-    from store.edge_extraction import extract_edges
     from store.models import utc_now
 
     settings, taxonomy = start_command(args)

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from amplification.edge_extraction import extract_edges
 from config import Settings
 from store.db import open_db
-from store.edge_extraction import extract_edges
 from store.feeds import list_feeds
 
 ADMIN_ID = 1001

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from amplification.edge_extraction import extract_edges
 from bot.delivery import deliver_due
 from config import load_settings
 from store.db import open_db
-from store.edge_extraction import extract_edges
 from store.items import save_items
 from store.models import Item
 from store.subscribers import subscribe

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from amplification.edge_extraction import extract_edges
 from bot.app import build_application
 from bot.delivery import deliver_due
 from bot.run import running_bot
 from config import Settings, load_settings
 from store.db import open_db
-from store.edge_extraction import extract_edges
 from store.items import save_items
 from store.models import Item
 from store.subscribers import subscribe

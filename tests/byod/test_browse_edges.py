@@ -7,9 +7,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from amplification.edge_extraction import extract_edges
 from config import FeedConfig, Settings, load_themes
 from riftwatch.byod.browse import make_datasette
-from store.edge_extraction import extract_edges
 from store.feeds import add_feed
 from store.items import save_items
 from store.models import Item

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from amplification.edge_extraction import extract_edges
 from config import FeedConfig, Settings, load_themes
 from config.settings import DEFAULT_THEMES_FILE
 from digest.compose import compose_digest
@@ -16,7 +17,6 @@ from digest.discovery import discover_channels
 from digest.render_text import render_text
 from digest.telegram_html import render_digest
 from riftwatch.cli.main import main
-from store.edge_extraction import extract_edges
 from store.feeds import add_feed, remove_feed, set_feed_enabled
 from store.models import utc_now
 

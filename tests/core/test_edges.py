@@ -12,6 +12,7 @@ import networkx as nx
 import pytest
 import sqlite_utils
 
+from amplification.edge_extraction import channel_references, extract_edges
 from config import FeedConfig, Settings
 from digest.graph import build_graph, parse_kinds
 from digest.graph_render import graph_gexf, graph_json
@@ -19,7 +20,6 @@ from digest.spreading import compose_spreading
 from digest.spreading_render import render_spreading_html, render_spreading_text
 from monitors.telegram import parse_channel_page
 from riftwatch.cli.main import main
-from store.edge_extraction import channel_references, extract_edges
 from store.edges import edges_between
 from store.feeds import add_feed
 from store.items import save_items

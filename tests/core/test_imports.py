@@ -13,7 +13,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-PACKAGES = ("bot", "classifiers", "config", "digest", "monitors", "riftwatch", "store")
+PACKAGES = ("amplification", "bot", "classifiers", "config", "digest", "monitors", "riftwatch",
+            "store")
 
 
 def _module_files() -> dict[str, Path]:

@@ -19,7 +19,10 @@ PACKAGES = sorted(init.parent.name for init in REPO.glob("*/__init__.py")
                   if init.parent.name not in NOT_SCANNED)
 
 # Each exception names its reason; the test below fails once the reason is gone.
-ALLOWED: dict[str, str] = {}
+ALLOWED: dict[str, str] = {
+    "amplification/near_duplicates.py": "its .query() asks datasketch's in-memory MinHashLSH "
+                                        "index, not the database; the module holds no SQL",
+}
 
 SQL_TEXT = re.compile(
     r"\b(SELECT\s|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b"

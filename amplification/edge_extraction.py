@@ -16,18 +16,27 @@ from typing import Any
 
 import sqlite_utils
 
+from amplification.near_duplicates import (
+    QuoteMatcher,
+    Signed,
+    signature_bytes,
+    signature_from_bytes,
+)
 from config import Settings
 from config.telegram_names import MENTION, TME_REFERENCE
 from store.edges import (
     EdgeEvidence,
+    feed_directory,
     insert_evidence,
+    item_keys_and_feeds,
+    items_after,
     read_mark,
     save_signatures,
+    scores_after,
     signatures_between,
     write_mark,
 )
 from store.models import from_iso, to_iso
-from store.near_duplicates import QuoteMatcher, Signed, signature_bytes, signature_from_bytes
 
 ITEMS_STREAM = "items"
 SCORES_STREAM = "scores"
@@ -63,7 +72,7 @@ class Directory:
 
     @classmethod
     def load(cls, db: sqlite_utils.Database) -> Directory:
-        rows = db.execute("SELECT name, channel, title FROM feeds").fetchall()
+        rows = feed_directory(db)
         return cls(by_channel={str(channel).lower(): name for name, channel, _ in rows
                                if channel},
                    by_title={title: name for name, _, title in rows if title})
@@ -119,22 +128,14 @@ def mention_evidence(row: dict[str, Any], directory: Directory) -> list[EdgeEvid
             if name.lower() != own and directory.channel(name) != row["feed_name"]]
 
 
-_ITEM_COLUMNS = ("i.id, i.key, i.feed_id, i.text, i.published_at, i.forwarded_from, "
-                 "i.forwarded_url, i.links, f.name AS feed_name, f.channel AS feed_channel")
+RowsAfter = Callable[[sqlite_utils.Database, int, int], list[dict[str, Any]]]
 
 
-_ITEMS_AFTER = (f"SELECT {_ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id "
-                "WHERE i.id > ? AND i.published_at IS NOT NULL ORDER BY i.id LIMIT ?")
-_SCORES_AFTER = ("SELECT s.rowid AS score_row, s.item_id, s.targets, i.published_at, "
-                 "f.name AS feed_name FROM scores s JOIN items i ON i.id = s.item_id "
-                 "JOIN feeds f ON f.id = i.feed_id WHERE s.rowid > ? ORDER BY s.rowid LIMIT ?")
-
-
-def _batches_after(db: sqlite_utils.Database, sql: str, key: str, after: int, size: int
+def _batches_after(db: sqlite_utils.Database, read: RowsAfter, key: str, after: int, size: int
                    ) -> Iterator[list[dict[str, Any]]]:
-    """The rows of ``sql`` (``key > ? ORDER BY key LIMIT ?``) past ``after``, ``size`` a batch."""
+    """The rows ``read`` gives past ``after`` (ordered by ``key``), ``size`` a batch."""
     while True:
-        rows = list(db.query(sql, [after, size]))
+        rows = read(db, after, size)
         if not rows:
             return
         yield rows
@@ -188,10 +189,7 @@ def _quote_rows(db: sqlite_utils.Database, pairs: list[tuple[Signed, Signed]]
     ids = sorted({entry.item_id for pair in pairs for entry in pair})
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    known = {row[0]: (row[1], row[2]) for row in db.execute(
-        f"SELECT i.id, i.key, f.name FROM items i JOIN feeds f ON f.id = i.feed_id "
-        f"WHERE i.id IN ({marks})", ids)}
+    known = item_keys_and_feeds(db, ids)
     return [EdgeEvidence("quote", known[later.item_id][1], known[earlier.item_id][1],
                          later.item_id, later.published_at, known[earlier.item_id][0])
             for later, earlier in sorted(pairs, key=lambda pair: pair[1].published_at)]
@@ -202,7 +200,7 @@ def _extract_items(db: sqlite_utils.Database, settings: Settings, report: Extrac
     directory = Directory.load(db)
     matcher = QuoteMatcher(settings)
     window = timedelta(hours=settings.quote_window_hours)
-    for rows in _batches_after(db, _ITEMS_AFTER, "id", read_mark(db, ITEMS_STREAM),
+    for rows in _batches_after(db, items_after, "id", read_mark(db, ITEMS_STREAM),
                                settings.edge_batch_size):
         with db.conn:
             signed = _sign_batch(matcher, rows)
@@ -227,7 +225,7 @@ def attack_evidence(row: dict[str, Any]) -> list[EdgeEvidence]:
 
 def _extract_scores(db: sqlite_utils.Database, settings: Settings, report: ExtractionReport,
                     on_batch: BatchHook | None) -> None:
-    for rows in _batches_after(db, _SCORES_AFTER, "score_row", read_mark(db, SCORES_STREAM),
+    for rows in _batches_after(db, scores_after, "score_row", read_mark(db, SCORES_STREAM),
                                settings.edge_batch_size):
         evidence = [edge for row in rows if row["published_at"] for edge in attack_evidence(row)]
         with db.conn:
