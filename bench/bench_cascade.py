@@ -3,10 +3,11 @@ each variant's encoder tokens per post beside its nested-CV macro-F1. Measures o
 
 Usage: ``python -m bench.bench_cascade [--shared ../shared/data] [--cache /tmp/windows.npz]
 [--variants shipped,budget256,...]``. Window embeddings (up to 16 windows per post, bf16) are
-computed once and cached; each variant pools a subset and runs ``classifiers.protocol.nested_cv``
-with the shipped full recipe fixed (calibration and threshold chosen in the inner folds). The
-cascade variants run ``choose_recipes`` for the full and lexical recipes in each outer fold and
-choose their bounds on the inner out-of-fold probabilities. About 19 min per variant on 2 busy
+computed once and cached; each variant pools a subset and runs
+``classifiers.training.protocol.nested_cv`` with the shipped full recipe fixed (calibration and
+threshold chosen in the inner folds). The cascade variants run ``choose_recipes`` for the full
+and lexical recipes in each outer fold and choose their bounds on the inner out-of-fold
+probabilities. About 19 min per variant on 2 busy
 cores; results in classifiers/MODELS.md ("Speed against quality under the nested protocol").
 """
 
@@ -20,14 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.datasets import load_milblog, taxonomy_examples
+from classifiers.features import PostFeatures
 from classifiers.heads import CompiledTaxonomy, load_heads, pooled_features, sigmoid
-from classifiers.protocol import (
+from classifiers.text import sentence_windows
+from classifiers.training.datasets import load_milblog, taxonomy_examples
+from classifiers.training.protocol import (
     OUTER_FOLDS,
     OUTER_REPEATS,
     SEED,
     Labelled,
-    PostFeatures,
     Recipe,
     binary_macro_f1,
     choose_recipes,
@@ -36,7 +38,6 @@ from classifiers.protocol import (
     out_of_fold_decisions,
     outer_macro_f1,
 )
-from classifiers.text import sentence_windows
 from config import load_settings
 from config.settings import DEFAULT_THEMES_FILE
 from config.themes import load_themes

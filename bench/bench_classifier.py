@@ -33,7 +33,7 @@ SAMPLE_POSTS = [  # sample text written for this benchmark, used when the shared
 def load_posts(shared: Path, count: int) -> tuple[list[str], str]:
     path = shared / "milblog-criticism" / "dev.csv"
     if path.is_file():
-        from classifiers.datasets import load_milblog
+        from classifiers.training.datasets import load_milblog
 
         return load_milblog(shared).texts[:count], str(path)
     return SAMPLE_POSTS[:count], "bundled sample posts"

@@ -271,7 +271,8 @@ def print_int8_record() -> None:
 
     record = load_heads().meta.get("int8_record")
     if not record:
-        print("  macro-F1 per path: no int8 record in heads.json (python -m classifiers.train)")
+        print("  macro-F1 per path: no int8 record in heads.json "
+              "(python -m classifiers.training.train)")
         return
     f1 = record["macro_f1"]
     print(f"  macro-F1 ({record['recipe']}, {record['method']}): fp32/bf16 {f1['reference']:.3f}, "

@@ -14,6 +14,7 @@ import numpy as np
 
 from classifiers.encoder import Encoder
 from classifiers.entity_head import EntityHead
+from classifiers.features import PostFeatures, head_probabilities
 from classifiers.heads import (
     CalibratedHead,
     CompiledTaxonomy,
@@ -26,7 +27,6 @@ from classifiers.heads import (
     theme_features,
     theme_probabilities,
 )
-from classifiers.protocol import PostFeatures, head_probabilities
 from classifiers.stance_rule import DEFAULT_RULE, OTHER_STANCES, decide_stance
 from classifiers.targets import PostWindowsToJudge, TargetFinder
 from classifiers.text import detect_language, sentence_windows, split_sentences

@@ -1,6 +1,7 @@
 """Whether a named entity is attacked by the text around it: a calibrated logistic regression
 over [the window's e5 embedding ‖ TF-IDF of the words around the entity], trained on RuSentNE
-(sentiment -1 toward the entity) under ``classifiers.protocol`` (``classifiers.train_entities``).
+(sentiment -1 toward the entity) under ``classifiers.training.protocol``
+(``classifiers.training.train_entities``).
 
 Builds features from texts, spans and embeddings handed in, and reads and writes the artefacts
 (``entities.npz`` + ``entities.json``, no pickles); never loads the encoder, never trains.
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.features import PostFeatures
 from classifiers.heads import ARTIFACTS_DIR, CalibratedHead, head_arrays, head_from
 from classifiers.lemmas import lemma_of, word_spans
-from classifiers.protocol import PostFeatures
 
 ENTITIES_NPZ = "entities.npz"
 ENTITIES_META = "entities.json"

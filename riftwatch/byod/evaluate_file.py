@@ -1,7 +1,7 @@
 """Evaluate the shipped model against labels an analyst brings: a labelled file, or /label feedback.
 
 Scores the texts and compares; it never trains, and the metrics come from
-``classifiers.evaluate``.
+``classifiers.training.evaluate``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
-from classifiers.datasets import parse_bool_label
-from classifiers.evaluate import TextScorer, evaluate_labels, score_all
+from classifiers.training.datasets import parse_bool_label
+from classifiers.training.evaluate import TextScorer, evaluate_labels, score_all
 from config.errors import RiftwatchError
 from config.themes import STANCE_NAMES, Taxonomy
 from riftwatch.byod.positive import PositiveError, PositiveRule, default_positive, parse_positive

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifiers.evaluate import TextScorer
+from classifiers.training.evaluate import TextScorer
 from config.errors import RiftwatchError
 from riftwatch.byod.columns import score_columns, score_fields
 from riftwatch.byod.readers import (

@@ -190,8 +190,12 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_eval_shared(args: argparse.Namespace) -> None:
-    from classifiers.datasets import ANNOTATIONS
-    from classifiers.evaluate import AnnotationSources, evaluate_shared, format_shared_report
+    from classifiers.training.datasets import ANNOTATIONS
+    from classifiers.training.evaluate import (
+        AnnotationSources,
+        evaluate_shared,
+        format_shared_report,
+    )
     from riftwatch.demo_server import CORPUS_FILE
 
     settings, taxonomy = start_command(args)

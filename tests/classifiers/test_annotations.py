@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.datasets import ANNOTATIONS, DEMO_CORPUS, load_annotations
+from classifiers.training.datasets import ANNOTATIONS, DEMO_CORPUS, load_annotations
 from config.settings import DEFAULT_THEMES_FILE
 from config.themes import STANCE_NAMES, load_themes
 

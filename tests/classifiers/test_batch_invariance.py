@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.evaluate import score_all
 from classifiers.onnx_int8 import onnxruntime_version
 from classifiers.precision import candidate_paths, detect_cpu
 from classifiers.scoring import load_classifier
+from classifiers.training.evaluate import score_all
 from config import load_settings
 from config.settings import DEFAULT_THEMES_FILE
 from config.themes import load_themes
@@ -23,7 +23,7 @@ PATHS = ["auto", *candidate_paths(detect_cpu().flags, onnxruntime_version() is n
 
 
 def milblog_posts(shared_data: Path, count: int = 24) -> list[str]:
-    from classifiers.datasets import load_milblog
+    from classifiers.training.datasets import load_milblog
 
     return load_milblog(shared_data).texts[:count]
 

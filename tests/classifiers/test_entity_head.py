@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers import protocol
 from classifiers.entity_head import (
     EntityInText,
     entity_context,
@@ -16,7 +15,14 @@ from classifiers.entity_head import (
     load_entity_head,
     save_entity_head,
 )
-from classifiers.protocol import Labelled, choose_recipes, fit_choices, nested_cv, recipes_for
+from classifiers.training import protocol
+from classifiers.training.protocol import (
+    Labelled,
+    choose_recipes,
+    fit_choices,
+    nested_cv,
+    recipes_for,
+)
 
 ATTACKS = ["обвинили {} в провале", "{} бездарно сдал город", "позор {} и его штабу"]
 NEUTRAL = ["{} провёл совещание", "встреча с {} прошла в Москве", "{} наградил бойцов"]

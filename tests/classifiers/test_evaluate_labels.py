@@ -2,7 +2,7 @@
 
 import pytest
 
-from classifiers.evaluate import evaluate_labels
+from classifiers.training.evaluate import evaluate_labels
 
 
 def test_metrics_match_hand_computed_confusion() -> None:

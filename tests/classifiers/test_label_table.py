@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifiers.datasets import AnnotatedPosts, Reading
-from classifiers.evaluate import label_table, out_of_fold
-from classifiers.protocol import Choice, OuterFold, Recipe
+from classifiers.training.datasets import AnnotatedPosts, Reading
+from classifiers.training.evaluate import label_table, out_of_fold
+from classifiers.training.protocol import Choice, OuterFold, Recipe
 
 STANCES = ["critical", "alarmed", "supportive", "neutral", "neutral", "critical"]
 THEME_T = [True, False, False, False, True, True]

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score, f1_score
 
-from classifiers import protocol
-from classifiers.evaluate import cohens_kappa
+from classifiers.features import PostFeatures, head_probabilities
 from classifiers.heads import load_heads, save_heads
-from classifiers.protocol import (
+from classifiers.training import protocol
+from classifiers.training.evaluate import cohens_kappa
+from classifiers.training.protocol import (
     Labelled,
-    PostFeatures,
     Recipe,
     best_threshold,
     binary_macro_f1,
@@ -185,7 +185,7 @@ def test_heads_of_one_run_share_their_vectorisers_and_round_trip(tmp_path: Path)
         assert head.threshold == saved[name].threshold
         np.testing.assert_allclose(head.probability(features), saved[name].probability(features),
                                    atol=1e-5)
-    shared = protocol.head_probabilities({**loaded.stances, **loaded.themes}, features)
+    shared = head_probabilities({**loaded.stances, **loaded.themes}, features)
     np.testing.assert_allclose(shared["supply"], loaded.themes["supply"].probability(features))
     assert loaded.critical_head(with_embedding=False) is loaded.lexical
     assert loaded.critical_head(with_embedding=True) is loaded.stances["critical"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from classifiers.datasets import Reading, load_store_annotations
+from classifiers.training.datasets import Reading, load_store_annotations
 from config import FeedConfig
 from store.feeds import get_feed, sync_feeds
 from store.items import save_items

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from classifiers.classifier import PostWindows
-from classifiers.datasets import load_milblog
 from classifiers.token_ids import (
     TOKENIZER_JSON,
     SentencePieceIds,
     TransformersIds,
     load_token_ids,
 )
+from classifiers.training.datasets import load_milblog
 
 AWKWARD = [
     "", " ", "   ", "  leading", "a ", "a  b ", "tab\there", "new\nline", "\n\n",

@@ -17,7 +17,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from classifiers.classifier import Classifier
-from classifiers.datasets import (
+from classifiers.scoring import load_classifier
+from classifiers.stance_rule import DEFAULT_RULE, choose_rule, decide_stance
+from classifiers.training.datasets import (
     STORE_SOURCE,
     AnnotatedPosts,
     load_annotations,
@@ -25,9 +27,7 @@ from classifiers.datasets import (
     load_ruw_stance,
     load_store_annotations,
 )
-from classifiers.protocol import INNER_FOLDS, OUTER_FOLDS, OuterFold, nested_cv_labels
-from classifiers.scoring import load_classifier
-from classifiers.stance_rule import DEFAULT_RULE, choose_rule, decide_stance
+from classifiers.training.protocol import INNER_FOLDS, OUTER_FOLDS, OuterFold, nested_cv_labels
 from config.settings import Settings
 from config.themes import STANCE_NAMES, Taxonomy
 
@@ -277,7 +277,12 @@ def nested_annotated(settings: Settings, data: AnnotatedPosts, taxonomy: Taxonom
                      ) -> NestedAnnotated:
     """Outer folds over every annotated post: each training part chooses every label's recipe,
     C, calibration and threshold in its inner folds, the baseline's C likewise."""
-    from classifiers.train import LABEL_CANDIDATES, embed_posts, label_set, training_encoder
+    from classifiers.training.train import (
+        LABEL_CANDIDATES,
+        embed_posts,
+        label_set,
+        training_encoder,
+    )
 
     features = embed_posts(training_encoder(settings), data.texts).features
     labels = label_set(features, data, taxonomy)
@@ -396,7 +401,7 @@ def evaluate_rusentne(
     shipped head's. Beside it, on a random sample: the targets step as shipped (the head's
     out-of-fold decision in a critical sentence) and the rule it replaced (any named entity in
     a critical sentence)."""
-    from classifiers.train_entities import nested_entities, out_of_fold_attacked
+    from classifiers.training.train_entities import nested_entities, out_of_fold_attacked
 
     encoder = classifier.encoder if classifier.uses_trained_head else None
     entity_rows, labelled, outer = nested_entities(encoder, shared_dir)

@@ -2,9 +2,10 @@
 calibrated head per stance and per theme with enough labels.
 
 Reproducible (fixed seeds, deterministic solvers):
-``python -m classifiers.train --shared ../shared/data``.
-Recipes, calibration and thresholds are chosen per label by ``classifiers.protocol`` (inner
-folds); the embedding of posts is shared with ``classifiers.evaluate``. It never scores the store.
+``python -m classifiers.training.train --shared ../shared/data``.
+Recipes, calibration and thresholds are chosen per label by ``classifiers.training.protocol``
+(inner folds); the embedding of posts is shared with ``classifiers.training.evaluate``. It never
+scores the store.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.classifier import PostWindows
-from classifiers.datasets import (
+from classifiers.training.datasets import (
     ANNOTATIONS,
     DEMO_CORPUS,
     AnnotatedPosts,
@@ -27,7 +28,7 @@ from classifiers.datasets import (
     load_milblog,
     load_store_annotations,
 )
-from classifiers.embedding_cache import CachedEncoder
+from classifiers.training.embedding_cache import CachedEncoder
 from classifiers.encoder import Embedder, Encoder, default_model_dir
 from classifiers.heads import (
     ARTIFACTS_DIR,
@@ -37,7 +38,7 @@ from classifiers.heads import (
     save_heads,
     theme_features,
 )
-from classifiers.protocol import (
+from classifiers.training.protocol import (
     BASELINE_BLOCKS,
     OUTER_FOLDS,
     Choice,

@@ -1,5 +1,6 @@
 """Draw the posts for the stance-and-themes annotated set and write them out for the
-annotation passes: ``python -m classifiers.annotation_sample --shared ../shared/data OUT_DIR``.
+annotation passes:
+``python -m classifiers.training.annotation_sample --shared ../shared/data OUT_DIR``.
 
 Writes ``OUT_DIR/sample.csv`` (source, ref, sha1, sampled: what the label file keeps, no text)
 and ``OUT_DIR/chunk-NN.txt`` (numbered post texts, never labels, for the readers). Seeded, so
@@ -24,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.datasets import DEMO_CORPUS, AnnotatedPosts, Reading
 from classifiers.encoder import Embedder
 from classifiers.text_hash import text_hash
+from classifiers.training.datasets import DEMO_CORPUS, AnnotatedPosts, Reading
 
 MIN_POOL_CHARS = 40
 RANDOM_BLOGGER_POSTS = 720
@@ -233,8 +234,8 @@ def main() -> None:
     parser.add_argument("out_dir", type=Path)
     args = parser.parse_args()
     if args.neighbours_of:
-        from classifiers.datasets import load_annotations
-        from classifiers.train import training_encoder
+        from classifiers.training.datasets import load_annotations
+        from classifiers.training.train import training_encoder
         from config.settings import load_settings
 
         annotated = load_annotations(args.neighbours_of, args.shared, DEMO_CORPUS)

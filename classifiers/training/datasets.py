@@ -64,9 +64,9 @@ def load_milblog(shared_dir: Path) -> LabelledTexts:
     return LabelledTexts(texts, labels, groups)
 
 
-ANNOTATIONS = Path(__file__).resolve().parent / "annotations" / "annotations.csv"
+ANNOTATIONS = Path(__file__).resolve().parents[1] / "annotations" / "annotations.csv"
 # The demo corpus ships with the package (riftwatch/demo_corpus); some annotated posts are its.
-DEMO_CORPUS = Path(__file__).resolve().parents[1] / "riftwatch" / "demo_corpus" / "corpus.toml"
+DEMO_CORPUS = Path(__file__).resolve().parents[2] / "riftwatch" / "demo_corpus" / "corpus.toml"
 RANDOM_SAMPLES = ("all", "random", "random:news", "pilot:random")  # drawn without looking
 
 

@@ -6,8 +6,9 @@ Every depth gets the same candidates (char + lemma + embedding blocks, C chosen 
 folds: the recipe every label chose at full depth), so a difference is the encoder's. The
 tuned char baseline is left out: it reads no embedding, so it is the same at every depth.
 
-``python -m classifiers.depth_choice [--depths 12 6 4]`` prints the table (30-60 min per depth
-on 2 cores; window embeddings are cached per depth, see ``classifiers.embedding_cache``).
+``python -m classifiers.training.depth_choice [--depths 12 6 4]`` prints the table (30-60 min
+per depth on 2 cores; window embeddings are cached per depth, see
+``classifiers.training.embedding_cache``).
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from classifiers.convert import FULL_DEPTH
-from classifiers.datasets import (
+from classifiers.training.datasets import (
     ANNOTATIONS,
     DEMO_CORPUS,
     AnnotatedPosts,
     load_annotations,
     load_milblog,
 )
-from classifiers.evaluate import OutOfFold, out_of_fold
-from classifiers.protocol import nested_cv_labels, recipes_for
-from classifiers.train import embed_posts, label_set, training_encoder
+from classifiers.training.evaluate import OutOfFold, out_of_fold
+from classifiers.training.protocol import nested_cv_labels, recipes_for
+from classifiers.training.train import embed_posts, label_set, training_encoder
 from config.settings import Settings, load_settings
 from config.themes import STANCE_NAMES, Taxonomy, load_themes
 

@@ -1,9 +1,9 @@
 """Train and measure the entity head (``classifiers/artifacts/entities.*``) on RuSentNE: is the
 marked entity attacked (sentiment -1)?
 
-Recipe, C, calibration and threshold are chosen by ``classifiers.protocol`` in inner folds;
+Recipe, C, calibration and threshold are chosen by ``classifiers.training.protocol`` in inner folds;
 ``nested_entities`` reports outer folds grouped by sentence (no sentence is both trained and
-tested on). Reproducible: ``python -m classifiers.train_entities --shared ../shared/data``.
+tested on). Reproducible: ``python -m classifiers.training.train_entities --shared ../shared/data``.
 Never scores the store.
 """
 
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.datasets import EntitySentence, load_rusentne
 from classifiers.encoder import Encoder, default_model_dir
 from classifiers.entity_head import (
     CONTEXT_WORDS,
@@ -25,7 +24,8 @@ from classifiers.entity_head import (
     save_entity_head,
 )
 from classifiers.heads import ARTIFACTS_DIR
-from classifiers.protocol import (
+from classifiers.training.datasets import EntitySentence, load_rusentne
+from classifiers.training.protocol import (
     INNER_FOLDS,
     OUTER_FOLDS,
     Labelled,
@@ -35,7 +35,7 @@ from classifiers.protocol import (
     nested_cv,
     recipes_for,
 )
-from classifiers.train import choice_meta
+from classifiers.training.train import choice_meta
 from config.settings import load_settings
 
 logger = logging.getLogger(__name__)
