@@ -62,6 +62,7 @@ from digest.watch_render import render_watch_list
 from digest.watch_scan import add_typed_watch
 from digest.watch_spec import WATCH_HELP, describe_rule
 from monitors.errors import MonitorError
+from monitors.feed_admission import watch_feed
 from store.digest_messages import QuotedPost, items_in_message, quoted_post
 from store.edges import EDGE_KINDS
 from store.feeds import (
@@ -69,7 +70,6 @@ from store.feeds import (
     find_feed_name,
     remove_feed,
     set_feed_enabled,
-    watch_feed,
 )
 from store.labels import THEME_PREFIX, LabelError, add_label, normalise_label
 from store.scores import latest_model_version
@@ -512,8 +512,8 @@ def feed_config_from_source(source: str, role_name: str | None) -> FeedConfig:
 
 
 def add_feed_command(env: BotEnv, request: CommandRequest) -> Reply:
-    """Watch a new feed by the store's rule (``watch_feed``, as the CLI and OPML import do):
-    a private address, or a name or source already held, is refused and nothing changes."""
+    """Watch a new feed by the one rule for new feeds (``watch_feed``, as the CLI and OPML import
+    do): a private address, or a name or source already held, is refused and nothing changes."""
     if not request.args or len(request.args) > 2:
         raise UsageError(USAGE["addfeed"])
     role = request.args[1].lower() if len(request.args) > 1 else None

@@ -1,5 +1,5 @@
 """Read and write OPML feed lists (the format feed readers exchange), and import one through
-the store's one door for new feeds (``store.feeds.watch_feed``); never fetches a feed.
+the one door for new feeds (``monitors.feed_admission.watch_feed``); never fetches a feed.
 
 riftwatch's own files keep each feed's kind and role in ``category`` (``telegram/blogger``)
 and its name in a ``riftwatch:name`` attribute, so an export imports back as the same feeds.
@@ -113,12 +113,13 @@ def read_opml(path: Path, role: FeedRole | None = None) -> list[Outline]:
 
 def import_opml(db: sqlite_utils.Database, outlines: list[Outline],
                 settings: Settings) -> OpmlImport:
-    """Add each outline's feed that the store's rule lets in (``watch_feed``, as ``feeds add``
-    does); refuse, with the reason, each one it does not: a bad outline, a private address,
-    a name the file gave or a source that another feed already holds. A made-up name is
-    changed to one no feed holds."""
+    """Add each outline's feed that the rule for new feeds lets in (``watch_feed``, as
+    ``feeds add`` does); refuse, with the reason, each one it does not: a bad outline, a
+    private address, a name the file gave or a source that another feed already holds. A
+    made-up name is changed to one no feed holds."""
     from monitors.errors import MonitorError
-    from store.feeds import FeedConflict, feed_names, watch_feed
+    from monitors.feed_admission import watch_feed
+    from store.feeds import FeedConflict, feed_names
 
     taken = feed_names(db)
     report = OpmlImport()

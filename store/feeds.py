@@ -1,4 +1,4 @@
-"""Feed rows: seed them from config, add them through one rule (CLI, OPML import, bot), change
+"""Feed rows: seed them from config, add them under the store's rule (``check_new_feed``), change
 them, record fetch health and read it back (counts for /status, failing-since for digests)."""
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from config.errors import RiftwatchError
-from config.feeds import FeedConfig, load_feeds, normalise_channel
-from config.settings import Settings
+from config.feeds import FeedConfig, normalise_channel
 from config.telegram_names import channel_of
-from monitors.http import check_source_allowed
 from store.models import FeedState, normalise_url, to_iso, utc_now
 
 
@@ -83,25 +81,6 @@ def check_new_feed(db: sqlite_utils.Database, config: FeedConfig) -> None:
             raise FeedConflict(f"the name {feed.name} is taken by the {state} of {feed.url} "
                                f"({feed.kind}, {feed.role}); nothing was changed",
                                feed.name, False)
-
-
-def watch_feed(db: sqlite_utils.Database, config: FeedConfig, settings: Settings) -> FeedState:
-    """Add a feed as a user asks for it, from the CLI, an OPML file or the bot: the one door.
-
-    Its address must pass ``check_source_allowed`` (MonitorError otherwise), no feed may hold
-    its name or source (``check_new_feed``), and a name the feeds file lists keeps the file's
-    source and settings, which the next sync would restore anyway.
-    """
-    check_source_allowed(config.fetch_url, settings)
-    listed = next((feed for feed in load_feeds(settings.feeds_file)
-                   if feed.name == config.name), None)
-    if listed is not None:
-        if source_key(listed.channel, listed.fetch_url) != source_key(config.channel,
-                                                                       config.fetch_url):
-            raise FeedConflict(f"the name {config.name} is listed in {settings.feeds_file} for "
-                               f"{listed.fetch_url}; nothing was changed", config.name, False)
-        config = listed
-    return add_feed(db, config)
 
 
 def add_feed(db: sqlite_utils.Database, config: FeedConfig) -> FeedState:

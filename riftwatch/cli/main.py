@@ -54,7 +54,8 @@ def cmd_feeds_list(args: argparse.Namespace) -> None:
 def cmd_feeds_add(args: argparse.Namespace) -> None:
     from config.feeds import feed_from_source
     from monitors.errors import MonitorError
-    from store.feeds import FeedConflict, watch_feed
+    from monitors.feed_admission import watch_feed
+    from store.feeds import FeedConflict
 
     settings, _ = start_command(args)
     try:
