@@ -1,5 +1,6 @@
-"""The project's imports, read with ast: no module imports itself round a circle, and every
-third-party module imported is a dependency declared in pyproject.toml."""
+"""The project's imports, read with ast: they run one way down the layers (no folder imports one
+beside or above it), no module imports itself round a circle, and every third-party module
+imported is a dependency declared in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -95,6 +96,72 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 def test_no_import_cycle_among_the_project_modules() -> None:
     cycle = _find_cycle(_graph())
     assert cycle is None, "import cycle: " + " → ".join(cycle or [])
+
+
+# The layers, lowest first (docs/architecture.md): a module may import its own unit and the units
+# of lower layers, never a unit of its own layer or above. A unit is a top-level folder, except
+# that classifiers/training/ (which makes and measures the heads) stands above the runtime
+# classifiers/ that every scored post goes through. bench/ and tests/ may import anything.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("config",),
+    ("store",),
+    ("monitors", "classifiers", "amplification"),
+    ("classifiers.training", "digest"),
+    ("bot",),
+    ("riftwatch",),
+)
+LAYER_OF = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
+UPPER_UNITS = ("classifiers.training",)  # units inside a top-level folder
+
+
+def _unit(module: str) -> str:
+    """The unit of the layers a module belongs to."""
+    return next((unit for unit in UPPER_UNITS if module == unit or module.startswith(unit + ".")),
+                module.split(".")[0])
+
+
+def wrong_way_imports(graph: dict[str, set[str]]) -> list[str]:
+    """'module imports target' for every import of a unit beside or above the module's own."""
+    return sorted(f"{module} imports {target}" for module, targets in graph.items()
+                  for target in targets
+                  if _unit(module) != _unit(target)
+                  and LAYER_OF[_unit(target)] >= LAYER_OF[_unit(module)])
+
+
+def test_the_layer_check_refuses_imports_beside_and_above() -> None:
+    graph = {
+        "monitors.fetch": {"store.items", "config.settings"},  # down: allowed
+        "classifiers.training.train": {"classifiers.heads", "monitors.telegram"},  # down
+        "store.feeds": {"monitors.http"},  # up
+        "classifiers.scoring": {"amplification.edges"},  # beside
+        "classifiers.classifier": {"classifiers.training.protocol"},  # runtime into training
+        "digest.compose": {"bot.views"},  # up
+    }
+    assert wrong_way_imports(graph) == [
+        "classifiers.classifier imports classifiers.training.protocol",
+        "classifiers.scoring imports amplification.edges",
+        "digest.compose imports bot.views",
+        "store.feeds imports monitors.http",
+    ]
+
+
+def test_a_module_importing_upward_fails_the_layer_check(tmp_path: Path) -> None:
+    """A store module that imports the fetcher, read from a file as the project's are."""
+    source = tmp_path / "upward.py"
+    source.write_text("from config import Settings\n\n\ndef check() -> None:\n"
+                      "    from monitors.http import check_url_allowed\n", encoding="utf-8")
+    imported = {_project_module(name) for name in _imported_names("store.upward", source)}
+    assert imported == {"config", "monitors.http"}
+    assert wrong_way_imports({"store.upward": {"config", "monitors.http"}}) == [
+        "store.upward imports monitors.http"]
+
+
+def test_every_package_has_a_layer() -> None:
+    assert {_unit(module) for module in MODULES} <= set(LAYER_OF)
+
+
+def test_imports_run_one_way_down_the_layers() -> None:
+    assert wrong_way_imports(_graph()) == []
 
 
 def _declared_distributions() -> set[str]:
