@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 from classifiers.classifier import Classifier
-from classifiers.encoder import Encoder, default_model_dir
+from classifiers.encoder import Encoder
 from classifiers.heads import load_heads
+from classifiers.model_files import default_model_dir
 from config import load_settings
 from config.settings import DEFAULT_THEMES_FILE
 from config.themes import load_themes

@@ -199,7 +199,7 @@ def naive_scorer(settings: Settings) -> Callable[[list[str]], object]:
     """fp32, all 12 layers, one post per forward, 512 tokens: the encoder work of the naive
     way, no windows."""
     from classifiers.convert import FULL_DEPTH
-    from classifiers.encoder import default_model_dir
+    from classifiers.model_files import default_model_dir
     from classifiers.precision import derived_dir, open_encoder
 
     model_dir = default_model_dir(settings.cache_dir, settings.model, FULL_DEPTH)

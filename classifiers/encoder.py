@@ -7,8 +7,6 @@ copy (``classifiers.onnx_int8``); which one to use is ``classifiers.precision``'
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,10 +14,9 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from classifiers.convert import FULL_DEPTH, SOURCE_MARKER, ensure_default_model
+from classifiers.model_files import ModelLoadError, model_fingerprint
 from classifiers.token_ids import load_token_ids
 from classifiers.transformers_model import load_transformers_model
-from config.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -41,40 +38,6 @@ class Embedder(Protocol):
     dim: int
 
     def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray: ...
-
-
-class ModelLoadError(ConfigError):
-    """The model directory cannot be loaded by ``transformers``: a configuration error, so the
-    CLI and the scheduler report it as one line (exit 2) like any other bad setting."""
-
-    def __init__(self, model_dir: Path, problem: str) -> None:
-        super().__init__(
-            "RIFTWATCH_MODEL",
-            str(model_dir),
-            " ".join(problem.split()),  # one line, whatever transformers said
-            "point it at a transformers model directory with config.json, weights and "
-            "tokenizer files, or unset it to use the packaged model",
-        )
-
-
-def model_fingerprint(model_dir: Path) -> str:
-    """A short hash naming the weights: the converter's source hash (and the depth it was cut
-    to, if cut), else config + file sizes."""
-    marker = model_dir / SOURCE_MARKER
-    digest = hashlib.sha256()
-    if marker.is_file():
-        info = json.loads(marker.read_text(encoding="utf-8"))
-        digest.update(info["sha256"].encode())
-        if info.get("layers", FULL_DEPTH) != FULL_DEPTH:
-            digest.update(f"layers={info['layers']}".encode())
-    else:
-        for path in sorted(model_dir.iterdir()):
-            if path.is_file():
-                digest.update(f"{path.name}:{path.stat().st_size}".encode())
-        config = model_dir / "config.json"
-        if config.is_file():
-            digest.update(config.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 class Encoder:
@@ -180,14 +143,3 @@ def mean_pool_normalised(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
     norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
     return (pooled / norms).astype(np.float32)
-
-
-def default_model_dir(cache_dir: Path, model: Path | None, layers: int | None = None) -> Path:
-    """The configured model directory, or the packaged model converted into the cache (cut to
-    its first ``layers`` layers where given; a model of one's own is used as it is)."""
-    if model is not None:
-        path = Path(model).expanduser()
-        if not (path / "config.json").is_file():
-            raise ModelLoadError(path, "no config.json in this directory")
-        return path
-    return ensure_default_model(Path(cache_dir).expanduser(), layers)

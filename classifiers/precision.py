@@ -24,14 +24,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal, cast, get_args
 
 import numpy as np
 
-from classifiers.encoder import BATCHED_PRECISIONS, Encoder, default_model_dir, model_fingerprint
+from classifiers.encoder import BATCHED_PRECISIONS, Encoder
 from classifiers.heads import ARTIFACTS_DIR, HEADS_META
+from classifiers.model_files import default_model_dir, model_fingerprint
 from classifiers.onnx_int8 import ensure_int8_model, onnxruntime_version
 from classifiers.text import sentence_windows
 from classifiers.transformers_model import ensure_bf16_copy
@@ -125,12 +126,14 @@ class PrecisionChoice:
 
 @dataclass(frozen=True)
 class ResolvedPrecision:
-    """What an Encoder needs: the model, the path, and the folder its derived copies live in."""
+    """What an Encoder needs: the model, the path, the folder its derived copies live in, and
+    (once ``prepare_precision`` has made it) the path's own copy of the weights."""
 
     model_dir: Path
     precision: PathName
     folder: Path
     choice: PrecisionChoice
+    weights: Path | None = None  # None: fp32 reads the model itself
 
 
 # --- what the CPU can do ---------------------------------------------------------------------
@@ -391,12 +394,15 @@ def open_encoder(
 
 def load_encoder(settings: Settings, precision: str | None = None) -> Encoder:
     """The encoder these settings describe, in ``precision`` (auto, fp32, bf16, int8) when
-    given, else in ``settings.precision``: the one function to embed with a given precision."""
+    given, else in ``settings.precision``: the one function to embed with a given precision.
+
+    One straight path: the model files found or built, the arithmetic chosen and its copy of
+    the weights made (``prepare_precision``), then the encoder opened on them."""
     resolved = prepare_precision(settings.model_copy(update={"precision": precision})
                                  if precision else settings)
-    return open_encoder(resolved.model_dir, resolved.folder, resolved.precision,
-                        threads=settings.threads, batch_size=settings.batch_size,
-                        max_tokens=settings.max_tokens)
+    return Encoder(resolved.model_dir, threads=settings.threads,
+                   max_tokens=settings.max_tokens, batch_size=settings.batch_size,
+                   precision=resolved.precision, weights=resolved.weights)
 
 
 def describe_choice(choice: PrecisionChoice) -> str:
@@ -420,8 +426,8 @@ def prepare_precision(settings: Settings, remeasure: bool = False) -> ResolvedPr
     model_dir = default_model_dir(settings.cache_dir, settings.model, settings.encoder_depth)
     resolved = resolve_precision(settings.precision, model_dir, settings.cache_dir,
                                  settings.threads, settings.batch_size, remeasure=remeasure)
-    derived_weights(model_dir, resolved.folder, resolved.precision)
-    return resolved
+    return replace(resolved, weights=derived_weights(model_dir, resolved.folder,
+                                                     resolved.precision))
 
 
 if __name__ == "__main__":  # the child ``measure_in_child`` starts

@@ -9,7 +9,7 @@ The tree (a second base, where one is named, is kept for callers that catch it):
 
     RiftwatchError
     ├── ConfigError                     config: a bad setting, feeds or themes file
-    │   ├── ModelLoadError              classifiers.encoder: RIFTWATCH_MODEL cannot be loaded
+    │   ├── ModelLoadError              classifiers.model_files: RIFTWATCH_MODEL cannot be loaded
     │   └── StoreError                  store.db: the store is read-only, full, not SQLite, damaged
     ├── StoreInUse                      store.lock: another `riftwatch run` holds the store
     ├── ConversionError (RuntimeError)  classifiers.convert: the packaged model file is broken

@@ -29,7 +29,8 @@ from classifiers.training.datasets import (
     load_store_annotations,
 )
 from classifiers.training.embedding_cache import CachedEncoder
-from classifiers.encoder import Embedder, Encoder, default_model_dir
+from classifiers.encoder import Embedder, Encoder
+from classifiers.model_files import default_model_dir
 from classifiers.heads import (
     ARTIFACTS_DIR,
     max_similarity,

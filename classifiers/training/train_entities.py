@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.encoder import Encoder, default_model_dir
+from classifiers.encoder import Encoder
 from classifiers.entity_head import (
     CONTEXT_WORDS,
     EntityInText,
@@ -24,6 +24,7 @@ from classifiers.entity_head import (
     save_entity_head,
 )
 from classifiers.heads import ARTIFACTS_DIR
+from classifiers.model_files import default_model_dir
 from classifiers.training.datasets import EntitySentence, load_rusentne
 from classifiers.training.protocol import (
     INNER_FOLDS,

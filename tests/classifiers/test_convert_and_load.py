@@ -16,7 +16,8 @@ from classifiers.convert import (
     dequantize_q4_0,
     ensure_default_model,
 )
-from classifiers.encoder import Encoder, ModelLoadError, default_model_dir, model_fingerprint
+from classifiers.encoder import Encoder
+from classifiers.model_files import ModelLoadError, default_model_dir, model_fingerprint
 from config import load_settings
 
 

@@ -16,7 +16,7 @@ import sqlite_utils
 
 from bot.commands import UsageError
 from classifiers.convert import ConversionError
-from classifiers.encoder import ModelLoadError
+from classifiers.model_files import ModelLoadError
 from config import ConfigError, RiftwatchError, Settings
 from digest.compose import WindowError, parse_window
 from digest.graph import UnknownKindError
