@@ -106,6 +106,15 @@ class AnnotatedPosts:
                                 ("texts", "sources", "sampled", "first", "second", "settled")))
 
 
+def milblog_is_criticism(data: AnnotatedPosts, shared_dir: Path) -> list[bool | None]:
+    """Per annotated post, its milblog source row's own ``is_criticism`` label (matched by
+    text); None for posts from elsewhere."""
+    milblog = load_milblog(shared_dir)
+    original = dict(zip(milblog.texts, milblog.labels, strict=True))
+    return [original[text] == "critical" if source == "milblog" and text in original else None
+            for text, source in zip(data.texts, data.sources, strict=True)]
+
+
 def _themes(cell: str) -> frozenset[str]:
     return frozenset(name.strip() for name in (cell or "").split(";") if name.strip())
 

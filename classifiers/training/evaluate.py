@@ -23,9 +23,9 @@ from classifiers.training.datasets import (
     STORE_SOURCE,
     AnnotatedPosts,
     load_annotations,
-    load_milblog,
     load_ruw_stance,
     load_store_annotations,
+    milblog_is_criticism,
 )
 from classifiers.training.protocol import INNER_FOLDS, OUTER_FOLDS, OuterFold, nested_cv_labels
 from config.settings import Settings
@@ -271,12 +271,15 @@ class NestedAnnotated:
     data: AnnotatedPosts
     untrained: list[str]
     decisions: OutOfFold
+    original_critical: list[bool | None]  # the milblog posts' own is_criticism, else None
+    critical_targets: dict[str, list[str]]  # candidate set -> each outer fold's critical target
 
 
-def nested_annotated(settings: Settings, data: AnnotatedPosts, taxonomy: Taxonomy
-                     ) -> NestedAnnotated:
+def nested_annotated(settings: Settings, data: AnnotatedPosts, taxonomy: Taxonomy,
+                     original_critical: list[bool | None]) -> NestedAnnotated:
     """Outer folds over every annotated post: each training part chooses every label's recipe,
-    C, calibration and threshold in its inner folds, the baseline's C likewise."""
+    C, calibration and threshold in its inner folds (and the critical head's target, where
+    posts carry ``original_critical`` labels), the baseline's C likewise."""
     from classifiers.training.train import (
         LABEL_CANDIDATES,
         embed_posts,
@@ -285,9 +288,13 @@ def nested_annotated(settings: Settings, data: AnnotatedPosts, taxonomy: Taxonom
     )
 
     features = embed_posts(training_encoder(settings), data.texts).features
-    labels = label_set(features, data, taxonomy)
-    outer = nested_cv_labels(LABEL_CANDIDATES, labels.features, labels.ys, labels.strata)
-    return NestedAnnotated(data, labels.untrained_themes, out_of_fold(outer, data.stances))
+    labels = label_set(features, data, taxonomy, original_critical)
+    outer = nested_cv_labels(LABEL_CANDIDATES, labels.features, labels.ys, labels.strata,
+                             variants=labels.variants)
+    targets = {name: [fold.choice.target or "annotation" for fold in folds]
+               for name, folds in outer["critical"].items()}
+    return NestedAnnotated(data, labels.untrained_themes, out_of_fold(outer, data.stances),
+                           original_critical, targets)
 
 
 def annotated_tables(nested: NestedAnnotated, theme_names: Sequence[str]) -> list[LabelTable]:
@@ -318,19 +325,21 @@ def annotated_tables(nested: NestedAnnotated, theme_names: Sequence[str]) -> lis
             "the four-stance decision: critical when its head says so, else by the stance rule "
             "each outer training part chose in its inner folds (likeliest other stance, or the "
             "codebook's precedence: alarmed by its own threshold first)",
+            "the critical head's target, chosen in each outer training part's inner folds "
+            "(annotation, or the milblog posts' own is_criticism): "
+            + "; ".join(f"{cand} {', '.join(targets)}"
+                        for cand, targets in nested.critical_targets.items()),
         ]
         tables.append(table)
     return tables
 
 
-def is_criticism_section(nested: NestedAnnotated, shared_dir: Path) -> list[Section]:
+def is_criticism_section(nested: NestedAnnotated) -> list[Section]:
     """The milblog posts' original ``is_criticism`` labels against the outer folds' critical
-    decisions (the critical head is trained on the annotated stance, not on these labels)."""
-    milblog = load_milblog(shared_dir)
-    original = dict(zip(milblog.texts, milblog.labels, strict=True))
-    rows = [i for i, text in enumerate(nested.data.texts)
-            if nested.data.sources[i] == "milblog" and text in original]
-    gold = [original[nested.data.texts[i]] for i in rows]
+    decisions (a fold's critical head learned them on its training posts only, where its
+    inner folds chose that target)."""
+    rows = [i for i, label in enumerate(nested.original_critical) if label is not None]
+    gold = ["critical" if nested.original_critical[i] else "not_critical" for i in rows]
     sections = []
     for cand in ("model", "baseline"):
         predicted = ["critical" if nested.decisions.stances[cand][i] == "critical"
@@ -454,10 +463,10 @@ def evaluate_shared(
     data = load_annotations(annotations.file, shared_dir, annotations.demo_corpus)
     if annotations.labels_db is not None:
         data = data.plus(load_store_annotations(annotations.labels_db))
-    nested = nested_annotated(settings, data, taxonomy)
+    nested = nested_annotated(settings, data, taxonomy, milblog_is_criticism(data, shared_dir))
     classifier = load_classifier(settings, taxonomy)
     sections = (
-        is_criticism_section(nested, shared_dir)
+        is_criticism_section(nested)
         + evaluate_ruw(classifier, shared_dir)
         + evaluate_rusentne(classifier, shared_dir)
     )

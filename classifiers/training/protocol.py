@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,7 @@ class Choice:
     # The chosen recipe's calibrated inner out-of-fold probability of each training post, for
     # choices that combine labels (the stance decision rule) inside the same folds.
     inner_probability: np.ndarray | None = field(default=None, repr=False)
+    target: str = ""  # the ``TargetVariant`` the head learned from; "" for the label's own
 
 
 def fit_vectorizers(features: PostFeatures, blocks: Iterable[str]) -> dict[str, Any]:
@@ -411,12 +412,68 @@ def fit_label_choices(
 # they live in ``classifiers.features`` with ``PostFeatures``; the scorer never imports this.
 
 
+@dataclass(frozen=True)
+class TargetVariant:
+    """A second target one label may learn from: the label's own 0/1 target with the posts in
+    ``rows`` relabelled from another labelling of them (the milblog posts' ``critical`` from
+    their source's own is_criticism, say).
+
+    The inner folds fit a head on each target and keep the one whose inner out-of-fold
+    decisions score higher by one criterion fixed in advance: the mean of the decisions'
+    macro-F1 against the label's own target on every post and against this target on ``rows``.
+    Ties keep the label's own target.
+    """
+
+    label: str
+    name: str
+    y: np.ndarray
+    rows: np.ndarray  # bool per post: relabelled by the other labelling
+
+    @property
+    def key(self) -> str:
+        """The name the variant's head goes by among the labels while both are fitted."""
+        return f"{self.label}~{self.name}"
+
+    def take(self, index: np.ndarray) -> TargetVariant:
+        return TargetVariant(self.label, self.name, self.y[index], self.rows[index])
+
+    def criterion(self, own_y: np.ndarray, choice: Choice) -> float:
+        """The fixed score of a choice's inner out-of-fold decisions."""
+        if choice.inner_probability is None:
+            raise ValueError("a target choice needs the inner out-of-fold probabilities")
+        decided = (choice.inner_probability >= choice.threshold).astype(int)
+        return (binary_macro_f1(own_y, decided)
+                + binary_macro_f1(self.y[self.rows], decided[self.rows])) / 2
+
+
+def choose_and_fit_labels(
+    candidates: Mapping[str, Sequence[Recipe]], features: PostFeatures, ys: LabelTargets,
+    strata: np.ndarray, variants: Sequence[TargetVariant] = (),
+) -> tuple[dict[str, dict[str, Choice]], dict[str, dict[str, CalibratedHead]]]:
+    """Every label's choice (inner folds) and head fitted on all of ``features``; a label with
+    a ``TargetVariant`` keeps the target its criterion prefers, per candidate set."""
+    all_ys = {**ys, **{variant.key: variant.y for variant in variants}}
+    choices = choose_label_recipes(candidates, features, all_ys, strata)
+    _, heads = fit_label_choices(choices, features, all_ys)
+    for variant in variants:
+        variant_choices, variant_heads = choices.pop(variant.key), heads.pop(variant.key)
+        for name, own in choices[variant.label].items():
+            challenger = variant_choices[name]
+            if variant.criterion(ys[variant.label], challenger) > \
+                    variant.criterion(ys[variant.label], own):
+                choices[variant.label][name] = replace(challenger, target=variant.name)
+                heads[variant.label][name] = variant_heads[name]
+    return choices, heads
+
+
 def nested_cv_labels(
     candidates: Mapping[str, Sequence[Recipe]], features: PostFeatures, ys: LabelTargets,
     strata: np.ndarray, folds: int = OUTER_FOLDS, repeats: int = 1,
+    variants: Sequence[TargetVariant] = (),
 ) -> dict[str, dict[str, list[OuterFold]]]:
     """label → candidate set → outer folds; each outer training part chooses (inner folds) and
-    fits every label's heads; the outer test part only receives probabilities."""
+    fits every label's heads (and target, where a label has a variant); the outer test part
+    only receives probabilities."""
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     outer: dict[str, dict[str, list[OuterFold]]] = {
@@ -425,10 +482,9 @@ def nested_cv_labels(
     for number, (train_idx, test_idx) in enumerate(
             splitter.split(np.zeros(len(strata)), strata), start=1):
         logger.info("outer fold %d of %d", number, folds * repeats)
-        train = features.take(train_idx)
-        train_ys = {label: y[train_idx] for label, y in ys.items()}
-        choices = choose_label_recipes(candidates, train, train_ys, strata[train_idx])
-        _, heads = fit_label_choices(choices, train, train_ys)
+        choices, heads = choose_and_fit_labels(
+            candidates, features.take(train_idx), {label: y[train_idx] for label, y in ys.items()},
+            strata[train_idx], [variant.take(train_idx) for variant in variants])
         test = features.take(test_idx)
         for label, by_name in heads.items():
             probabilities = head_probabilities(by_name, test)

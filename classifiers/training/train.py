@@ -13,24 +13,15 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from classifiers.classifier import PostWindows
-from classifiers.training.datasets import (
-    ANNOTATIONS,
-    DEMO_CORPUS,
-    AnnotatedPosts,
-    LabelledTexts,
-    load_annotations,
-    load_milblog,
-    load_store_annotations,
-)
-from classifiers.training.embedding_cache import CachedEncoder
 from classifiers.encoder import Embedder, Encoder
-from classifiers.model_files import default_model_dir
+from classifiers.features import PostFeatures
 from classifiers.heads import (
     ARTIFACTS_DIR,
     max_similarity,
@@ -39,19 +30,30 @@ from classifiers.heads import (
     save_heads,
     theme_features,
 )
+from classifiers.model_files import default_model_dir
+from classifiers.stance_rule import choose_rule
+from classifiers.training.datasets import (
+    ANNOTATIONS,
+    DEMO_CORPUS,
+    AnnotatedPosts,
+    LabelledTexts,
+    load_annotations,
+    load_milblog,
+    load_store_annotations,
+    milblog_is_criticism,
+)
+from classifiers.training.embedding_cache import CachedEncoder
 from classifiers.training.protocol import (
     BASELINE_BLOCKS,
     OUTER_FOLDS,
     Choice,
     Labelled,
-    PostFeatures,
-    choose_label_recipes,
-    fit_label_choices,
+    TargetVariant,
+    choose_and_fit_labels,
     nested_cv,
     outer_macro_f1,
     recipes_for,
 )
-from classifiers.stance_rule import choose_rule
 from config.settings import DEFAULT_THEMES_FILE, Settings, load_settings
 from config.themes import STANCE_NAMES, Taxonomy, load_themes
 
@@ -68,6 +70,7 @@ THEME_C = 100.0  # similarities span ~0.1: weak regularisation lets the slope be
 # A theme needs this many annotated posts carrying it before a head is trained for it; below,
 # it stays zero-shot (prototypes and keywords), and ``riftwatch eval`` says so.
 MIN_THEME_POSITIVES = 20
+CRITICAL_VARIANT = "is_criticism"  # the critical head may learn the milblog posts' own labels
 # Per label, the inner folds choose among these (the model) and, separately, among the plain
 # baseline's C values (the tuned baseline, also the critical head for a foreign encoder).
 LABEL_CANDIDATES = {
@@ -109,11 +112,14 @@ class LabelSet:
     ys: dict[str, np.ndarray]
     strata: np.ndarray
     untrained_themes: list[str]
+    variants: list[TargetVariant] = field(default_factory=list)
 
 
-def label_set(features: PostFeatures, data: AnnotatedPosts, taxonomy: Taxonomy) -> LabelSet:
+def label_set(features: PostFeatures, data: AnnotatedPosts, taxonomy: Taxonomy,
+              original_critical: Sequence[bool | None] = ()) -> LabelSet:
     """Targets for every stance (one against the rest) and every theme of the taxonomy that
-    the settled labels carry at least ``MIN_THEME_POSITIVES`` times."""
+    the settled labels carry at least ``MIN_THEME_POSITIVES`` times; with the posts' original
+    critical labels (``milblog_is_criticism``), the critical head's target variant."""
     stances = np.array(data.stances)
     ys = {name: (stances == name).astype(int) for name in STANCE_NAMES}
     untrained = []
@@ -124,7 +130,26 @@ def label_set(features: PostFeatures, data: AnnotatedPosts, taxonomy: Taxonomy) 
         else:
             untrained.append(theme)
     strata = np.array([STANCE_NAMES.index(stance) for stance in stances])
-    return LabelSet(features, ys, strata, untrained)
+    variant = critical_variant(ys["critical"], original_critical)
+    return LabelSet(features, ys, strata, untrained, [variant] if variant else [])
+
+
+def critical_variant(annotated: np.ndarray, original: Sequence[bool | None]
+                     ) -> TargetVariant | None:
+    """The critical target with the posts that carry an original label (the milblog posts'
+    is_criticism) relabelled by it; None when no post carries one.
+
+    The two labellings mostly agree (on the 369 milblog posts: 132 critical in both, 29
+    critical only in the annotation, 26 only in is_criticism). The original labels are the
+    2023 critical-patriot channels' own convention, the domain the digest watches; which
+    target trains the head is the inner folds' choice (``TargetVariant``).
+    """
+    rows = np.array([label is not None for label in original], dtype=bool)
+    if not rows.any():
+        return None
+    y = annotated.copy()
+    y[rows] = [int(label) for label in original if label is not None]
+    return TargetVariant("critical", CRITICAL_VARIANT, y, rows)
 
 
 def stance_rule_of(choices: dict[str, Choice], gold: list[str]) -> tuple[str, dict[str, float]]:
@@ -213,10 +238,11 @@ def train(
     data, trained_on = training_posts(shared_dir, labels_db)
     taxonomy = load_themes(themes_file)
     started = time.perf_counter()
-    labels = label_set(embed_posts(encoder, data.texts).features, data, taxonomy)
+    labels = label_set(embed_posts(encoder, data.texts).features, data, taxonomy,
+                       milblog_is_criticism(data, shared_dir))
     logger.info("embedded %d posts in %.1fs", len(data.texts), time.perf_counter() - started)
-    choices = choose_label_recipes(LABEL_CANDIDATES, labels.features, labels.ys, labels.strata)
-    _, heads = fit_label_choices(choices, labels.features, labels.ys)
+    choices, heads = choose_and_fit_labels(LABEL_CANDIDATES, labels.features, labels.ys,
+                                           labels.strata, labels.variants)
     rule, rule_scores = stance_rule_of({name: choices[name]["model"] for name in STANCE_NAMES},
                                        data.stances)
     calibration = fit_theme_calibration(*example_calibration_rows(encoder, taxonomy))
@@ -302,6 +328,8 @@ def choice_meta(choice: Choice) -> dict:
         "platt": [round(v, 6) for v in choice.platt],
         "inner_macro_f1": round(choice.inner_macro_f1, 4),
         "inner_macro_f1_by_recipe": choice.scores,
+        # the inner figures of a head trained on a target variant are against that target
+        **({"target": choice.target} if choice.target else {}),
     }
 
 
