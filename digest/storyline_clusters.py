@@ -12,6 +12,11 @@ import numpy as np
 from sklearn.cluster import HDBSCAN
 
 NOISE = -1  # HDBSCAN's label for a post in no cluster
+# Two posts make a dense neighbourhood, and clusters are HDBSCAN's leaves: on a busy pool day
+# (bench/storylines.py) the defaults (min_samples = the cluster size, "eom") merged a third of
+# the day into one 65-post cluster of unrelated war news; these give a dozen single subjects.
+MIN_SAMPLES = 2
+SELECTION = "leaf"
 
 
 def fold_copies(vectors: np.ndarray, cosine: float) -> np.ndarray:
@@ -36,7 +41,8 @@ def cluster_labels(vectors: np.ndarray, min_cluster_size: int) -> np.ndarray:
     distance orders pairs as the cosine does, so the tree is the cosine's."""
     if len(vectors) < max(min_cluster_size, 2):
         return np.full(len(vectors), NOISE)
-    model = HDBSCAN(min_cluster_size=min_cluster_size, metric="euclidean", copy=True)
+    model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=MIN_SAMPLES,
+                    cluster_selection_method=SELECTION, metric="euclidean", copy=True)
     return np.asarray(model.fit_predict(vectors))
 
 
