@@ -152,7 +152,7 @@ class Settings(BaseSettings):
     storyline_min_cluster_size: int = Field(default=3, ge=2, le=1000)  # posts, copies folded
     storyline_min_channels: int = Field(default=2, ge=1, le=1000)  # distinct channels writing
     storyline_copy_cosine: float = Field(default=0.97, gt=0.0, le=1.0)  # a repost, folded
-    storyline_novelty_cosine: float = Field(default=0.92, gt=0.0, le=1.0)  # earlier: not new
+    storyline_novelty_cosine: float = Field(default=0.93, gt=0.0, le=1.0)  # earlier: not new
     storyline_novelty_days: int = Field(default=14, ge=1, le=365)  # earlier posts compared
     digest_storylines_shown: int = Field(default=3, ge=1, le=100)  # new storylines listed
 

@@ -38,11 +38,14 @@ def fold_copies(vectors: np.ndarray, cosine: float) -> np.ndarray:
 
 def cluster_labels(vectors: np.ndarray, min_cluster_size: int) -> np.ndarray:
     """HDBSCAN's cluster label per row (``NOISE`` for none). On unit vectors the Euclidean
-    distance orders pairs as the cosine does, so the tree is the cosine's."""
+    distance orders pairs as the cosine does, so the tree is the cosine's. A window holds
+    hundreds of critical posts, not millions: the whole distance matrix ("brute") is faster
+    than a tree in 384 dimensions."""
     if len(vectors) < max(min_cluster_size, 2):
         return np.full(len(vectors), NOISE)
     model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=MIN_SAMPLES,
-                    cluster_selection_method=SELECTION, metric="euclidean", copy=True)
+                    cluster_selection_method=SELECTION, metric="euclidean", algorithm="brute",
+                    copy=True)
     return np.asarray(model.fit_predict(vectors))
 
 
