@@ -180,3 +180,14 @@ def test_hostile_post_text_is_escaped_in_the_section(
     text = render_text(digest)
     assert "New storylines (critical posts, unlike the previous 14 days')" in text
     assert "5 posts (1 of them reposts) from 3 channels (alpha, bravo, charlie)" in text
+
+
+def test_a_storyline_is_named_by_the_words_that_set_it_apart() -> None:
+    from digest.storyline_names import distinctive_lemmas
+
+    groups = [["Генералы изымают старлинки у штурмовиков", "Старлинки изъяли, генералы молчат"],
+              ["Генералы опять без снарядов", "Снарядов нет, генералы врут"]]
+    rest = ["Генералы докладывают об успехах", "Который день генералы молчат"]
+    starlink, shells = distinctive_lemmas(groups, rest, 2)
+    assert starlink[0] == "старлинк" and shells[0] == "снаряд"  # "генерал" is in every class
+    assert "который" not in distinctive_lemmas([rest], [], 5)[0]  # pronoun-like: never a name
