@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import os
 import random
 import statistics
 import tempfile
@@ -233,7 +234,8 @@ def time_in_digest(folder: Path, pool_vectors: np.ndarray) -> None:
         timed(lambda: compose_digest(db, settings, taxonomy, since, until)) for _ in range(3))
     print(f"\n24 h digest over {count:,} stored posts of 200 feeds (60 days), every post with a "
           f"vector: {report.critical_posts if report else 0} critical posts in the window, "
-          f"{len(report.storylines) if report else 0} storylines")
+          f"{len(report.storylines) if report else 0} storylines (load average "
+          f"{os.getloadavg()[0]:.1f})")
     line("storylines step", f"{storyline_s * 1000:,.0f} ms",
          f"{storyline_s / digest_s:.0%} of the whole digest composition "
          f"({digest_s * 1000:,.0f} ms, the step included)")
