@@ -347,7 +347,7 @@ def _when(moment: datetime | None) -> str:
     return in_utc(moment).strftime("%Y-%m-%d %H:%M") if moment else "?"
 
 
-def quote_line(post: PostRef) -> Line:
+def _quote_line(post: PostRef) -> Line:
     """A quoted post's second line: its quote and its link (its #id when it has no address)."""
     return (Span("    «"), Span(post.quote, "emphasis"), Span("» "),
             Span(post.url or f"#{post.item_id}", "plain", post.url))
@@ -371,7 +371,7 @@ def _changed_lines(change: ChangedPost) -> list[Line]:
     lines: list[Line] = [
         (Span(post.feed_title or post.feed_name, "strong"),
          Span(f" {_when(post.published_at)}: {what} {_when(change.changed_at)} ({stance})")),
-        quote_line(post),
+        _quote_line(post),
     ]
     if change.removed:
         lines.append(_runs("removed", change.removed, "removed"))
@@ -409,15 +409,14 @@ def _storyline_lines(storyline: Storyline) -> list[Line]:
               f"{_plural(len(storyline.channels), 'channel')} ({channels})")),
         (Span(f"    {post.feed_title or post.feed_name} {_when(post.published_at)}"
               f"{change_mark(post)}:"),),
-        quote_line(post),
+        _quote_line(post),
     ]
 
 
 def storylines_block(report: StorylineReport | None, shown: int) -> Block | None:
     """The "New storylines" section (the digest's and ``/storylines``): ``shown`` new storylines
     at most, each named by its lemmas and its most central post; None when none is new."""
-    new = report.new if report is not None else []
-    if report is None or not new:
+    if report is None or not (new := report.new):
         return None
     lines = [line for storyline in new[:shown] for line in _storyline_lines(storyline)]
     if len(new) > shown:
@@ -442,7 +441,7 @@ def _speed_lines(speed: ViewSpeed) -> list[Line]:
               f"{speed.age_hours:.1f} h, {speed.per_hour:,.0f}/h = {speed.ratio:.1f}x the "
               f"channel's usual at that age ({speed.usual_per_hour:,.0f}/h, median of "
               f"{speed.channel_posts} posts)")),
-        quote_line(post),
+        _quote_line(post),
     ]
 
 
