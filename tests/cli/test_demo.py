@@ -27,7 +27,7 @@ def test_demo_without_model_prints_counts_and_newest(settings: Settings, capsys)
     assert main(["demo", "--no-score"]) == 0
     out = capsys.readouterr().out
     assert "fetched 5 feeds" in out
-    assert "160 new items, 0 failed" in out
+    assert "163 new items, 0 failed" in out
     assert "Newest posts:" in out
     assert "Feed health: 5 ok, 0 failing" in out
     assert Path("riftwatch-demo.db").exists()
