@@ -50,11 +50,13 @@ from digest.graph import UnknownKindError, build_graph, parse_kinds
 from digest.graph_render import graph_caption, render_graph_png
 from digest.search import SearchFilters, search_text
 from digest.sections import SectionLimits
+from digest.storylines import compose_storylines
 from digest.telegram_html import (
     escape,
     post_ref,
     render_changes,
     render_digest_messages,
+    render_storylines,
     split_html,
     trim_quote,
 )
@@ -304,6 +306,19 @@ def changes(env: BotEnv, request: CommandRequest) -> Reply:
     until = _now(env)
     found = compose_changes(db, until - window, until, latest_model_version(db))
     return Reply.text(render_changes(found, env.settings.digest_changes_shown, text))
+
+
+def storylines(env: BotEnv, request: CommandRequest) -> Reply:
+    """New storylines among the critical posts of a window (default 24 h)."""
+    if len(request.args) > 1:
+        raise UsageError(USAGE["storylines"])
+    text = request.args[0] if request.args else "24h"
+    window = _window(text)
+    db = env.db()
+    until = _now(env)
+    report = compose_storylines(db, env.settings, until - window, until,
+                                latest_model_version(db))
+    return Reply.text(render_storylines(report, env.settings.digest_storylines_shown, text))
 
 
 def themes(env: BotEnv, request: CommandRequest) -> Reply:
@@ -601,6 +616,9 @@ COMMANDS: list[Command] = [
             channel_report),
     Command("changes", "/changes [24h|7d]",
             "critical posts deleted or edited, with what was removed", changes),
+    Command("storylines", "/storylines [24h|7d]",
+            "new storylines: subjects several channels took up that the previous days lacked",
+            storylines),
     Command("themes", "/themes",
             f"themes in the last {DIGEST_WINDOW_HOURS} h against their baseline", themes),
     Command("trend", "/trend THEME [7d]", "chart of a theme's daily share, bloggers vs news",

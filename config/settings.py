@@ -148,6 +148,13 @@ class Settings(BaseSettings):
     digest_changes_shown: int = Field(default=5, ge=1, le=100)  # deleted or edited critical posts
     views_fastest_shown: int = Field(default=3, ge=1, le=100)  # fastest-spreading by views
     views_min_channel_posts: int = Field(default=3, ge=1, le=1000)  # posts a channel's usual needs
+    # New storylines: the window's critical posts clustered by their search vectors
+    storyline_min_cluster_size: int = Field(default=3, ge=2, le=1000)  # posts, copies folded
+    storyline_min_channels: int = Field(default=2, ge=1, le=1000)  # distinct channels writing
+    storyline_copy_cosine: float = Field(default=0.97, gt=0.0, le=1.0)  # a repost, folded
+    storyline_novelty_cosine: float = Field(default=0.93, gt=0.0, le=1.0)  # earlier: not new
+    storyline_novelty_days: int = Field(default=14, ge=1, le=365)  # earlier posts compared
+    digest_storylines_shown: int = Field(default=3, ge=1, le=100)  # new storylines listed
 
     timezone: str = "UTC"
     log_level: str = "INFO"

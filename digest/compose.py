@@ -33,6 +33,7 @@ from digest.model import (
     post_ref_from_row,
 )
 from digest.spreading import compose_spreading
+from digest.storylines import compose_storylines
 from digest.view_speed import fastest_by_views
 from store.feeds import failing_since, feed_role, list_feeds
 from store.models import from_iso, utc_now
@@ -229,6 +230,8 @@ def compose_digest(
     digest.new_targets = _new_targets(db, version, since, until, taxonomy)
     digest.changes = compose_changes(db, since, until, version)
     digest.fastest_by_views = fastest_by_views(db, settings, since, until, version)
+    if channel is None:
+        digest.storylines = compose_storylines(db, settings, since, until, version, role)
     return digest
 
 

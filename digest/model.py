@@ -259,6 +259,35 @@ class ViewSpeed:
 
 
 @dataclass
+class Storyline:
+    """Critical posts of the window on one subject, from several channels: a cluster of their
+    search vectors, named by its distinctive lemmas and its most central post."""
+
+    lemmas: list[str]  # most distinctive first (class-based TF-IDF)
+    central: PostRef  # the post nearest the cluster's mean vector
+    posts: int  # its posts, reposts included
+    copies: int  # of which reposts or near copies of another of its posts
+    channels: list[str]  # the channels that wrote its posts (not those that only reposted)
+    new: bool  # no post of it has a near neighbour among the earlier days' posts
+    nearest_earlier: float | None  # its posts' highest cosine with an earlier post (None: none)
+    item_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class StorylineReport:
+    """The window's storylines (new ones first, then the largest) and what was left out."""
+
+    storylines: list[Storyline]
+    critical_posts: int  # the window's critical posts
+    without_vector: int  # of which skipped: no stored vector in the space clustered
+    novelty_days: int  # how many earlier days a new storyline has no neighbour in
+
+    @property
+    def new(self) -> list[Storyline]:
+        return [storyline for storyline in self.storylines if storyline.new]
+
+
+@dataclass
 class Digest:
     """Everything a digest says about one window; renderers format, never compute."""
 
@@ -285,6 +314,7 @@ class Digest:
     unwatched: list[UnwatchedChannel] = field(default_factory=list)  # amplified, not watched
     changes: list[ChangedPost] = field(default_factory=list)  # critical posts deleted or edited
     fastest_by_views: list[ViewSpeed] = field(default_factory=list)  # critical, by views/hour
+    storylines: StorylineReport | None = None  # clusters of critical posts (scored only)
 
     @property
     def spikes(self) -> list[ThemeRow]:

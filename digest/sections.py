@@ -29,6 +29,8 @@ from digest.model import (
     Rift,
     Spreading,
     StanceMix,
+    Storyline,
+    StorylineReport,
     ThemeRow,
     UnwatchedChannel,
     ViewSpeed,
@@ -55,6 +57,7 @@ class SectionLimits:
     channels: int = _shown_default("digest_channels_shown")
     unwatched: int = _shown_default("digest_unwatched_shown")
     changes: int = _shown_default("digest_changes_shown")
+    storylines: int = _shown_default("digest_storylines_shown")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SectionLimits:
@@ -65,7 +68,8 @@ class SectionLimits:
                    evidence_per_rift=settings.digest_rift_evidence_shown,
                    channels=settings.digest_channels_shown,
                    unwatched=settings.digest_unwatched_shown,
-                   changes=settings.digest_changes_shown)
+                   changes=settings.digest_changes_shown,
+                   storylines=settings.digest_storylines_shown)
 
 
 # ---------------------------------------------------------------- spans, for Block sections
@@ -343,6 +347,12 @@ def _when(moment: datetime | None) -> str:
     return in_utc(moment).strftime("%Y-%m-%d %H:%M") if moment else "?"
 
 
+def _quote_line(post: PostRef) -> Line:
+    """A quoted post's second line: its quote and its link (its #id when it has no address)."""
+    return (Span("    «"), Span(post.quote, "emphasis"), Span("» "),
+            Span(post.url or f"#{post.item_id}", "plain", post.url))
+
+
 def _runs(label: str, runs: list[str], style: str) -> Line:
     spans: list[Span] = [Span(f"    {label}: ")]
     for number, run in enumerate(runs):
@@ -361,8 +371,7 @@ def _changed_lines(change: ChangedPost) -> list[Line]:
     lines: list[Line] = [
         (Span(post.feed_title or post.feed_name, "strong"),
          Span(f" {_when(post.published_at)}: {what} {_when(change.changed_at)} ({stance})")),
-        (Span("    «"), Span(post.quote, "emphasis"), Span("» "),
-         Span(post.url or f"#{post.item_id}", "plain", post.url)),
+        _quote_line(post),
     ]
     if change.removed:
         lines.append(_runs("removed", change.removed, "removed"))
@@ -386,6 +395,44 @@ def _deleted_or_edited(digest: Digest, limits: SectionLimits) -> Block | None:
     return changes_block(digest.changes, limits.changes)
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+def _storyline_lines(storyline: Storyline) -> list[Line]:
+    post = storyline.central
+    copies = f" ({storyline.copies} of them reposts)" * (storyline.copies > 0)
+    channels = ", ".join(storyline.channels)
+    return [
+        (Span(" · ".join(storyline.lemmas) or "?", "strong"),
+         Span(f": {_plural(storyline.posts, 'post')}{copies} from "
+              f"{_plural(len(storyline.channels), 'channel')} ({channels})")),
+        (Span(f"    {post.feed_title or post.feed_name} {_when(post.published_at)}"
+              f"{change_mark(post)}:"),),
+        _quote_line(post),
+    ]
+
+
+def storylines_block(report: StorylineReport | None, shown: int) -> Block | None:
+    """The "New storylines" section (the digest's and ``/storylines``): ``shown`` new storylines
+    at most, each named by its lemmas and its most central post; None when none is new."""
+    if report is None or not (new := report.new):
+        return None
+    lines = [line for storyline in new[:shown] for line in _storyline_lines(storyline)]
+    if len(new) > shown:
+        lines.append((Span(f"… and {len(new) - shown} more"),))
+    if report.without_vector:
+        lines.append((Span(f"({_plural(report.without_vector, 'critical post')} without a "
+                           "search vector left out: "), Span("riftwatch reindex", "code"),
+                      Span(")")))
+    return Block(f"New storylines (critical posts, unlike the previous {report.novelty_days} "
+                 "days')", lines)
+
+
+def _new_storylines(digest: Digest, limits: SectionLimits) -> Block | None:
+    return storylines_block(digest.storylines, limits.storylines)
+
+
 def _speed_lines(speed: ViewSpeed) -> list[Line]:
     post = speed.post
     return [
@@ -394,8 +441,7 @@ def _speed_lines(speed: ViewSpeed) -> list[Line]:
               f"{speed.age_hours:.1f} h, {speed.per_hour:,.0f}/h = {speed.ratio:.1f}x the "
               f"channel's usual at that age ({speed.usual_per_hour:,.0f}/h, median of "
               f"{speed.channel_posts} posts)")),
-        (Span("    «"), Span(post.quote, "emphasis"), Span("» "),
-         Span(post.url or f"#{post.item_id}", "plain", post.url)),
+        _quote_line(post),
     ]
 
 
@@ -444,7 +490,8 @@ def _health(digest: Digest, limits: SectionLimits) -> Health | None:
 Builder = Callable[[Digest, SectionLimits], Section | None]
 _BUILDERS: Sequence[Builder] = (_header, _no_posts, _spikes, _stance, _themes, _rifts,
                                 _new_targets, _spreading, _fastest_by_views, _unwatched,
-                                _deleted_or_edited, _top_posts, _newest, _channels, _health)
+                                _deleted_or_edited, _new_storylines, _top_posts, _newest,
+                                _channels, _health)
 
 
 def digest_sections(digest: Digest, limits: SectionLimits | None = None) -> list[Section]:

@@ -20,6 +20,7 @@ from digest.model import (
     ChangedPost,
     Digest,
     PostRef,
+    StorylineReport,
     ThemeRow,
     trim_quote,
 )
@@ -367,6 +368,19 @@ def render_changes(changes: Sequence[ChangedPost], shown: int, window: str) -> s
     if block is None:
         return f"No critical post was deleted or edited in the last {escape(window)}."
     return "\n".join(_block(block))
+
+
+def render_storylines(report: StorylineReport | None, shown: int, window: str) -> str:
+    """``/storylines``: the new storylines of the last ``window``, and how many others
+    continue from the earlier days."""
+    block = sections.storylines_block(report, shown)
+    lines = _block(block) if block is not None else [
+        f"No new storyline among the critical posts of the last {escape(window)}."]
+    if report is not None and (carried := len(report.storylines) - len(report.new)):
+        lines.append(f"{carried} other storyline{'s' * (carried > 1)} of the last "
+                     f"{escape(window)} continue{'s' * (carried == 1)} from the previous "
+                     f"{report.novelty_days} days.")
+    return "\n".join(lines)
 
 
 def render_digest(digest: Digest, limits: sections.SectionLimits | None = None) -> str:

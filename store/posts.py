@@ -18,6 +18,7 @@ import sqlite_utils
 from config.themes import STANCE_NAMES
 from store.item_history import earlier_versions_sql
 from store.models import to_iso
+from store.post_vectors import SCORED_TEXT_SQL
 from store.scores import stance_probability_sql, theme_present_sql
 
 _FROM_SCORED = (
@@ -104,6 +105,19 @@ def posts_with_targets(db: sqlite_utils.Database, model_version: str, posts: Pos
     sql = (
         f"SELECT {_POST_COLUMNS}, s.targets {_FROM_SCORED} "
         f"WHERE {where} AND s.targets != '[]' ORDER BY s.p_critical DESC"
+    )
+    return list(db.query(sql, [model_version, *params]))
+
+
+def critical_posts_with_vectors(db: sqlite_utils.Database, model_version: str,
+                                posts: PostSlice) -> list[dict[str, Any]]:
+    """The slice's critical post rows, oldest first, each with its ``scored_text`` (what was
+    embedded), ``feed_id`` and its stored vector's ``space`` and ``vector`` (NULL: none)."""
+    where, params = _slice_filter(posts)
+    sql = (
+        f"SELECT {_POST_COLUMNS}, {SCORED_TEXT_SQL} AS scored_text, i.feed_id, v.space, "
+        f"v.vector {_FROM_SCORED} LEFT JOIN post_vectors v ON v.item_id = i.id "
+        f"WHERE {where} AND s.stance = 'critical' ORDER BY i.published_at, i.id"
     )
     return list(db.query(sql, [model_version, *params]))
 

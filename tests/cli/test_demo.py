@@ -27,7 +27,7 @@ def test_demo_without_model_prints_counts_and_newest(settings: Settings, capsys)
     assert main(["demo", "--no-score"]) == 0
     out = capsys.readouterr().out
     assert "fetched 5 feeds" in out
-    assert "160 new items, 0 failed" in out
+    assert "163 new items, 0 failed" in out
     assert "Newest posts:" in out
     assert "Feed health: 5 ok, 0 failing" in out
     assert Path("riftwatch-demo.db").exists()
@@ -56,9 +56,9 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
     assert main(["demo", "--format", "json"]) == 0
     out = capsys.readouterr().out
     digest = json.loads(out[out.index("{"):])
-    assert digest["total_items"] == 34  # a deleted post still counts: it was posted
-    assert digest["items_by_role"] == {"blogger": 31, "news": 3}
-    assert digest["scored_items"] == 34
+    assert digest["total_items"] == 37  # a deleted post still counts: it was posted
+    assert digest["items_by_role"] == {"blogger": 34, "news": 3}
+    assert digest["scored_items"] == 37
     assert digest["model_version"].startswith("e5-small-")
     assert digest["stance"]["baseline_total"] == 112
     mod = next(row for row in digest["themes"] if row["theme"] == "mod_criticism")
@@ -70,6 +70,8 @@ def test_demo_scores_and_reports_the_rift(settings: Settings, model_cache: Path,
                                                                "demo_gumkonvoy_info"]
     changes = {(change["deleted"], change["versions"]) for change in digest["changes"]}
     assert changes == {(True, 1), (False, 2)}, "the demo's deleted and edited critical posts"
+    new = [story for story in digest["storylines"]["storylines"] if story["new"]]
+    assert any("старлинк" in story["lemmas"] and len(story["channels"]) >= 2 for story in new)
 
 
 @pytest.mark.slow

@@ -1,14 +1,16 @@
 """The demo digest, as text and as Telegram HTML, matches its golden files to the character.
 
-The demo corpus is fetched through the real monitors at a fixed "now"; scores come from a file
-(written by the packaged model), so a change of model or machine cannot move the digest.
-An item the file has no score for stays unscored. Set RIFTWATCH_UPDATE_GOLDEN=1 to rewrite the
-golden files after a change meant to alter the digest (the packaged model then scores the demo
-afresh into demo_scores.jsonl), and read their diff.
+The demo corpus is fetched through the real monitors at a fixed "now"; scores and search
+vectors come from files (written by the packaged model), so a change of model or machine cannot
+move the digest. An item the files have no score for stays unscored. Set
+RIFTWATCH_UPDATE_GOLDEN=1 to rewrite the golden files after a change meant to alter the digest
+(the packaged model then scores the demo afresh into demo_scores.jsonl and
+demo_vectors.jsonl), and read their diff.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -26,6 +28,7 @@ from digest.telegram_html import render_digest
 from riftwatch.demo import run_demo
 from store.db import open_db
 from store.models import to_iso
+from store.post_vectors import stored_vector
 
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden"
 NOW = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
@@ -47,23 +50,40 @@ def _store_fixed_scores(db: sqlite_utils.Database) -> None:
             "themes": json.dumps(record["themes"]), "targets": json.dumps(record["targets"]),
             "themes_present": json.dumps(record["themes_present"]),
         })
+    vectors = (GOLDEN / "demo_vectors.jsonl").read_text(encoding="utf-8").splitlines()
+    with db.conn:
+        db.conn.executemany(
+            "INSERT INTO post_vectors (item_id, space, vector) VALUES (?, ?, ?)",
+            [(ids[record["key"]], record["space"], base64.b64decode(record["vector"]))
+             for record in map(json.loads, vectors) if record["key"] in ids])
 
 
 SCORE_FIELDS = ("stance", "p_supportive", "p_critical", "p_alarmed", "p_neutral", "themes",
                 "themes_present", "targets", "evidence", "language")
 
 
+def _vector_line(db: sqlite_utils.Database, key: str, item_id: int) -> str | None:
+    """One demo_vectors.jsonl line: an item's stored vector by item key, None without one."""
+    found = stored_vector(db, item_id)
+    return json.dumps({"key": key, "space": found[0],
+                       "vector": base64.b64encode(found[1]).decode("ascii")}) if found else None
+
+
 def _write_fixed_scores(settings: Settings) -> None:
-    """Score the demo with the packaged model and keep its scores by item key (updates only)."""
+    """Score the demo with the packaged model and keep its scores and search vectors by item
+    key (updates only)."""
     scored = settings.model_copy(update={"db_path": settings.db_path.with_name("scored.db")})
     run_demo(scored, TAXONOMY, score=True, now=NOW)
-    rows = open_db(scored.db_path).query(
-        "SELECT i.key, s.* FROM scores s JOIN items i ON i.id = s.item_id ORDER BY i.key")
+    db = open_db(scored.db_path)
+    rows = list(db.query(
+        "SELECT i.key, s.* FROM scores s JOIN items i ON i.id = s.item_id ORDER BY i.key"))
     lines = [json.dumps({"key": row["key"], **{name: row[name] for name in SCORE_FIELDS},
                          **{name: json.loads(row[name]) for name in
                             ("themes", "themes_present", "targets")}}, ensure_ascii=False)
              for row in rows]
     (GOLDEN / "demo_scores.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    vectors = [line for row in rows if (line := _vector_line(db, row["key"], row["item_id"]))]
+    (GOLDEN / "demo_vectors.jsonl").write_text("\n".join(vectors) + "\n", encoding="utf-8")
 
 
 @pytest.fixture
@@ -99,3 +119,11 @@ def test_demo_digest_shows_its_deleted_and_its_edited_critical_post(demo_digest:
     assert (edited.deleted, edited.versions) == (False, 2)
     assert edited.removed == ["Шойгу и его генералы должны ответить", "погибшего."]
     assert edited.added == ["Кто ответит", "погибшего?"]
+
+
+def test_demo_digest_shows_the_new_storyline_of_its_appended_posts(demo_digest: Digest) -> None:
+    assert demo_digest.storylines is not None
+    (starlink,) = [story for story in demo_digest.storylines.new if "старлинк" in story.lemmas]
+    assert len(starlink.channels) >= 2 and starlink.nearest_earlier is not None
+    assert starlink.nearest_earlier < 0.93  # nothing like it in the channels' earlier days
+    assert "старлинки" in starlink.central.quote
