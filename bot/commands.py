@@ -296,28 +296,29 @@ def channel_report(env: BotEnv, request: CommandRequest) -> Reply:
         digest, limits=SectionLimits.from_settings(env.settings)))
 
 
+def _recent_window(env: BotEnv, request: CommandRequest, command: str
+                   ) -> tuple[str, datetime, datetime]:
+    """A command's one optional window argument (default 24 h): as typed, its start and end."""
+    if len(request.args) > 1:
+        raise UsageError(USAGE[command])
+    text = request.args[0] if request.args else "24h"
+    until = _now(env)
+    return text, until - _window(text), until
+
+
 def changes(env: BotEnv, request: CommandRequest) -> Reply:
     """Critical posts deleted or edited in a window (default 24 h), with what edits removed."""
-    if len(request.args) > 1:
-        raise UsageError(USAGE["changes"])
-    text = request.args[0] if request.args else "24h"
-    window = _window(text)
+    text, since, until = _recent_window(env, request, "changes")
     db = env.db()
-    until = _now(env)
-    found = compose_changes(db, until - window, until, latest_model_version(db))
+    found = compose_changes(db, since, until, latest_model_version(db))
     return Reply.text(render_changes(found, env.settings.digest_changes_shown, text))
 
 
 def storylines(env: BotEnv, request: CommandRequest) -> Reply:
     """New storylines among the critical posts of a window (default 24 h)."""
-    if len(request.args) > 1:
-        raise UsageError(USAGE["storylines"])
-    text = request.args[0] if request.args else "24h"
-    window = _window(text)
+    text, since, until = _recent_window(env, request, "storylines")
     db = env.db()
-    until = _now(env)
-    report = compose_storylines(db, env.settings, until - window, until,
-                                latest_model_version(db))
+    report = compose_storylines(db, env.settings, since, until, latest_model_version(db))
     return Reply.text(render_storylines(report, env.settings.digest_storylines_shown, text))
 
 
